@@ -1,0 +1,38 @@
+"""docker-compose (v1 by default, `docker compose` v2 when configured) command lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Compose:
+    command: tuple[str, ...]
+    file: str
+    project: str
+
+    def _base(self) -> list[str]:
+        return [*self.command, "-f", self.file, "-p", self.project]
+
+    def exec_(
+        self, service: str, argv: Sequence[str], env: dict[str, str] | None = None
+    ) -> list[str]:
+        """`exec -T`: without a TTY (pytest, CI) and so a redirected dump is not corrupted."""
+        flags = [item for key in sorted(env or {}) for item in ("-e", f"{key}={env[key]}")]
+        return [*self._base(), "exec", "-T", *flags, service, *argv]
+
+    def stop(self) -> list[str]:
+        return [*self._base(), "stop"]
+
+    def pull(self, services: Sequence[str] = ()) -> list[str]:
+        return [*self._base(), "pull", *services]
+
+    def up(self) -> list[str]:
+        return [*self._base(), "up", "-d"]
+
+    def config(self) -> list[str]:
+        return [*self._base(), "config"]
+
+    def version(self) -> list[str]:
+        return [*self.command, "version"]

@@ -1,0 +1,52 @@
+"""docker command lines; containers are found by compose labels, never by guessed names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+BACKUP_FROM_LABEL = "org.cyverse.atmo-release.backup-of-image"
+
+
+def info() -> list[str]:
+    return ["docker", "info", "--format", "{{.ServerVersion}}"]
+
+
+def project_containers(project: str) -> list[str]:
+    return [
+        "docker",
+        "ps",
+        "-a",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        f"label={PROJECT_LABEL}={project}",
+    ]
+
+
+def inspect(ids: Sequence[str]) -> list[str]:
+    return ["docker", "inspect", *ids]
+
+
+def image_inspect(reference: str) -> list[str]:
+    return ["docker", "image", "inspect", reference]
+
+
+def pull(reference: str) -> list[str]:
+    return ["docker", "pull", reference]
+
+
+def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
+    changes = [
+        item for key in sorted(labels) for item in ("--change", f"LABEL {key}={labels[key]}")
+    ]
+    return ["docker", "commit", *changes, container, image]
+
+
+def exec_(container: str, argv: Sequence[str]) -> list[str]:
+    return ["docker", "exec", container, *argv]
+
+
+def logs(container: str, since: str) -> list[str]:
+    return ["docker", "logs", "--since", since, container]

@@ -1,0 +1,577 @@
+"""One release-day upgrade: each runbook action, and the check that proves it, as a method.
+
+Steps call these; nothing here knows about pytest. Every check re-reads the world (docker, git,
+the databases, HTTP) and raises CheckFailed with a sentence; actions never judge themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from atmo_release import compose_file, http_checks, secrets
+from atmo_release.checks import CheckFailed, require
+from atmo_release.commands import docker, git, manage
+from atmo_release.commands.compose import Compose
+from atmo_release.containers import Container, image_labels, project_containers
+from atmo_release.database import DatabaseClient, compare_snapshots
+from atmo_release.environment import APPS, Environment, Service
+from atmo_release.record import ReleaseRecord, utc_now
+from atmo_release.release import Release
+from atmo_release.target import LocalTarget, Result
+
+
+def maintenance_title(release: Release, day: date) -> str:
+    return f"{day.isoformat()} {release} deployment"
+
+
+@dataclass
+class Deployment:
+    env: Environment
+    release: Release
+    target: LocalTarget
+    record: ReleaseRecord
+    reports_dir: Path
+    apps: tuple[str, ...] = APPS
+    day: date = field(default_factory=date.today)
+    maintenance_on: dict[str, bool] = field(default_factory=dict)
+    stopped: bool = False
+    backups: dict[str, str] = field(default_factory=dict)
+    compose_edited: bool = False
+    new_release_up: bool = False
+    previous_images: dict[str, str] = field(default_factory=dict)
+    versions_before: dict[str, dict[str, str]] = field(default_factory=dict)
+    snapshot_before: dict[str, Any] = field(default_factory=dict)
+    compose_text_before: str = ""
+    secrets_head_before: str = ""
+    checkout_saved: dict[str, str] = field(default_factory=dict)
+    _password: str = ""
+
+    def __post_init__(self) -> None:
+        self.target.listeners.append(self.record.on_command)
+
+    # -- shared -----------------------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        return maintenance_title(self.release, self.day)
+
+    @property
+    def message(self) -> str:
+        return self.env.maintenance_message
+
+    @cached_property
+    def compose(self) -> Compose:
+        return Compose(self.env.compose_command, str(self.env.compose_path), self.env.project)
+
+    @property
+    def db(self) -> DatabaseClient:
+        return DatabaseClient(self.target, self.env.database, self._password, self.compose)
+
+    def service(self, app: str) -> Service:
+        return self.env.services[app]
+
+    def target_image(self, app: str) -> str:
+        return f"{self.service(app).image}:{self.release.image_tag}"
+
+    def run(self, argv: list[str], what: str, **kwargs: Any) -> Result:
+        result = self.target.run(argv, **kwargs)
+        if not result.ok:
+            raise CheckFailed(
+                f"{what} failed (exit {result.rc}): {self.target.redactor(result.tail(3))}"
+            )
+        return result
+
+    def containers(self) -> dict[str, Container]:
+        return project_containers(self.target, self.env.project)
+
+    def note(self, text: str) -> None:
+        self.record.note(self.target.redactor(text))
+
+    # -- 0. preflight -----------------------------------------------------------------------
+
+    def check_docker(self) -> None:
+        server = self.run(docker.info(), "docker info (is the Docker engine running?)")
+        compose = self.run(self.compose.version(), " ".join(self.env.compose_command) + " version")
+        self.record.facts["docker_server"] = server.stdout.strip()
+        self.record.facts["compose_version"] = (
+            compose.stdout.splitlines()[0] if compose.stdout else ""
+        )
+
+    def check_files(self) -> None:
+        require(
+            self.target.exists(self.env.compose_path),
+            f"compose file {self.env.compose_path} does not exist: check deploy.dir and "
+            f"deploy.compose_file in {self.env.path}",
+        )
+        require(
+            self.target.exists(self.env.secrets_dir / ".git"),
+            f"secrets checkout {self.env.secrets_dir} is not a git checkout: clone "
+            "atmosphere-docker-secrets there",
+        )
+
+    def load_secrets(self) -> None:
+        """Learn every secret value before anything is printed, and the database password."""
+        values = secrets.all_branch_secrets(self.target, self.env.secrets_dir)
+        path, _, key = self.env.database.password_from.partition(":")
+        settings = secrets.read_settings(self.env.secrets_dir, path)
+        require(
+            bool(settings.get(key)),
+            f"{self.env.secrets_dir / path} has no {key}: the database password is needed",
+        )
+        self._password = settings[key]
+        token = _environ().get(self.env.api_token_env, "")
+        self.target.redactor.add([*values, self._password, token])
+        self.note(f"{len(self.target.redactor)} secret values are masked in every report")
+
+    def inspect_running(self) -> None:
+        """The deployment as it runs now: its images, versions and the rows we must keep."""
+        running = self.containers()
+        file_images = compose_file.read_images(self.target.read_text(self.env.compose_path))
+        for app in self.apps:
+            require(
+                app in running and running[app].status == "running",
+                f"{app} is not running in compose project {self.env.project}: "
+                "the upgrade starts from a running deployment",
+            )
+            repository, _ = compose_file.split_reference(file_images.get(app, ""))
+            require(
+                repository == self.service(app).image,
+                f"{self.env.compose_path} runs {app} from {repository!r} but {self.env.path} "
+                f"says {self.service(app).image!r}",
+            )
+            self.previous_images[app] = running[app].image
+        previous = Release.from_image_tag(
+            compose_file.split_reference(self.previous_images[self.apps[0]])[1] or ""
+        )
+        self.record.previous_release = (
+            str(previous) if previous else self.previous_images[self.apps[0]]
+        )
+        self.record.facts["previous_images"] = dict(self.previous_images)
+        self.versions_before = {app: self.version(app) for app in self.apps}
+        self.record.facts["versions_before"] = self.versions_before
+        self.snapshot_before = {name: self.db.snapshot(name) for name in self.env.database.names}
+        self.note("rows before: " + _counts(self.snapshot_before))
+
+    def pull_target_images(self) -> None:
+        for app in self.apps:
+            image = self.target_image(app)
+            result = self.target.run(docker.pull(image), timeout=1800)
+            require(
+                result.ok,
+                f"image {image} could not be pulled ({result.tail(1)}); nothing "
+                "was changed: publish the image or correct --release",
+            )
+            self.note(f"pulled {image}")
+
+    def check_target_images_present(self) -> None:
+        for app in self.apps:
+            image = self.target_image(app)
+            require(
+                image_labels(self.target, image) is not None,
+                f"image {image} is not on the deploy host",
+            )
+
+    # -- 1. maintenance -----------------------------------------------------------------------
+
+    def start_maintenance(self, app: str) -> None:
+        service = self.service(app)
+        argv = self.compose.exec_(
+            app, manage.maintenance_start(service.venv, service.workdir, self.title, self.message)
+        )
+        self.run(argv, f"maintenance start on {app}")
+        self.maintenance_on[app] = True
+        self.record.maintenance_window.setdefault("started", utc_now())
+
+    def check_one_active_record(self, app: str) -> None:
+        service = self.service(app)
+        records = self.db.active_records(service.database, service.maintenance_table)
+        require(
+            len(records) == 1,
+            f"{service.database}.{service.maintenance_table} holds {len(records)} active "
+            "maintenance records, expected exactly 1",
+        )
+        require(
+            records[0] == (self.title, self.message),
+            f"the active record in {service.maintenance_table} does not carry the title "
+            f"{self.title!r} and the message",
+        )
+
+    def check_atmosphere_503(self) -> None:
+        http_checks.atmosphere_in_maintenance(
+            self.service("atmosphere").url, self.title, self.message
+        )
+
+    def check_troposphere_maintenance_page(self) -> None:
+        http_checks.troposphere_in_maintenance(self.service("troposphere").url, self.message)
+
+    # -- 2. secrets -------------------------------------------------------------------------
+
+    def checkout_secrets(self) -> None:
+        directory = self.env.secrets_dir
+        self.secrets_head_before = self.run(
+            git.rev_parse(directory, "HEAD"), "git rev-parse"
+        ).stdout.strip()
+        self.run(
+            git.checkout(directory, self.env.secrets_branch),
+            f"checkout of secrets branch {self.env.secrets_branch}",
+        )
+
+    def check_secrets(self) -> None:
+        directory = self.env.secrets_dir
+        branch = self.target.run(git.current_branch(directory)).stdout.strip()
+        require(
+            branch == self.env.secrets_branch,
+            f"secrets checkout is on {branch or 'a detached HEAD'}, expected "
+            f"{self.env.secrets_branch}",
+        )
+        dirty = self.target.run(git.status(directory)).stdout.strip()
+        require(not dirty, f"secrets checkout has uncommitted changes: {dirty.splitlines()[:5]}")
+        settings: dict[str, dict[str, str]] = {}
+        for path in secrets.SETTINGS_FILES:
+            require(self.target.exists(directory / path), f"secrets checkout lacks {path}")
+            settings[path] = secrets.read_settings(directory, path)
+        for required in self.env.required_keys:
+            path, _, key = required.partition(":")
+            require(
+                bool(settings.get(path, {}).get(key, "").strip()),
+                f"{path} in the secrets checkout has no value for {key}",
+            )
+        self.target.redactor.add(v for s in settings.values() for v in secrets.secret_values(s))
+
+    def list_secret_changes(self, last_commit: str | None) -> dict[str, list[str]]:
+        """Keys changed since the last recorded deployment (or the previous checkout)."""
+        directory = self.env.secrets_dir
+        head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse").stdout.strip()
+        base = last_commit or self.secrets_head_before
+        changes = secrets.key_changes(
+            secrets.settings_at(self.target, directory, base),
+            secrets.settings_at(self.target, directory, head),
+        )
+        self.record.facts["secrets_commit"] = head
+        self.record.facts["secrets_changes"] = {
+            "since": base,
+            "since_what": "last recorded deployment"
+            if last_commit
+            else "the commit checked out before",
+            **changes,
+        }
+        for kind, keys in changes.items():
+            self.note(f"secrets keys {kind}: {', '.join(keys) or 'none'}")
+        return changes
+
+    # -- 3. stop and back up ------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self.run(self.compose.stop(), "docker-compose stop", timeout=900)
+        self.stopped = True
+
+    def check_all_exited(self) -> None:
+        containers = self.containers()
+        require(bool(containers), f"no containers found for compose project {self.env.project}")
+        running = [c.name for c in containers.values() if c.status != "exited"]
+        require(not running, f"still running after stop: {', '.join(running)}")
+
+    def backup_name(self, service: str) -> str:
+        previous = self.previous_images.get(service) or self.containers()[service].image
+        tag = compose_file.split_reference(previous)[1] or "previous"
+        return f"old_{self.env.project}_{service}:{tag}"
+
+    def back_up(self) -> None:
+        """Commit each service container; an existing backup is kept, never overwritten."""
+        for service, container in sorted(self.containers().items()):
+            name = self.backup_name(service)
+            existing = image_labels(self.target, name)
+            if existing is not None:
+                self.note(f"kept the existing backup {name}")
+            else:
+                self.run(
+                    docker.commit(
+                        container.id,
+                        name,
+                        {
+                            docker.BACKUP_FROM_LABEL: container.image,
+                            "org.cyverse.atmo-release": "backup",
+                        },
+                    ),
+                    f"docker commit of {container.name}",
+                )
+            self.backups[service] = name
+        self.record.facts["backups"] = dict(self.backups)
+
+    def check_backups(self) -> None:
+        for service, container in self.containers().items():
+            name = self.backups.get(service) or self.backup_name(service)
+            labels = image_labels(self.target, name)
+            require(labels is not None, f"backup image {name} of {service} does not exist")
+            recorded = (labels or {}).get(docker.BACKUP_FROM_LABEL)
+            require(
+                recorded == container.image,
+                f"backup image {name} records {recorded!r}, but {service} ran {container.image!r}",
+            )
+
+    # -- 4. deploy checkout -------------------------------------------------------------------
+
+    def update_checkout(self) -> None:
+        directory = self.env.deploy_dir
+        local = self.run(git.diff(directory), "git diff").stdout
+        untracked = self.run(git.status(directory), "git status").stdout
+        self.run(git.fetch(directory), "git fetch")
+        incoming = self.run(git.incoming(directory), "git log HEAD..@{u}").stdout
+        self.checkout_saved = {
+            "local.diff": local,
+            "status.txt": untracked,
+            "incoming.txt": incoming,
+        }
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in self.checkout_saved.items():
+            (self.reports_dir / f"deploy-checkout-{name}").write_text(self.target.redactor(text))
+        self.record.facts["deploy_checkout"] = {
+            "local_diff_lines": len(local.splitlines()),
+            "incoming_commits": incoming.splitlines(),
+            "saved_in": str(self.reports_dir),
+        }
+        self.note(
+            f"saved {len(local.splitlines())} lines of local changes and "
+            f"{len(incoming.splitlines())} incoming commits before the reset"
+        )
+        self.run(git.reset_hard(directory), "git reset --hard")
+        self.run(git.pull(directory), "git pull")
+
+    def check_checkout(self) -> None:
+        directory = self.env.deploy_dir
+        head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse HEAD").stdout.strip()
+        upstream = self.run(git.rev_parse(directory, "@{u}"), "git rev-parse @{u}").stdout.strip()
+        require(
+            head == upstream,
+            f"deploy checkout HEAD {head[:12]} is not the upstream head {upstream[:12]}",
+        )
+        for name, text in self.checkout_saved.items():
+            path = self.reports_dir / f"deploy-checkout-{name}"
+            require(
+                path.is_file() and path.read_text() == self.target.redactor(text),
+                f"the saved copy {path} does not hold what was local before the reset",
+            )
+
+    # -- 5. new images --------------------------------------------------------------------------
+
+    def edit_compose_file(self) -> None:
+        path = self.env.compose_path
+        self.compose_text_before = self.target.read_text(path)
+        updated = compose_file.set_image_tags(
+            self.compose_text_before, {app: self.release.image_tag for app in self.apps}
+        )
+        self.target.write_text(path, updated)
+        self.compose_edited = True
+        for number, old, new in compose_file.changed_lines(self.compose_text_before, updated):
+            self.note(f"{path.name}:{number}: {old.strip()} -> {new.strip()}")
+
+    def check_compose_file(self) -> None:
+        config = self.run(self.compose.config(), "docker-compose config")
+        services = (yaml.safe_load(config.stdout) or {}).get("services", {})
+        for app in self.apps:
+            shown = services.get(app, {}).get("image")
+            require(
+                shown == self.target_image(app),
+                f"docker-compose config shows {app} image {shown!r}, expected "
+                f"{self.target_image(app)!r}",
+            )
+        text = self.target.read_text(self.env.compose_path)
+        for number, old, new in compose_file.changed_lines(self.compose_text_before, text):
+            require(
+                old.strip().startswith("image:") and new.strip().startswith("image:"),
+                f"the compose edit changed line {number} which is not an image line: "
+                f"{old.strip()!r} -> {new.strip()!r}",
+            )
+
+    def pull_and_up(self) -> None:
+        self.run(self.compose.pull(list(self.apps)), "docker-compose pull", timeout=1800)
+        self.run(self.compose.up(), "docker-compose up -d", timeout=900)
+        self.new_release_up = True
+
+    def check_running_target_images(self) -> None:
+        containers = self.containers()
+        for app in self.apps:
+            container = containers.get(app)
+            require(container is not None, f"no {app} container after up -d")
+            assert container is not None
+            require(
+                container.image == self.target_image(app),
+                f"{app} runs {container.image}, expected {self.target_image(app)}",
+            )
+            require(container.status == "running", f"{app} is {container.status} after up -d")
+
+    def wait_until_ready(self) -> None:
+        urls = {app: self.service(app).url for app in self.apps}
+        probes = {
+            "atmosphere": lambda: http_checks.atmosphere_ready(urls["atmosphere"]),
+            "troposphere": lambda: http_checks.troposphere_ready(urls["troposphere"]),
+        }
+        interval, timeout = self.env.readiness_interval_s, self.env.readiness_timeout_s
+        try:
+            ready = http_checks.wait_until({a: probes[a] for a in self.apps}, interval, timeout)
+        finally:
+            self.record.facts["readiness"] = {"interval_s": interval, "timeout_s": timeout}
+        self.record.facts["readiness"]["ready_after_s"] = ready
+        self.note(f"ready after {ready} (polled every {interval:g} s, timeout {timeout:g} s)")
+
+    # -- 6. use and test ------------------------------------------------------------------------
+
+    def version(self, app: str) -> dict[str, str]:
+        """Atmosphere through an exempt user's token, troposphere through its open endpoint."""
+        if app == "troposphere":
+            return http_checks.version(self.service(app).url + http_checks.TROPOSPHERE_VERSION)
+        token = _environ().get(self.env.api_token_env, "")
+        headers = {"Authorization": f"Token {token}"} if token else None
+        return http_checks.version(self.service(app).url + http_checks.ATMOSPHERE_VERSION, headers)
+
+    def check_versions(self) -> None:
+        containers = self.containers()
+        versions: dict[str, dict[str, str]] = {}
+        for app in self.apps:
+            service = self.service(app)
+            served = self.version(app)
+            baked = self.run(
+                docker.exec_(containers[app].id, manage.git_head(service.workdir)),
+                f"git rev-parse in the {app} container",
+            ).stdout.strip()
+            require(
+                served["git_sha"] == baked,
+                f"{app} serves {served['git_sha'][:12]} but its image holds {baked[:12]}",
+            )
+            before = self.versions_before.get(app, {}).get("git_sha")
+            require(
+                served["git_sha"] != before,
+                f"{app} still serves {served['git_sha'][:12]}, the version from before",
+            )
+            versions[app] = served
+        self.record.facts["versions_after"] = versions
+
+    def check_migrations(self) -> None:
+        for app in self.apps:
+            service = self.service(app)
+            self.run(
+                self.compose.exec_(app, manage.migrate_check(service.venv, service.workdir)),
+                f"{app}: unapplied migrations or no database (manage.py migrate --check)",
+            )
+
+    def check_logs(self) -> None:
+        for app, container in self.containers().items():
+            logs = self.run(docker.logs(container.id, container.started_at), f"docker logs {app}")
+            text = logs.stdout + logs.stderr
+            at = text.find("Traceback")
+            require(at < 0, f"{app} logged a Traceback since it started: "
+                    f"{self.target.redactor(text[at : at + 300])}")
+
+    def check_rows_kept(self) -> None:
+        problems: list[str] = []
+        after = {}
+        for name, before in self.snapshot_before.items():
+            after[name] = self.db.snapshot(name)
+            lost, notes = compare_snapshots(before, after[name])
+            problems += [f"{name}: {p}" for p in lost]
+            for text in notes:
+                self.note(f"{name}: {text}")
+        self.note("rows after: " + _counts(after))
+        require(not problems, "; ".join(problems))
+
+    # -- 7. end maintenance ---------------------------------------------------------------------
+
+    def stop_maintenance(self, app: str) -> None:
+        service = self.service(app)
+        argv = self.compose.exec_(app, manage.maintenance_stop(service.venv, service.workdir))
+        self.run(argv, f"maintenance stop on {app}")
+        self.maintenance_on[app] = False
+        if not any(self.maintenance_on.values()):
+            self.record.maintenance_window["ended"] = utc_now()
+
+    def check_no_active_record(self, app: str) -> None:
+        service = self.service(app)
+        active = self.db.active_maintenance(service.database, service.maintenance_table)
+        require(active == 0, f"{service.maintenance_table} still holds {active} active records")
+
+    def check_users_let_in(self) -> None:
+        http_checks.atmosphere_open(self.service("atmosphere").url)
+        http_checks.troposphere_open(self.service("troposphere").url)
+
+    # -- where the stack was left ---------------------------------------------------------------
+
+    def stack_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "maintenance on": {app: on for app, on in self.maintenance_on.items()} or "no",
+            "containers stopped by this run": self.stopped,
+            "backups": self.backups or "none taken",
+            "compose file edited": self.compose_edited,
+            "new release started": self.new_release_up,
+        }
+        try:
+            state["containers now"] = {
+                s: f"{c.status} {c.image}" for s, c in self.containers().items()
+            }
+        except CheckFailed as error:
+            state["containers now"] = f"unknown ({error})"
+        return state
+
+    def next_safe_command(self) -> str:
+        compose = " ".join(self.compose.up()[:-2])
+        rerun = f"pytest features/deploy.feature --env={self.env.name} --release={self.release}"
+        if not self.maintenance_on:
+            return f"nothing was changed; fix the cause above, then: {rerun}"
+        if not self.stopped:
+            return (
+                f"the old release still serves under maintenance; fix the cause, or end "
+                f"maintenance with: {compose} exec -T troposphere "
+                f"{self.service('troposphere').venv}/bin/python "
+                f"{self.service('troposphere').workdir}/manage.py maintenance stop "
+                "(then the same for atmosphere)"
+            )
+        if not self.new_release_up:
+            back = " ".join(
+                f"--set {app}={compose_file.split_reference(img)[1]}"
+                for app, img in self.previous_images.items()
+            )
+            return (
+                f"the old release is stopped and backed up; to bring it back: "
+                f"python -m atmo_release.compose_file {self.env.compose_path} {back} && "
+                f"{compose} up -d"
+            )
+        return (
+            f"the new release is up under maintenance; inspect with `{compose} logs`; to roll "
+            f"back restore the database dumps, set the old tags and run `{compose} up -d`"
+        )
+
+
+def last_recorded_secrets_commit(reports_root: Path, env_name: str) -> str | None:
+    """The secrets commit of the newest passed deployment of this environment, if any."""
+    newest: tuple[str, str] | None = None
+    for path in reports_root.glob(f"{env_name}-*/record.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        commit = data.get("facts", {}).get("secrets_commit")
+        if (
+            data.get("outcome") == "passed"
+            and commit
+            and (newest is None or data["started"] > newest[0])
+        ):
+            newest = (data["started"], commit)
+    return newest[1] if newest else None
+
+
+def _counts(snapshots: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{db}: " + ", ".join(f"{t}={v['count']}" for t, v in tables.items())
+        for db, tables in snapshots.items()
+    )
+
+
+def _environ() -> dict[str, str]:
+    return dict(os.environ)

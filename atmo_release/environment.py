@@ -1,0 +1,198 @@
+"""Environment files (`environments/<name>.toml`): loaded and validated once, before any action."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+APPS = ("atmosphere", "troposphere")
+
+
+class EnvironmentFileError(ValueError):
+    """An environment that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str
+    venv: str
+    workdir: str
+    url: str
+    ini: str
+    database: str
+    maintenance_table: str
+
+
+@dataclass(frozen=True)
+class Database:
+    where: str
+    user: str
+    names: tuple[str, ...]
+    password_from: str
+    host: str = "127.0.0.1"
+    port: int = 5432
+    service: str = ""
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    path: Path
+    org: str
+    production: bool
+    maintenance_message: str
+    deploy_dir: Path
+    compose_file: str
+    compose_command: tuple[str, ...]
+    project: str
+    backup_dir: Path
+    secrets_dir: Path
+    secrets_branch: str
+    required_keys: tuple[str, ...]
+    database: Database
+    services: dict[str, Service]
+    readiness_interval_s: float
+    readiness_timeout_s: float
+    api_token_env: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compose_path(self) -> Path:
+        return self.deploy_dir / self.compose_file
+
+
+_SCHEMA: dict[str, Any] = {
+    "name": str,
+    "org": str,
+    "production": bool,
+    "maintenance_message": str,
+    "deploy": {
+        "dir": str,
+        "compose_file": str,
+        "compose_command": list,
+        "project": str,
+        "backup_dir": str,
+    },
+    "secrets": {"dir": str, "branch": str, "required_keys": list},
+    "database": {
+        "where": str,
+        "user": str,
+        "names": list,
+        "password_from": str,
+        "host?": str,
+        "port?": int,
+        "service?": str,
+    },
+    "services": "services",
+    "readiness": {"interval_s": (int, float), "timeout_s": (int, float)},
+    "smoke": {"api_token_env": str},
+}
+_SERVICE_SCHEMA: dict[str, Any] = {
+    "image": str,
+    "venv": str,
+    "workdir": str,
+    "url": str,
+    "ini": str,
+    "database": str,
+    "maintenance_table": str,
+}
+
+
+def _check(path: Path, data: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> None:
+    known = {key.rstrip("?") for key in schema}
+    for key in data:
+        if key not in known:
+            raise EnvironmentFileError(
+                f"{path}: unknown key {prefix}{key!s}; known keys here: {', '.join(sorted(known))}"
+            )
+    for key, kind in schema.items():
+        optional = key.endswith("?")
+        key = key.rstrip("?")
+        where = f"{prefix}{key}"
+        if key not in data:
+            if optional:
+                continue
+            raise EnvironmentFileError(f"{path}: missing value for {where}")
+        value = data[key]
+        if kind == "services":
+            _check_services(path, value, where)
+        elif isinstance(kind, dict):
+            if not isinstance(value, dict):
+                raise EnvironmentFileError(f"{path}: {where} must be a table [{where}]")
+            _check(path, value, kind, f"{where}.")
+        elif not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise EnvironmentFileError(f"{path}: {where} has the wrong type ({value!r})")
+        elif value in ("", []):
+            raise EnvironmentFileError(f"{path}: missing value for {where} (it is empty)")
+
+
+def _check_services(path: Path, services: Any, where: str) -> None:
+    if not isinstance(services, dict):
+        raise EnvironmentFileError(f"{path}: {where} must be a table of services")
+    for app in APPS:
+        if app not in services:
+            raise EnvironmentFileError(f"{path}: missing value for {where}.{app}")
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            raise EnvironmentFileError(f"{path}: {where}.{name} must be a table")
+        _check(path, service, _SERVICE_SCHEMA, f"{where}.{name}.")
+
+
+def parse_environment(path: Path) -> Environment:
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise EnvironmentFileError(f"{path}: not valid TOML ({error})") from error
+    _check(path, data, _SCHEMA)
+    if data["database"]["where"] not in ("host", "service"):
+        raise EnvironmentFileError(f'{path}: database.where must be "host" or "service"')
+    if data["database"]["where"] == "service" and not data["database"].get("service"):
+        raise EnvironmentFileError(f"{path}: missing value for database.service")
+    deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
+    return Environment(
+        name=data["name"],
+        path=path,
+        org=data["org"],
+        production=data["production"],
+        maintenance_message=data["maintenance_message"],
+        deploy_dir=Path(deploy["dir"]),
+        compose_file=deploy["compose_file"],
+        compose_command=tuple(deploy["compose_command"]),
+        project=deploy["project"],
+        backup_dir=Path(deploy["backup_dir"]),
+        secrets_dir=Path(secrets["dir"]),
+        secrets_branch=secrets["branch"],
+        required_keys=tuple(secrets["required_keys"]),
+        database=Database(
+            where=db["where"],
+            user=db["user"],
+            names=tuple(db["names"]),
+            password_from=db["password_from"],
+            host=db.get("host", "127.0.0.1"),
+            port=db.get("port", 5432),
+            service=db.get("service", ""),
+        ),
+        services={name: Service(name=name, **values) for name, values in data["services"].items()},
+        readiness_interval_s=float(data["readiness"]["interval_s"]),
+        readiness_timeout_s=float(data["readiness"]["timeout_s"]),
+        api_token_env=data["smoke"]["api_token_env"],
+    )
+
+
+def known_environments(directory: Path) -> list[str]:
+    return sorted(path.stem for path in directory.glob("*.toml"))
+
+
+def load_environment(name: str, directory: Path) -> Environment:
+    """The environment called `name`, or an error listing the known ones."""
+    path = directory / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(["rehearsal", *known_environments(directory)])
+        raise EnvironmentFileError(
+            f"unknown environment {name!r}: known environments are {known} "
+            f"(add {path} to define it)"
+        )
+    return parse_environment(path)

@@ -1,0 +1,88 @@
+"""The secrets checkout: settings read from `env` and `inis/*.ini`; values never leave unmasked."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+from pathlib import Path
+
+from atmo_release.commands import git
+from atmo_release.target import LocalTarget
+
+SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE", re.IGNORECASE)
+SETTINGS_FILES = ("env", "inis/atmosphere.ini", "inis/troposphere.ini")
+
+
+def parse_ini(text: str) -> dict[str, str]:
+    """All keys of all sections, case kept; a key in two sections keeps `section.key` too."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(text)
+    values: dict[str, str] = {}
+    for section in parser.sections():
+        for key, value in parser.items(section):
+            values[key] = value
+    return values
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """`KEY=value` lines of a shell file, `export` allowed; other shell lines are ignored."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
+        if match:
+            parsed = shlex.split(match[2], comments=True) or [""]
+            values[match[1]] = parsed[0]
+    return values
+
+
+def parse_settings(path: str, text: str) -> dict[str, str]:
+    return parse_ini(text) if path.endswith(".ini") else parse_env_file(text)
+
+
+def read_settings(directory: Path, path: str) -> dict[str, str]:
+    return parse_settings(path, (directory / path).read_text())
+
+
+def secret_values(settings: dict[str, str]) -> list[str]:
+    return [value for key, value in settings.items() if SECRET_NAME.search(key) and value]
+
+
+def settings_at(target: LocalTarget, directory: Path, commit: str) -> dict[str, dict[str, str]]:
+    """Every settings file as committed at `commit` (files missing there are empty)."""
+    found: dict[str, dict[str, str]] = {}
+    for path in SETTINGS_FILES:
+        result = target.run(git.show(directory, commit, path))
+        found[path] = parse_settings(path, result.stdout) if result.ok else {}
+    return found
+
+
+def all_branch_secrets(target: LocalTarget, directory: Path) -> list[str]:
+    """Secret values of every local branch, so that whatever is checked out later is masked."""
+    refs = target.run(
+        ["git", "-C", str(directory), "for-each-ref", "--format=%(refname:short)", "refs/heads"]
+    )
+    values: list[str] = []
+    for branch in refs.stdout.split():
+        for settings in settings_at(target, directory, branch).values():
+            values += secret_values(settings)
+    return values
+
+
+def key_changes(
+    before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]
+) -> dict[str, list[str]]:
+    """Names of the keys added, removed and changed, per file: never their values."""
+    changes: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path, {}), after.get(path, {})
+        changes["added"] += [f"{path}:{key}" for key in sorted(set(new) - set(old))]
+        changes["removed"] += [f"{path}:{key}" for key in sorted(set(old) - set(new))]
+        changes["changed"] += [
+            f"{path}:{key}" for key in sorted(set(old) & set(new)) if old[key] != new[key]
+        ]
+    return changes

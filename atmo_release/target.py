@@ -1,0 +1,89 @@
+"""Where commands run: one object, so a remote target can follow without touching a step."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from atmo_release.redact import Redactor
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: tuple[str, ...]
+    rc: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    def tail(self, lines: int = 5) -> str:
+        text = (self.stderr.strip() or self.stdout.strip()).splitlines()
+        return "\n".join(text[-lines:])
+
+
+CommandListener = Callable[[Result, Redactor], None]
+
+
+class LocalTarget:
+    """Runs argv lists on this machine; every command is reported, redacted, to the listeners."""
+
+    name = "local"
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or Redactor()
+        self.listeners: list[CommandListener] = []
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        input: str | None = None,
+        timeout: float | None = 600,
+    ) -> Result:
+        started = time.monotonic()
+        child_env = {**os.environ, **env} if env else None
+        try:
+            done = subprocess.run(
+                list(argv),
+                cwd=cwd,
+                env=child_env,
+                input=input,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            rc, out, err = done.returncode, done.stdout, done.stderr
+        except FileNotFoundError as error:
+            rc, out, err = 127, "", f"command not found: {error.filename}"
+        except subprocess.TimeoutExpired as error:
+            rc, out, err = 124, _text(error.stdout), f"timed out after {timeout} s"
+        result = Result(tuple(argv), rc, out, err, time.monotonic() - started)
+        for listener in self.listeners:
+            listener(result, self.redactor)
+        return result
+
+    def read_text(self, path: Path) -> str:
+        return Path(path).read_text()
+
+    def write_text(self, path: Path, text: str) -> None:
+        Path(path).write_text(text)
+
+    def exists(self, path: Path) -> bool:
+        return Path(path).exists()
+
+
+def _text(value: bytes | str | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value or ""

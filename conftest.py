@@ -1,0 +1,46 @@
+"""Plugin wiring only: options, collection of `.feature` files, and the run's plugins."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = [
+    "fixtures.options",
+    "fixtures.run",
+    "fixtures.deployment",
+    "steps.preflight",
+    "steps.maintenance",
+    "steps.secrets",
+    "steps.backups",
+    "steps.repository",
+    "steps.images",
+    "steps.smoke",
+]
+
+
+class FeatureModule(pytest.Module):
+    """A `.feature` file collected as a module whose tests are its scenarios."""
+
+    def _getobj(self) -> types.ModuleType:
+        module = types.ModuleType(f"feature_{self.path.stem}")
+        module.__file__ = str(self.path)
+        module.__dict__["FEATURE"] = str(self.path)
+        exec(  # noqa: S102 - the namespace is the point: scenarios() binds to its caller
+            "from pytest_bdd import scenarios\n"
+            "import pytest\n"
+            "scenarios(FEATURE)\n"
+            "@pytest.fixture(autouse=True)\n"
+            "def _feature_run(deployment):\n"
+            "    return deployment\n",
+            module.__dict__,
+        )
+        return module
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix == ".feature":
+        return FeatureModule.from_parent(parent, path=file_path)
+    return None

@@ -1,0 +1,55 @@
+Feature: Upgrade Atmosphere on deployment day
+  The driver upgrades the running stack to the release while the crew chief follows the
+  report; every action is proven before the next one starts, and the run halts at the first
+  check that does not hold.
+
+  Scenario: Preflight, before anything changes
+    Then the environment file is valid
+    And the crew chief and the driver are named
+    And Docker answers
+    And the compose file and the secrets checkout exist
+    When the running deployment is recorded
+    Then the previous release, its versions and its rows are in the record
+    When the release images are pulled
+    Then the release images are on the deploy host
+
+  Scenario: Start maintenance
+    When maintenance is started on troposphere
+    And maintenance is started on atmosphere
+    Then each database holds exactly one active maintenance record with the title and message
+    And the atmosphere API answers 503 with the message
+    And troposphere sends users to the maintenance page with the message
+
+  Scenario: Check out the secrets
+    When the environment's branch of the secrets is checked out
+    Then the secrets checkout is on that branch with a clean tree and every key the apps need
+    And the keys changed since the last deployment are listed with their values masked
+
+  Scenario: Stop the containers and back them up
+    When the containers are stopped
+    Then every service container has exited
+    When each service container is committed to a backup image
+    Then each backup image exists and records the image its container ran
+
+  Scenario: Update the deploy checkout
+    When the local changes and incoming commits are saved and the checkout is reset and pulled
+    Then the deploy checkout is at the upstream head and what was local is saved in the record
+
+  Scenario: Start the new images
+    When the compose file is set to the release's image tags
+    Then docker-compose config shows the release's images and only image lines changed
+    When the new images are pulled and started
+    Then every service container runs the release's image
+    And the apps are ready within the environment's timeout
+
+  Scenario: Use and test
+    Then the version endpoints report the new release
+    And no migration is left unapplied and the apps reach the database
+    And no container logged a Traceback since it started
+    And every seeded row is still there
+
+  Scenario: End maintenance
+    When maintenance is ended on troposphere
+    And maintenance is ended on atmosphere
+    Then no maintenance record is active
+    And users are let in again

@@ -1,0 +1,1 @@
+"""The rehearsal stack: stand-in images and their builder (see README.md)."""

@@ -1,0 +1,490 @@
+"""A throwaway Atmosphere deployment that the suite deploys to, brought up and torn down whole.
+
+Layout under one temporary root, as on a real host:
+    upstream.git/                bare "upstream" of the deploy checkout, one commit ahead
+    atmosphere-docker/           the deploy checkout: docker-compose.prod.yml + a local edit
+    atmosphere-docker-secrets/   git repository, branches prod, atmobeta, jetstream-prod
+    rehearsal.toml               the environment, in the schema of environments/*.toml
+Containers: a registry and the host Postgres (testcontainers), the apps (docker-compose v1).
+Differences from production: a bridge network with ports published on 127.0.0.1 instead of
+`network_mode: host`, images from a local registry, and the database in a container.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as random_secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import requests
+from testcontainers.core.container import DockerContainer
+from testcontainers.community.postgres import PostgresContainer
+
+from rehearsal import images
+
+RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
+PID_LABEL = "org.cyverse.atmo-release.pid"
+OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
+DB_USER, DB_NAMES = "atmo_app", ("atmo_prod", "troposphere")
+EXEMPT_USER = "atmo-release-bot"
+TOKEN_ENV = "ATMO_RELEASE_REHEARSAL_TOKEN"
+SECRETS_BRANCH = "atmobeta"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Rehearsal",
+    "GIT_AUTHOR_EMAIL": "rehearsal@example.org",
+    "GIT_COMMITTER_NAME": "Rehearsal",
+    "GIT_COMMITTER_EMAIL": "rehearsal@example.org",
+}
+
+Log = Callable[[str], None]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run(
+    argv: list[str], cwd: Path | None = None, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        argv,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **GIT_ENV},
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv[:4])} ... failed: {(done.stderr or done.stdout)[-800:]}"
+        )
+    return done
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_leftovers(
+    client: docker.DockerClient, log: Log = print, run_id: str | None = None
+) -> int:
+    """Remove what rehearsals left: all of `run_id`, or of runs whose process is gone."""
+
+    def dead(labels: dict[str, str]) -> bool:
+        if RUN_LABEL not in labels:
+            return False
+        if run_id is not None:
+            return labels[RUN_LABEL] == run_id
+        return not _pid_alive(labels.get(PID_LABEL, ""))
+
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
+        if dead(container.labels):
+            container.remove(force=True, v=True)
+            removed += 1
+    for network in client.networks.list(filters={"label": RUN_LABEL}):
+        if dead(network.attrs.get("Labels") or {}):
+            network.remove()
+            removed += 1
+    for volume in client.volumes.list(filters={"label": RUN_LABEL}):
+        if dead(volume.attrs.get("Labels") or {}):
+            volume.remove(force=True)
+            removed += 1
+    for image in client.images.list(filters={"label": RUN_LABEL}):
+        if dead(image.labels):
+            client.images.remove(image.id, force=True)
+            removed += 1
+    if removed:
+        log(f"removed {removed} leftovers of earlier rehearsals")
+    return removed
+
+
+@dataclass
+class RehearsalStack:
+    """Build with `up()`, always finish with `down()`; `env_file` is the environment to deploy."""
+
+    log: Log = print
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="atmo-rehearsal-")))
+    ports: dict[str, int] = field(default_factory=dict)
+    password: str = field(default_factory=lambda: random_secrets.token_urlsafe(18))
+    token: str = field(default_factory=lambda: random_secrets.token_hex(20))
+    secret_keys: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.client = docker.from_env()
+        self.project = f"atmo-rehearsal-{self.run_id}"
+        self.network = self.project
+        self.labels = {
+            RUN_LABEL: self.run_id,
+            PID_LABEL: str(os.getpid()),
+            images.PROJECT_LABEL: images.PROJECT_LABEL_VALUE,
+        }
+        self.deploy_dir = self.root / "atmosphere-docker"
+        self.secrets_dir = self.root / "atmosphere-docker-secrets"
+        self.upstream = self.root / "upstream.git"
+        self.compose_path = self.deploy_dir / "docker-compose.prod.yml"
+        self.env_file = self.root / "rehearsal.toml"
+        self.backup_dir = self.root / "backups"
+        self._testcontainers: list[DockerContainer] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def up(self) -> RehearsalStack:
+        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+        self._timed("sweep", lambda: sweep_leftovers(self.client, self.log))
+        self._timed("images", lambda: images.ensure_images(log=self.log))
+        self.client.networks.create(self.network, labels=self.labels)
+        self._timed("registry", self._start_registry)
+        self._timed("push", self._push_releases)
+        self._timed("postgres", self._start_postgres)
+        self._timed("repositories", self._make_repositories)
+        self._timed("production", self._start_production)
+        self._timed("seed", self._seed)
+        self._write_environment()
+        os.environ[TOKEN_ENV] = self.token
+        return self
+
+    def down(self) -> None:
+        """Remove everything of this run; safe to call twice and after a half-done `up()`."""
+        if self.compose_path.exists():
+            _run(self.compose("down", "--volumes", "--remove-orphans"), check=False)
+        backups = [i for i in self.client.images.list(name=f"old_{self.project}_*")]
+        for image in backups:
+            self.client.images.remove(image.id, force=True)
+        for reference in self._pulled_references():
+            try:
+                self.client.images.remove(reference, force=True)
+            except docker.errors.ImageNotFound:
+                pass
+        sweep_leftovers(self.client, self.log, run_id=self.run_id)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _timed(self, name: str, action: Callable[[], object]) -> None:
+        started = time.monotonic()
+        action()
+        self.timings[name] = round(time.monotonic() - started, 2)
+        self.log(f"rehearsal {name}: {self.timings[name]} s")
+
+    # -- containers -----------------------------------------------------------------------------
+
+    def _start(self, container: DockerContainer, port: int, alias: str) -> None:
+        """Start a testcontainer on loopback only, joined to the stack's network as `alias`."""
+        container.ports[f"{port}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+        container.with_name(f"{self.project}-{alias}").with_kwargs(labels=self.labels)
+        self._testcontainers.append(container)
+        container.start()
+        wrapped = container.get_wrapped_container()
+        self.client.networks.get(self.network).connect(wrapped, aliases=[alias])
+        self.ports[alias] = int(container.get_exposed_port(port))
+
+    def _start_registry(self) -> None:
+        self._start(DockerContainer(images.REGISTRY_IMAGE), 5000, "registry")
+        self._wait(lambda: requests.get(f"http://{self.registry}/v2/", timeout=2).ok, "registry")
+
+    @property
+    def registry(self) -> str:
+        return f"localhost:{self.ports['registry']}"
+
+    def image(self, app: str) -> str:
+        return f"{self.registry}/cyverse/{app}"
+
+    def _push_releases(self) -> None:
+        for app in images.APPS:
+            for release in images.RELEASES:
+                local = f"atmo-rehearsal/{app}:release-{release}"
+                remote = f"{self.image(app)}:release-{release}"
+                _run(["docker", "tag", local, remote])
+                _run(["docker", "push", remote], timeout=900)
+                _run(["docker", "image", "rm", remote])
+
+    def _pulled_references(self) -> list[str]:
+        if "registry" not in self.ports:
+            return []
+        return [
+            tag
+            for image in self.client.images.list()
+            for tag in image.tags
+            if tag.startswith(self.registry + "/")
+        ]
+
+    def _start_postgres(self) -> None:
+        volume = self.client.volumes.create(f"{self.project}-pgdata", labels=self.labels)
+        container = PostgresContainer(
+            images.POSTGRES_IMAGE,
+            username=DB_USER,
+            password=self.password,
+            dbname=DB_NAMES[0],
+            driver=None,
+        )
+        container.with_env("POSTGRES_EXTRA_DBS", " ".join(DB_NAMES[1:]))
+        container.with_volume_mapping(volume.name, "/var/lib/postgresql/data", "rw")
+        self._start(container, 5432, "postgres")
+        self._wait(lambda: self.psql(DB_NAMES[-1], "SELECT 1").strip() == "1", "postgres")
+
+    def _wait(self, probe: Callable[[], bool], what: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if probe():
+                    return
+            except (requests.RequestException, RuntimeError):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"rehearsal {what} was not ready within {timeout:g} s")
+
+    def psql(self, database: str, sql: str) -> str:
+        done = subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.ports["postgres"]),
+                "-U",
+                DB_USER,
+                "-d",
+                database,
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PGPASSWORD": self.password},
+            check=False,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql on {database} failed: {done.stderr.strip()[-300:]}")
+        return done.stdout
+
+    # -- repositories ---------------------------------------------------------------------------
+
+    def compose_text(self, release: str) -> str:
+        labels = "".join(f"      {key}: '{value}'\n" for key, value in self.labels.items())
+        return (
+            "---\nversion: '3'\n\nservices:\n\n"
+            "  atmosphere:\n"
+            f"    image: '{self.image('atmosphere')}:release-{release}'\n"
+            "    volumes:\n"
+            "      - '../atmosphere-docker-secrets:/opt/dev/atmosphere-docker-secrets'\n"
+            "      - './logs/atmosphere:/opt/dev/atmosphere/logs'\n"
+            "    ports:\n"
+            f"      - '127.0.0.1:{self.ports['atmosphere']}:8000'\n"
+            f"    labels:\n{labels}"
+            "\n\n"
+            "  troposphere:\n"
+            f"    image: '{self.image('troposphere')}:release-{release}'\n"
+            "    volumes:\n"
+            "      - '../atmosphere-docker-secrets:/opt/dev/atmosphere-docker-secrets'\n"
+            "      - './logs/troposphere:/opt/dev/troposphere/logs'\n"
+            "    depends_on:\n"
+            "      - 'atmosphere'\n"
+            "    ports:\n"
+            f"      - '127.0.0.1:{self.ports['troposphere']}:8001'\n"
+            f"    labels:\n{labels}"
+            "\n"
+            "networks:\n  default:\n    external:\n"
+            f"      name: '{self.network}'\n"
+        )
+
+    def _make_repositories(self) -> None:
+        self.ports["atmosphere"], self.ports["troposphere"] = _free_port(), _free_port()
+        self._make_secrets()
+        work = self.root / "upstream-work"
+        _run(["git", "init", "-q", "-b", "master", str(work)])
+        (work / "docker-compose.prod.yml").write_text(self.compose_text(OLD_RELEASE))
+        (work / "README.md").write_text("# atmosphere-docker\n")
+        _run(["git", "-C", str(work), "add", "-A"])
+        _run(["git", "-C", str(work), "commit", "-q", "-m", f"Deploy {OLD_RELEASE}"])
+        _run(["git", "clone", "-q", "--bare", str(work), str(self.upstream)])
+        _run(["git", "clone", "-q", str(self.upstream), str(self.deploy_dir)])
+        (work / "README.md").write_text("# atmosphere-docker\n\nUpgrade notes for v37-3.\n")
+        _run(["git", "-C", str(work), "commit", "-q", "-am", "Notes for v37-3"])
+        _run(["git", "-C", str(work), "push", "-q", str(self.upstream), "master"])
+        with (self.compose_path).open("a") as compose:
+            compose.write("# driver's note: local edit that git reset --hard would lose\n")
+        self.backup_dir.mkdir()
+
+    def ini(self, app: str, branch: str) -> str:
+        extra = (
+            f"ARGO_TOKEN = {self.secret_keys['argo']}\n"
+            if (app == "atmosphere" and branch == SECRETS_BRANCH)
+            else ""
+        )
+        return (
+            "[local.py]\n"
+            f"DATABASE_NAME = {'atmo_prod' if app == 'atmosphere' else 'troposphere'}\n"
+            f"DATABASE_USER = {DB_USER}\nDATABASE_PASSWORD = {self.password}\n"
+            "DATABASE_HOST = postgres\nDATABASE_PORT = 5432\n"
+            f"SERVER_URL = http://127.0.0.1:{self.ports[app]}\n"
+            f"SECRET_KEY = {self.secret_keys[f'{app}-{branch}']}\n"
+            f"MAINTENANCE_EXEMPT_USERNAMES = {EXEMPT_USER}\n{extra}"
+        )
+
+    def _make_secrets(self) -> None:
+        repo = self.secrets_dir
+        _run(["git", "init", "-q", "-b", "prod", str(repo)])
+        (repo / "inis").mkdir()
+        self.secret_keys["argo"] = random_secrets.token_hex(16)
+        for branch in ("prod", "atmobeta", "jetstream-prod"):
+            if branch != "prod":
+                _run(["git", "-C", str(repo), "checkout", "-q", "-b", branch, "prod"])
+            for app in images.APPS:
+                self.secret_keys[f"{app}-{branch}"] = random_secrets.token_urlsafe(24)
+                (repo / "inis" / f"{app}.ini").write_text(self.ini(app, branch))
+            (repo / "env").write_text(f"env_type={branch}\nserver_name=rehearsal-{branch}\n")
+            _run(["git", "-C", str(repo), "add", "-A"])
+            _run(["git", "-C", str(repo), "commit", "-q", "-m", f"{branch} settings"])
+        _run(["git", "-C", str(repo), "checkout", "-q", "prod"])
+
+    def secret_values(self) -> list[str]:
+        return [self.password, self.token, *self.secret_keys.values()]
+
+    # -- production -----------------------------------------------------------------------------
+
+    def compose(self, *args: str) -> list[str]:
+        return ["docker-compose", "-f", str(self.compose_path), "-p", self.project, *args]
+
+    def _start_production(self) -> None:
+        _run(self.compose("pull"), timeout=900)
+        _run(self.compose("up", "-d"), timeout=900)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        base = "http://127.0.0.1"
+        self._wait(
+            lambda: (
+                requests.get(f"{base}:{self.ports['atmosphere']}/api/status/celery", timeout=2).ok
+            ),
+            "atmosphere",
+            timeout,
+        )
+        self._wait(
+            lambda: (
+                requests.get(f"{base}:{self.ports['troposphere']}/tropo-api/version", timeout=2).ok
+            ),
+            "troposphere",
+            timeout,
+        )
+
+    def _seed(self) -> None:
+        users = [(EXEMPT_USER, "true", self.token)] + [
+            (f"user{n:02d}", "false", None) for n in range(12)
+        ]
+        self.psql(
+            "atmo_prod",
+            "INSERT INTO core_atmosphereuser (username, email, is_staff, "
+            "api_token) VALUES "
+            + ", ".join(
+                f"('{name}', '{name}@example.org', {staff}, {repr(token) if token else 'NULL'})"
+                for name, staff, token in users
+            ),
+        )
+        statuses = ("active", "suspended", "deleted", "active")
+        self.psql(
+            "atmo_prod",
+            "INSERT INTO core_instance (name, owner_id, status, created_at) "
+            "SELECT 'vm-' || n, (SELECT min(id) FROM core_atmosphereuser) + n % 12, "
+            f"(ARRAY{list(statuses)})[1 + n % 4], now() - n * interval '1 day' "
+            "FROM generate_series(1, 40) AS n",
+        )
+        self.psql(
+            "troposphere",
+            "INSERT INTO api_userpreferences (username, show_beta_interface, "
+            "created_date) SELECT 'user' || lpad(n::text, 2, '0'), n % 3 = 0, now() "
+            "FROM generate_series(0, 11) AS n",
+        )
+
+    def counts(self) -> dict[str, int]:
+        tables = {
+            "atmo_prod": ("core_atmosphereuser", "core_instance"),
+            "troposphere": ("api_userpreferences",),
+        }
+        return {
+            f"{db}.{t}": int(self.psql(db, f"SELECT count(*) FROM {t}"))
+            for db, names in tables.items()
+            for t in names
+        }
+
+    def _write_environment(self) -> None:
+        url = "http://127.0.0.1:{}"
+        self.env_file.write_text(f'''# rehearsal {self.run_id}; schema of environments/*.toml
+name = "rehearsal"
+org = "cyverse"
+production = false
+maintenance_message = "Atmosphere is down for a Scheduled Maintenance, Today between 9am - 4pm MST."
+
+[deploy]
+dir = "{self.deploy_dir}"
+compose_file = "docker-compose.prod.yml"
+compose_command = ["docker-compose"]
+project = "{self.project}"
+backup_dir = "{self.backup_dir}"
+
+[secrets]
+dir = "{self.secrets_dir}"
+branch = "{SECRETS_BRANCH}"
+required_keys = ["inis/atmosphere.ini:DATABASE_PASSWORD", "inis/atmosphere.ini:SECRET_KEY",
+                 "inis/troposphere.ini:DATABASE_PASSWORD", "inis/troposphere.ini:SECRET_KEY",
+                 "env:server_name"]
+
+[database]
+where = "host"
+host = "127.0.0.1"
+port = {self.ports["postgres"]}
+user = "{DB_USER}"
+names = {json.dumps(list(DB_NAMES))}
+password_from = "inis/atmosphere.ini:DATABASE_PASSWORD"
+
+[services.atmosphere]
+image = "{self.image("atmosphere")}"
+venv = "/opt/env/atmo"
+workdir = "/opt/dev/atmosphere"
+url = "{url.format(self.ports["atmosphere"])}"
+ini = "inis/atmosphere.ini"
+database = "atmo_prod"
+maintenance_table = "maintenance_record"
+
+[services.troposphere]
+image = "{self.image("troposphere")}"
+venv = "/opt/env/troposphere"
+workdir = "/opt/dev/troposphere"
+url = "{url.format(self.ports["troposphere"])}"
+ini = "inis/troposphere.ini"
+database = "troposphere"
+maintenance_table = "api_maintenancerecord"
+
+[readiness]
+interval_s = 0.5
+timeout_s = 120
+
+[smoke]
+api_token_env = "{TOKEN_ENV}"
+''')

@@ -1,0 +1,25 @@
+"""Stop the stack and commit every service container to a backup image."""
+
+from pytest_bdd import then, when
+
+from atmo_release.deployment import Deployment
+
+
+@when("the containers are stopped")
+def _(deployment: Deployment) -> None:
+    deployment.stop()
+
+
+@then("every service container has exited")
+def _(deployment: Deployment) -> None:
+    deployment.check_all_exited()
+
+
+@when("each service container is committed to a backup image")
+def _(deployment: Deployment) -> None:
+    deployment.back_up()
+
+
+@then("each backup image exists and records the image its container ran")
+def _(deployment: Deployment) -> None:
+    deployment.check_backups()

@@ -1,0 +1,53 @@
+"""Preflight: everything is checked and the release images are pulled before anything changes."""
+
+from pytest_bdd import then, when
+
+from atmo_release.deployment import Deployment
+
+
+@then("the environment file is valid")
+def _(deployment: Deployment) -> None:
+    deployment.note(f"environment {deployment.env.name} from {deployment.env.path}")
+
+
+@then("the crew chief and the driver are named")
+def _(deployment: Deployment) -> None:
+    record = deployment.record
+    assert record.crew_chief and record.driver, "name the crew chief and the driver"
+    deployment.note(f"crew chief {record.crew_chief}, driver {record.driver}")
+    if record.crew_chief == record.driver:
+        deployment.note("warning: the crew chief and the driver are the same person")
+
+
+@then("Docker answers")
+def _(deployment: Deployment) -> None:
+    deployment.check_docker()
+
+
+@then("the compose file and the secrets checkout exist")
+def _(deployment: Deployment) -> None:
+    deployment.check_files()
+    deployment.load_secrets()
+
+
+@when("the running deployment is recorded")
+def _(deployment: Deployment) -> None:
+    deployment.inspect_running()
+
+
+@then("the previous release, its versions and its rows are in the record")
+def _(deployment: Deployment) -> None:
+    facts = deployment.record.facts
+    assert deployment.record.previous_release, "the previous release is unknown"
+    assert set(facts["versions_before"]) == set(deployment.apps), "versions missing"
+    assert all(deployment.snapshot_before.values()), "no table was counted"
+
+
+@when("the release images are pulled")
+def _(deployment: Deployment) -> None:
+    deployment.pull_target_images()
+
+
+@then("the release images are on the deploy host")
+def _(deployment: Deployment) -> None:
+    deployment.check_target_images_present()

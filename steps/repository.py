@@ -1,0 +1,15 @@
+"""The deploy checkout: local edits and incoming commits saved, then reset and pulled."""
+
+from pytest_bdd import then, when
+
+from atmo_release.deployment import Deployment
+
+
+@when("the local changes and incoming commits are saved and the checkout is reset and pulled")
+def _(deployment: Deployment) -> None:
+    deployment.update_checkout()
+
+
+@then("the deploy checkout is at the upstream head and what was local is saved in the record")
+def _(deployment: Deployment) -> None:
+    deployment.check_checkout()

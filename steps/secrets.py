@@ -1,0 +1,23 @@
+"""The secrets checkout: the environment's branch, clean, complete; changed keys listed, masked."""
+
+from pytest_bdd import then, when
+
+from atmo_release.deployment import Deployment, last_recorded_secrets_commit
+from fixtures.options import ROOT
+
+
+@when("the environment's branch of the secrets is checked out")
+def _(deployment: Deployment) -> None:
+    deployment.checkout_secrets()
+
+
+@then("the secrets checkout is on that branch with a clean tree and every key the apps need")
+def _(deployment: Deployment) -> None:
+    deployment.check_secrets()
+
+
+@then("the keys changed since the last deployment are listed with their values masked")
+def _(deployment: Deployment) -> None:
+    deployment.list_secret_changes(
+        last_recorded_secrets_commit(ROOT / "reports", deployment.env.name)
+    )

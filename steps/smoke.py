@@ -1,0 +1,25 @@
+"""Use and test: the new release answers, is migrated, logs no Traceback and kept every row."""
+
+from pytest_bdd import then
+
+from atmo_release.deployment import Deployment
+
+
+@then("the version endpoints report the new release")
+def _(deployment: Deployment) -> None:
+    deployment.check_versions()
+
+
+@then("no migration is left unapplied and the apps reach the database")
+def _(deployment: Deployment) -> None:
+    deployment.check_migrations()
+
+
+@then("no container logged a Traceback since it started")
+def _(deployment: Deployment) -> None:
+    deployment.check_logs()
+
+
+@then("every seeded row is still there")
+def _(deployment: Deployment) -> None:
+    deployment.check_rows_kept()
