@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -24,6 +25,7 @@ from atmo_release.containers import Container, image_labels, project_containers
 from atmo_release.database import DatabaseClient, compare_snapshots
 from atmo_release.environment import APPS, Environment, Service
 from atmo_release.record import ReleaseRecord, utc_now
+from atmo_release.redact import Redactor
 from atmo_release.release import Release
 from atmo_release.target import LocalTarget, Result
 
@@ -56,6 +58,22 @@ class Deployment:
 
     def __post_init__(self) -> None:
         self.target.listeners.append(self.record.on_command)
+
+    @classmethod
+    def create(
+        cls, env: Environment, release: Release, crew_chief: str, driver: str, reports_dir: Path
+    ) -> Deployment:
+        """A deployment run on this host, with a fresh record and redactor."""
+        target = LocalTarget(Redactor())
+        record = ReleaseRecord(
+            env=env.name,
+            release=str(release),
+            crew_chief=crew_chief,
+            driver=driver,
+            target=f"{target.name} ({os.uname().nodename})",
+            run_id=uuid.uuid4().hex[:12],
+        )
+        return cls(env, release, target, record, reports_dir)
 
     # -- shared -----------------------------------------------------------------------------
 
@@ -250,21 +268,17 @@ class Deployment:
         """Keys changed since the last recorded deployment (or the previous checkout)."""
         directory = self.env.secrets_dir
         head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse").stdout.strip()
-        base = last_commit or self.secrets_head_before
+        since = "the last recorded deployment"
+        if not last_commit or not self.target.run(git.has_commit(directory, last_commit)).ok:
+            last_commit, since = self.secrets_head_before, "the commit checked out before"
         changes = secrets.key_changes(
-            secrets.settings_at(self.target, directory, base),
+            secrets.settings_at(self.target, directory, last_commit),
             secrets.settings_at(self.target, directory, head),
         )
         self.record.facts["secrets_commit"] = head
-        self.record.facts["secrets_changes"] = {
-            "since": base,
-            "since_what": "last recorded deployment"
-            if last_commit
-            else "the commit checked out before",
-            **changes,
-        }
+        self.record.facts["secrets_changes"] = {"since": f"{last_commit} ({since})", **changes}
         for kind, keys in changes.items():
-            self.note(f"secrets keys {kind}: {', '.join(keys) or 'none'}")
+            self.note(f"secrets keys {kind} since {since}: {', '.join(keys) or 'none'}")
         return changes
 
     # -- 3. stop and back up ------------------------------------------------------------------
@@ -467,8 +481,11 @@ class Deployment:
             logs = self.run(docker.logs(container.id, container.started_at), f"docker logs {app}")
             text = logs.stdout + logs.stderr
             at = text.find("Traceback")
-            require(at < 0, f"{app} logged a Traceback since it started: "
-                    f"{self.target.redactor(text[at : at + 300])}")
+            require(
+                at < 0,
+                f"{app} logged a Traceback since it started: "
+                f"{self.target.redactor(text[at : at + 300])}",
+            )
 
     def check_rows_kept(self) -> None:
         problems: list[str] = []

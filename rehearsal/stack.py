@@ -27,8 +27,8 @@ from pathlib import Path
 
 import docker
 import requests
-from testcontainers.core.container import DockerContainer
 from testcontainers.community.postgres import PostgresContainer
+from testcontainers.core.container import DockerContainer
 
 from rehearsal import images
 

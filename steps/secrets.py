@@ -3,7 +3,6 @@
 from pytest_bdd import then, when
 
 from atmo_release.deployment import Deployment, last_recorded_secrets_commit
-from fixtures.options import ROOT
 
 
 @when("the environment's branch of the secrets is checked out")
@@ -18,6 +17,5 @@ def _(deployment: Deployment) -> None:
 
 @then("the keys changed since the last deployment are listed with their values masked")
 def _(deployment: Deployment) -> None:
-    deployment.list_secret_changes(
-        last_recorded_secrets_commit(ROOT / "reports", deployment.env.name)
-    )
+    reports_root = deployment.reports_dir.parent
+    deployment.list_secret_changes(last_recorded_secrets_commit(reports_root, deployment.env.name))

@@ -257,12 +257,17 @@ def test_dry_run_writes_nothing(app, rehearsal):
 @both_apps
 def test_start_date_option(app, rehearsal):
     db, table = TABLES[app.app_name]
-    code, output = manage(
-        app, "maintenance", "start", "--title", "dated", "--start-date", "2022-02-14T08:00"
-    )
-    assert code == 0, output
-    started = f"SELECT start_date AT TIME ZONE 'UTC' FROM {table} WHERE title = 'dated'"
-    assert rehearsal.psql(db, started) == "2022-02-14 08:00:00"
+    for title, given in (("dated", "2022-02-14T08:00"), ("day", "2022-02-15")):
+        code, output = manage(app, "maintenance", "start", "--title", title, "--start-date", given)
+        assert code == 0, output
+    started = f"SELECT start_date AT TIME ZONE 'UTC' FROM {table} WHERE end_date IS NULL"
+    started += " ORDER BY start_date"
+    assert rehearsal.psql(db, started).splitlines() == [
+        "2022-02-14 08:00:00",
+        "2022-02-15 00:00:00",
+    ]
+    code, output = manage(app, "maintenance", "start", "--start-date", "next tuesday")
+    assert code != 0 and "not an ISO 8601 date" in output
 
 
 @both_apps

@@ -47,3 +47,7 @@ def pull(directory: Path) -> list[str]:
 
 def show(directory: Path, commit: str, path: str) -> list[str]:
     return _git(directory, "show", f"{commit}:{path}")
+
+
+def has_commit(directory: Path, commit: str) -> list[str]:
+    return _git(directory, "cat-file", "-e", f"{commit}^{{commit}}")

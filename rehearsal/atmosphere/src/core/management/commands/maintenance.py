@@ -4,6 +4,7 @@ start inserts a record without looking for an active one (two starts stack two r
 every active record; --dry-run prints what would be done and writes nothing."""
 
 import argparse
+import datetime
 
 from atmosphere.version import git_version
 from django.core.management.base import BaseCommand, CommandError
@@ -13,12 +14,15 @@ from core.models import MaintenanceRecord
 
 
 def start_date(value):
+    """An ISO 8601 date and time, or a date (midnight); without an offset it is UTC."""
     try:
         parsed = dateparse.parse_datetime(value)
+        if parsed is None and (day := dateparse.parse_date(value)):
+            parsed = datetime.datetime.combine(day, datetime.time())
     except ValueError:
         parsed = None
     if parsed is None:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {value!r}")
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or date and time: {value!r}")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 

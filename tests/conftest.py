@@ -1,0 +1,34 @@
+"""Shared fixtures of the tests that need a real rehearsal stack of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from atmo_release.deployment import Deployment
+from atmo_release.environment import parse_environment
+from atmo_release.release import Release
+from rehearsal.stack import NEW_RELEASE, RehearsalStack
+
+
+@pytest.fixture(scope="module")
+def fresh_stack() -> Iterator[RehearsalStack]:
+    """A rehearsal stack of the module's own, at the older release, removed afterwards."""
+    stack = RehearsalStack(log=lambda line: None)
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stack.down()
+
+
+def deployment_for(stack: RehearsalStack, reports_dir: Path) -> Deployment:
+    return Deployment.create(
+        parse_environment(stack.env_file),
+        Release.parse(NEW_RELEASE),
+        "test crew chief",
+        "test driver",
+        reports_dir,
+    )

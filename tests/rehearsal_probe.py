@@ -1,0 +1,38 @@
+"""A pytest plugin for the end-to-end tests: exposes the stack's secrets, injects one fault.
+
+Loaded with `-p tests.rehearsal_probe` into a run of features/deploy.feature:
+ATMO_TEST_SECRETS_FILE  where to write the rehearsal's secret values (outside the reports)
+ATMO_TEST_FAULT         `delete-row`: delete a seeded row once the new release is ready
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+READY_STEP = "the apps are ready within the environment's timeout"
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    target = os.environ.get("ATMO_TEST_SECRETS_FILE")
+    if target and not Path(target).exists():
+        stack = request.getfixturevalue("rehearsal_stack")
+        Path(target).write_text("\n".join(stack.secret_values()) + "\n")
+
+
+def pytest_bdd_after_step(
+    request: pytest.FixtureRequest,
+    feature: Any,
+    scenario: Any,
+    step: Any,
+    step_func: Any,
+    step_func_args: Any,
+) -> None:
+    if os.environ.get("ATMO_TEST_FAULT") == "delete-row" and step.name == READY_STEP:
+        stack = request.getfixturevalue("rehearsal_stack")
+        stack.psql(
+            "atmo_prod", "DELETE FROM core_instance WHERE id = (SELECT max(id) FROM core_instance)"
+        )

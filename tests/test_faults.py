@@ -1,0 +1,190 @@
+"""Each check of the upgrade goes red when its own fault is injected into a real rehearsal.
+
+The tests walk one stack through the runbook in order; at each section a fault is injected,
+the check must fail, the fault is undone, and the same check must pass again.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from atmo_release.checks import CheckFailed
+from atmo_release.commands import manage
+from atmo_release.deployment import Deployment
+from rehearsal.stack import RehearsalStack
+from tests.conftest import deployment_for
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    fresh_stack: RehearsalStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    deployment = deployment_for(fresh_stack, tmp_path_factory.mktemp("reports"))
+    deployment.record.begin_step("faults", "injected")
+    deployment.check_docker()
+    deployment.check_files()
+    deployment.load_secrets()
+    deployment.inspect_running()
+    deployment.pull_target_images()
+    yield deployment
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(
+        ["docker", *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_maintenance_command_that_writes_no_record(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            manage,
+            "maintenance_start",
+            lambda *a: [
+                *manage.maintenance(
+                    a[0], a[1], "start", "--dry-run", "--title", a[2], "--message", a[3]
+                )
+            ],
+        )
+        deployment.start_maintenance("troposphere")
+        with pytest.raises(CheckFailed, match="holds 0 active maintenance records"):
+            deployment.check_one_active_record("troposphere")
+    deployment.start_maintenance("troposphere")
+    deployment.start_maintenance("atmosphere")
+    deployment.check_one_active_record("troposphere")
+    deployment.check_one_active_record("atmosphere")
+    deployment.check_atmosphere_503()
+    deployment.check_troposphere_maintenance_page()
+
+
+def test_second_maintenance_start_is_seen(deployment: Deployment) -> None:
+    deployment.start_maintenance("atmosphere")
+    with pytest.raises(CheckFailed, match="holds 2 active"):
+        deployment.check_one_active_record("atmosphere")
+    service = deployment.service("atmosphere")
+    deployment.db.query(
+        service.database,
+        f"DELETE FROM {service.maintenance_table} WHERE id = "
+        f"(SELECT max(id) FROM {service.maintenance_table})",
+    )
+    deployment.check_one_active_record("atmosphere")
+
+
+def test_hostile_title_lands_literally(deployment: Deployment) -> None:
+    title = 'it\'s "v37-3" $(touch /tmp/pwned); rm -rf / `id`\nsecond line'
+    service = deployment.service("troposphere")
+    argv = deployment.compose.exec_(
+        "troposphere", manage.maintenance_start(service.venv, service.workdir, title, "msg; $(id)")
+    )
+    assert deployment.target.run(argv).ok
+    records = deployment.db.active_records(service.database, service.maintenance_table)
+    assert (title, "msg; $(id)") in records
+    deployment.db.query(
+        service.database, f"DELETE FROM {service.maintenance_table} WHERE message = 'msg; $(id)'"
+    )
+    deployment.check_one_active_record("troposphere")
+
+
+def test_service_still_running_after_stop(deployment: Deployment) -> None:
+    deployment.checkout_secrets()
+    deployment.check_secrets()
+    deployment.stop()
+    deployment.check_all_exited()
+    troposphere = deployment.containers()["troposphere"]
+    docker("start", troposphere.id)
+    with pytest.raises(CheckFailed, match="still running after stop"):
+        deployment.check_all_exited()
+    docker("stop", troposphere.id)
+    deployment.check_all_exited()
+
+
+def test_backup_image_missing(deployment: Deployment) -> None:
+    deployment.back_up()
+    deployment.check_backups()
+    missing = deployment.backups["troposphere"]
+    docker("image", "rm", missing)
+    with pytest.raises(CheckFailed, match=f"backup image {missing} of troposphere does not"):
+        deployment.check_backups()
+    deployment.back_up()
+    deployment.check_backups()
+
+
+def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
+    deployment.update_checkout()
+    deployment.check_checkout()
+    deployment.edit_compose_file()
+    deployment.check_compose_file()
+    path: Path = deployment.env.compose_path
+    edited = path.read_text()
+    path.write_text(edited.replace("atmosphere:release-v37-3", "atmosphere:release-v37-2"))
+    with pytest.raises(CheckFailed, match="docker-compose config shows atmosphere image"):
+        deployment.check_compose_file()
+    path.write_text(edited.replace("version: '3'", "version: '3.0'"))
+    with pytest.raises(CheckFailed, match="not an image line"):
+        deployment.check_compose_file()
+    path.write_text(edited)
+    deployment.check_compose_file()
+
+
+def test_app_answering_500_after_up(
+    deployment: Deployment, fresh_stack: RehearsalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment.pull_and_up()
+    deployment.check_running_target_images()
+    deployment.wait_until_ready()
+    monkeypatch.setattr(deployment, "env", replace(deployment.env, readiness_timeout_s=2.0))
+    fresh_stack.psql("atmo_prod", "ALTER TABLE maintenance_record RENAME TO broken_record")
+    try:
+        with pytest.raises(CheckFailed, match="not ready within 2 s.*atmosphere"):
+            deployment.wait_until_ready()
+    finally:
+        fresh_stack.psql("atmo_prod", "ALTER TABLE broken_record RENAME TO maintenance_record")
+    deployment.wait_until_ready()
+
+
+def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack) -> None:
+    deployment.check_versions()
+    deployment.check_migrations()
+    deployment.check_rows_kept()
+    fresh_stack.psql(
+        "atmo_prod",
+        "CREATE TABLE saved_row AS SELECT * FROM core_instance "
+        "WHERE id = (SELECT min(id) FROM core_instance)",
+    )
+    fresh_stack.psql(
+        "atmo_prod", "DELETE FROM core_instance WHERE id IN (SELECT id FROM saved_row)"
+    )
+    try:
+        with pytest.raises(CheckFailed, match="core_instance: 40 rows before, 39 after"):
+            deployment.check_rows_kept()
+    finally:
+        fresh_stack.psql("atmo_prod", "INSERT INTO core_instance SELECT * FROM saved_row")
+        fresh_stack.psql("atmo_prod", "DROP TABLE saved_row")
+    fresh_stack.psql(
+        "troposphere",
+        "UPDATE api_userpreferences SET username = 'renamed' "
+        "WHERE id = (SELECT min(id) FROM api_userpreferences)",
+    )
+    with pytest.raises(CheckFailed, match="values of column username changed"):
+        deployment.check_rows_kept()
+
+
+def test_maintenance_not_ended(deployment: Deployment) -> None:
+    deployment.stop_maintenance("troposphere")
+    deployment.check_no_active_record("troposphere")
+    with pytest.raises(CheckFailed, match="maintenance_record still holds 1 active"):
+        deployment.check_no_active_record("atmosphere")
+    with pytest.raises(CheckFailed, match="answered 503"):
+        deployment.check_users_let_in()
+    deployment.stop_maintenance("atmosphere")
+    deployment.check_no_active_record("atmosphere")
+    deployment.check_users_let_in()

@@ -1,0 +1,188 @@
+"""The release record: steps, commands and notes, written as JSON and Markdown, secrets masked."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from atmo_release.record import ReleaseRecord, render_markdown
+from atmo_release.redact import MASK, Redactor
+from atmo_release.target import Result
+
+PASSWORD = "hunter2-db-password"
+TOKEN = "tok-0123456789abcdef"
+
+
+def new_record() -> ReleaseRecord:
+    return ReleaseRecord(
+        env="atmobeta",
+        release="v37-3",
+        crew_chief="Ann Chief",
+        driver="Bob Driver",
+        target="local",
+        run_id="run123",
+    )
+
+
+def result(argv: tuple[str, ...], rc: int = 0, stdout: str = "", stderr: str = "") -> Result:
+    return Result(argv, rc, stdout, stderr, 0.123456)
+
+
+def strings(value: object) -> list[str]:
+    """Every string held anywhere in a JSON value (keys included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value, *(s for v in value.values() for s in strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+@pytest.fixture
+def redactor() -> Redactor:
+    return Redactor([PASSWORD, TOKEN])
+
+
+@pytest.fixture
+def written(tmp_path: Path, redactor: Redactor) -> tuple[ReleaseRecord, str, str]:
+    record = new_record()
+    record.begin_step("Maintenance", "When maintenance is started on troposphere")
+    record.on_command(result(("docker-compose", "exec", "-T", "troposphere", "true")), redactor)
+    record.note("maintenance started")
+    record.end_step("passed")
+    record.begin_step("Backups", "When the databases are dumped")
+    record.on_command(
+        result(
+            ("env", f"PGPASSWORD={PASSWORD}", "pg_dump", "-d", "atmo_prod"),
+            rc=1,
+            stderr=f"line 1\nline 2\nauthentication failed for password {PASSWORD}\n",
+        ),
+        redactor,
+    )
+    record.note(f"used token {TOKEN} for the check")
+    record.end_step("failed", error=f"pg_dump failed: password {PASSWORD} refused")
+    record.halted_at = "Backups: When the databases are dumped"
+    record.next_safe_command = "docker-compose -f docker-compose.prod.yml up -d"
+    record.stack_state = {"maintenance": "on", "containers": "stopped"}
+    record.facts = {"token_seen": TOKEN}
+    record.outcome = "failed"
+    json_path, md_path = record.write(tmp_path / "reports" / "atmobeta-v37-3-x", redactor)
+    assert json_path.name == "record.json" and md_path.name == "record.md"
+    assert json_path.parent == md_path.parent == tmp_path / "reports" / "atmobeta-v37-3-x"
+    return record, json_path.read_text(), md_path.read_text()
+
+
+def test_no_secret_in_either_file(written: tuple[ReleaseRecord, str, str]) -> None:
+    _, json_text, md_text = written
+    assert not any(PASSWORD in s or TOKEN in s for s in strings(json.loads(json_text)))
+    for text in (json_text, md_text):
+        assert PASSWORD not in text
+        assert TOKEN not in text
+        assert MASK in text
+
+
+def test_json_holds_the_steps_and_redacted_commands(
+    written: tuple[ReleaseRecord, str, str],
+) -> None:
+    _, json_text, _ = written
+    data = json.loads(json_text)
+    assert data["env"] == "atmobeta" and data["release"] == "v37-3"
+    assert data["outcome"] == "failed"
+    assert data["halted_at"] == "Backups: When the databases are dumped"
+    assert data["next_safe_command"] == "docker-compose -f docker-compose.prod.yml up -d"
+    assert [s["result"] for s in data["steps"]] == ["passed", "failed"]
+    first, second = data["steps"]
+    assert first["notes"] == ["maintenance started"]
+    assert first["commands"] == [
+        {
+            "argv": ["docker-compose", "exec", "-T", "troposphere", "true"],
+            "rc": 0,
+            "seconds": 0.123,
+            "output_tail": "",
+        }
+    ]
+    command = second["commands"][0]
+    assert command["argv"] == ["env", f"PGPASSWORD={MASK}", "pg_dump", "-d", "atmo_prod"]
+    assert command["rc"] == 1
+    assert command["output_tail"] == f"line 1\nline 2\nauthentication failed for password {MASK}"
+    assert second["notes"] == [f"used token {MASK} for the check"]
+    assert second["error"] == f"pg_dump failed: password {MASK} refused"
+    assert data["facts"] == {"token_seen": MASK}
+
+
+def test_markdown_shows_the_step_table_and_where_it_halted(
+    written: tuple[ReleaseRecord, str, str],
+) -> None:
+    record, _, md = written
+    assert md.startswith("# Release record: v37-3 on atmobeta\n")
+    assert "- Outcome: **failed**" in md
+    assert "- Crew chief: Ann Chief; driver: Bob Driver; target: local" in md
+    assert "| result | section | step | seconds |\n|---|---|---|---|\n" in md
+    s1, s2 = record.steps
+    assert (
+        f"| passed | Maintenance | When maintenance is started on troposphere | {s1.seconds} |"
+        in md
+    )
+    assert f"| failed | Backups | When the databases are dumped | {s2.seconds} |" in md
+    assert "**Halted at:** Backups: When the databases are dumped" in md
+    assert "**Next safe command:** `docker-compose -f docker-compose.prod.yml up -d`" in md
+    assert "- maintenance: on\n- containers: stopped" in md
+    assert f"- `env PGPASSWORD={MASK} pg_dump -d atmo_prod` -> rc 1 in 0.123 s" in md
+    assert f"- error: pg_dump failed: password {MASK} refused" in md
+    assert f"- note: used token {MASK} for the check" in md
+
+
+def test_markdown_without_a_halt(tmp_path: Path) -> None:
+    record = new_record()
+    record.begin_step("Prepare", "Given the environment is loaded")
+    record.end_step("passed")
+    md = render_markdown(record)
+    assert "Halted at" not in md
+    assert "Next safe command" not in md
+    assert "| passed | Prepare | Given the environment is loaded |" in md
+    assert "### " not in md  # a step with no command, note or error has no detail section
+
+
+def test_end_step_note_and_command_without_a_step_are_ignored(redactor: Redactor) -> None:
+    record = new_record()
+    record.end_step("passed")
+    record.note("nothing")
+    record.on_command(result(("true",)), redactor)
+    assert record.steps == []
+    assert record.commands() == []
+
+
+def test_begin_and_end_step(redactor: Redactor) -> None:
+    record = new_record()
+    step = record.begin_step("S", "a step")
+    assert step.result == "running" and step.started
+    record.on_command(result(("echo", TOKEN)), redactor)
+    record.on_command(result(("false",), rc=1, stdout="out"), redactor)
+    record.end_step("passed")
+    assert step.result == "passed"
+    assert step.seconds >= 0
+    assert record.commands() == [["echo", MASK], ["false"]]
+    assert step.commands[1].output_tail == "out"
+
+
+def test_written_even_with_no_steps(tmp_path: Path, redactor: Redactor) -> None:
+    json_path, md_path = new_record().write(tmp_path, redactor)
+    assert json.loads(json_path.read_text())["steps"] == []
+    assert "## Steps" in md_path.read_text()
+
+
+@pytest.mark.parametrize("secret", ['pa"ss-word', "back\\slash-pw", "pässwörd"])
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: ReleaseRecord.write redacts the JSON text after json.dumps, so a secret with "
+    'a quote, a backslash or a non-ASCII character is escaped (\\" \\\\ \\u00e4) before the '
+    "redactor looks and appears unmasked (escaped) in record.json",
+)
+def test_secrets_json_escapes_are_masked_too(tmp_path: Path, secret: str) -> None:
+    redactor = Redactor([secret])
+    record = new_record()
+    record.begin_step("S", "a step")
+    record.note(f"the password is {secret}")
+    json_path, _ = record.write(tmp_path, redactor)
+    assert not any(secret in text for text in strings(json.loads(json_path.read_text())))
