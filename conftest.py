@@ -22,19 +22,24 @@ pytest_plugins = [
 
 
 class FeatureModule(pytest.Module):
-    """A `.feature` file collected as a module whose tests are its scenarios."""
+    """A `.feature` file collected as a module whose tests are its scenarios.
+
+    Each scenario uses the session fixture `<feature stem>_run` (e.g. `deploy_run`), so that a
+    feature brings up exactly what it needs before its first step.
+    """
 
     def _getobj(self) -> types.ModuleType:
         module = types.ModuleType(f"feature_{self.path.stem}")
         module.__file__ = str(self.path)
         module.__dict__["FEATURE"] = str(self.path)
+        module.__dict__["RUN_FIXTURE"] = f"{self.path.stem}_run"
         exec(  # noqa: S102 - the namespace is the point: scenarios() binds to its caller
             "from pytest_bdd import scenarios\n"
             "import pytest\n"
             "scenarios(FEATURE)\n"
             "@pytest.fixture(autouse=True)\n"
-            "def _feature_run(deployment):\n"
-            "    return deployment\n",
+            "def _feature_run(request):\n"
+            "    return request.getfixturevalue(RUN_FIXTURE)\n",
             module.__dict__,
         )
         return module
