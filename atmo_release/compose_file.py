@@ -43,6 +43,7 @@ def image_lines(lines: list[str]) -> dict[str, ImageLine]:
     found: dict[str, ImageLine] = {}
     in_services = False
     service_indent: int | None = None
+    key_indent: int | None = None
     service: str | None = None
     for index, line in enumerate(lines):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -58,10 +59,12 @@ def image_lines(lines: list[str]) -> dict[str, ImageLine]:
         if service_indent is None:
             service_indent = indent
         if indent == service_indent and match:
-            service = match["key"].strip("'\"")
+            service, key_indent = match["key"].strip("'\""), None
             continue
+        if key_indent is None:
+            key_indent = indent
         image = _IMAGE.match(line.rstrip("\r\n"))
-        if service and image and indent > service_indent and service not in found:
+        if service and image and indent == key_indent and service not in found:
             found[service] = ImageLine(service, index, image["value"])
     return found
 
@@ -125,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        text = args.file.read_text()
+        text = args.file.read_bytes().decode()
         updated = set_image_tags(text, dict(args.tags))
     except (OSError, ComposeFileError) as error:
         print(f"{args.file}: {error}", file=sys.stderr)
         return 2
-    args.file.write_text(updated)
+    args.file.write_bytes(updated.encode())
     for number, old, new in changed_lines(text, updated):
         print(f"{args.file}:{number}: {old.strip()} -> {new.strip()}")
     return 0

@@ -573,13 +573,12 @@ def last_recorded_secrets_commit(reports_root: Path, env_name: str) -> str | Non
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        commit = data.get("facts", {}).get("secrets_commit")
-        if (
-            data.get("outcome") == "passed"
-            and commit
-            and (newest is None or data["started"] > newest[0])
-        ):
-            newest = (data["started"], commit)
+        if not isinstance(data, dict) or data.get("env") != env_name:
+            continue
+        facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
+        commit, started = facts.get("secrets_commit"), str(data.get("started", ""))
+        if data.get("outcome") == "passed" and commit and (newest is None or started > newest[0]):
+            newest = (started, commit)
     return newest[1] if newest else None
 
 

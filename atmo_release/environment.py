@@ -127,6 +127,8 @@ def _check(path: Path, data: dict[str, Any], schema: dict[str, Any], prefix: str
             raise EnvironmentFileError(f"{path}: {where} has the wrong type ({value!r})")
         elif value in ("", []):
             raise EnvironmentFileError(f"{path}: missing value for {where} (it is empty)")
+        elif kind is list and not all(isinstance(item, str) and item for item in value):
+            raise EnvironmentFileError(f"{path}: {where} must list non-empty strings ({value!r})")
 
 
 def _check_services(path: Path, services: Any, where: str) -> None:

@@ -99,12 +99,23 @@ class ReleaseRecord:
     def write(self, directory: Path, redactor: Redactor) -> tuple[Path, Path]:
         directory.mkdir(parents=True, exist_ok=True)
         json_path, md_path = directory / "record.json", directory / "record.md"
-        json_path.write_text(redactor(json.dumps(self.to_dict(), indent=2)) + "\n")
-        md_path.write_text(redactor(render_markdown(self)))
+        json_path.write_text(json.dumps(redact_data(self.to_dict(), redactor), indent=2) + "\n")
+        md_path.write_text(redactor(render_markdown(self, redactor)))
         return json_path, md_path
 
 
-def render_markdown(record: ReleaseRecord) -> str:
+def redact_data(data: Any, redactor: Redactor) -> Any:
+    """Masks secrets in every string of a JSON-like value before it is escaped for output."""
+    if isinstance(data, str):
+        return redactor(data)
+    if isinstance(data, dict):
+        return {redactor(str(k)): redact_data(v, redactor) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_data(item, redactor) for item in data]
+    return data
+
+
+def render_markdown(record: ReleaseRecord, redactor: Redactor | None = None) -> str:
     lines = [
         f"# Release record: {record.release} on {record.env}",
         "",
@@ -140,5 +151,5 @@ def render_markdown(record: ReleaseRecord) -> str:
         for command in step.commands:
             lines.append(f"- `{' '.join(command.argv)}` -> rc {command.rc} in {command.seconds} s")
     if record.facts:
-        lines += ["", "## Facts", "", "```json", json.dumps(record.facts, indent=2), "```"]
+        lines += ["", "## Facts", "", "```json", json.dumps(redact_data(record.facts, redactor or Redactor()), indent=2), "```"]
     return "\n".join(lines) + "\n"

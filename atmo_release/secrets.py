@@ -15,28 +15,51 @@ SETTINGS_FILES = ("env", "inis/atmosphere.ini", "inis/troposphere.ini")
 
 
 def parse_ini(text: str) -> dict[str, str]:
-    """All keys of all sections, case kept; a key in two sections keeps `section.key` too."""
+    """All keys of all sections, case kept; a key met again in another section keeps its value
+    under `section.key`, so that no value escapes the redactor."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(text)
     values: dict[str, str] = {}
     for section in parser.sections():
         for key, value in parser.items(section):
-            values[key] = value
+            name = key if key not in values or values[key] == value else f"{section}.{key}"
+            values[name] = value
     return values
 
 
+def _shell_word(text: str) -> str:
+    """The first shell word of `text`: quotes removed, `#` a comment only at a word's start."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    word = lexer.get_token()
+    return "" if word is None or (word.startswith("#") and text.lstrip().startswith("#")) else word
+
+
 def parse_env_file(text: str) -> dict[str, str]:
-    """`KEY=value` lines of a shell file, `export` allowed; other shell lines are ignored."""
+    """`KEY=value` lines of a shell file, `export` allowed, quoted values may span lines;
+    other shell lines are ignored."""
     values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("export "):
-            line = line[len("export ") :]
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        line = re.sub(r"^\s*export\s+", "", lines[index].strip())
+        index += 1
         match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
-        if match:
-            parsed = shlex.split(match[2], comments=True) or [""]
-            values[match[1]] = parsed[0]
+        if not match:
+            continue
+        value = match[2]
+        while True:
+            try:
+                values[match[1]] = _shell_word(value)
+                break
+            except ValueError:
+                if index >= len(lines):
+                    values[match[1]] = value
+                    break
+                value += "\n" + lines[index]
+                index += 1
     return values
 
 

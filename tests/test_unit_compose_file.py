@@ -282,12 +282,6 @@ def test_images_outside_services_are_ignored() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: compose_file.image_lines takes the first `image:` key at ANY depth under a "
-    "service, so a nested mapping key named image (environment/labels) is edited instead of "
-    "the service's own image line",
-)
 def test_a_nested_image_key_is_not_the_service_image() -> None:
     text = (
         "services:\n  atmosphere:\n    environment:\n      image: not-an-image\n"
@@ -394,11 +388,6 @@ def test_cli_missing_file(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: compose_file.main reads with Path.read_text() and writes with write_text(), "
-    "universal newlines turn every CRLF of the file into LF",
-)
 def test_cli_keeps_crlf_line_endings(prod: str, tmp_path: Path) -> None:
     crlf = prod.replace("\n", "\r\n")
     path = tmp_path / "docker-compose.prod.yml"

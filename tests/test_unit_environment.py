@@ -164,11 +164,6 @@ def test_a_scalar_where_a_table_belongs(tmp_path: Path) -> None:
     assert "smoke must be a table" in refused(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: environment._check only checks that a list is a list; list items are not "
-    "type-checked, so compose_command = ['docker-compose', 5] or names = [1] pass start-up",
-)
 def test_list_items_have_the_wrong_type(tmp_path: Path) -> None:
     path = variant(tmp_path, 'names = ["atmo_prod", "troposphere"]', 'names = ["atmo_prod", 2]')
     assert "database.names" in refused(path)

@@ -173,12 +173,6 @@ def test_written_even_with_no_steps(tmp_path: Path, redactor: Redactor) -> None:
 
 
 @pytest.mark.parametrize("secret", ['pa"ss-word', "back\\slash-pw", "pässwörd"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ReleaseRecord.write redacts the JSON text after json.dumps, so a secret with "
-    'a quote, a backslash or a non-ASCII character is escaped (\\" \\\\ \\u00e4) before the '
-    "redactor looks and appears unmasked (escaped) in record.json",
-)
 def test_secrets_json_escapes_are_masked_too(tmp_path: Path, secret: str) -> None:
     redactor = Redactor([secret])
     record = new_record()

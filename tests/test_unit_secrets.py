@@ -1,6 +1,5 @@
 """Settings files of the secrets checkout: parsed faithfully; only names of changes leave."""
 
-import pytest
 
 from atmo_release.secrets import (
     key_changes,
@@ -38,12 +37,6 @@ def test_parse_ini_keeps_key_case_and_reads_all_sections() -> None:
     assert len(values) == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: secrets.parse_ini flattens sections into one dict, so a key in two sections "
-    "keeps only the last value (the docstring promises `section.key` too); the first section's "
-    "secret is then missing from secret_values() and is never masked",
-)
 def test_a_key_in_two_sections_keeps_both_values() -> None:
     values = parse_ini("[local.py]\nSECRET_KEY = first-secret\n[other]\nSECRET_KEY = second-one\n")
     assert sorted(secret_values(values)) == ["first-secret", "second-one"]
@@ -73,11 +66,6 @@ NOT A=line
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (minor): secrets.parse_env_file strips exactly 'export ' (one space), so "
-    "`export  KEY=v` (valid shell, two spaces or a tab) is silently ignored",
-)
 def test_export_with_more_than_one_space() -> None:
     assert parse_env_file("export  KEY=v\nexport\tOTHER=w\n") == {"KEY": "v", "OTHER": "w"}
 
@@ -94,11 +82,6 @@ def test_parse_env_file_export_and_quoted_hash() -> None:
     assert parse_env_file("export KEY='a # b'\n") == {"KEY": "a # b"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: secrets.parse_env_file uses shlex.split(comments=True), which cuts a value at "
-    "a # inside a word; the shell keeps PASSWORD=abc#def whole, so the tail leaks unmasked",
-)
 def test_a_hash_inside_a_word_is_not_a_comment() -> None:
     assert parse_env_file("PASSWORD=abc#def\n") == {"PASSWORD": "abc#def"}
 
@@ -146,11 +129,6 @@ def test_key_changes_with_a_file_added_or_removed() -> None:
     assert key_changes({}, {}) == {"added": [], "removed": [], "changed": []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: secrets.parse_env_file lets shlex's ValueError ('No closing quotation') escape "
-    "on a multi-line quoted value (valid shell), so the whole env file fails to load",
-)
 def test_a_multi_line_quoted_value_does_not_break_the_file() -> None:
     values = parse_env_file('A=1\nCERT="-----BEGIN\nabc\n-----END"\nB=2\n')
     assert values["A"] == "1" and values["B"] == "2"
