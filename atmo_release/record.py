@@ -151,5 +151,6 @@ def render_markdown(record: ReleaseRecord, redactor: Redactor | None = None) -> 
         for command in step.commands:
             lines.append(f"- `{' '.join(command.argv)}` -> rc {command.rc} in {command.seconds} s")
     if record.facts:
-        lines += ["", "## Facts", "", "```json", json.dumps(redact_data(record.facts, redactor or Redactor()), indent=2), "```"]
+        facts = redact_data(record.facts, redactor or Redactor())
+        lines += ["", "## Facts", "", "```json", json.dumps(facts, indent=2), "```"]
     return "\n".join(lines) + "\n"
