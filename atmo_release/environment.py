@@ -89,7 +89,32 @@ _SCHEMA: dict[str, Any] = {
     "services": "services",
     "readiness": {"interval_s": (int, float), "timeout_s": (int, float)},
     "smoke": {"api_token_env": str},
+    # Optional tables of the weeks before release day, kept as they are in Environment.extra.
+    "release_candidate?": {
+        "checkouts_dir": str,
+        "remote": str,
+        "branch": str,
+        "merge": str,
+        "github_owner": str,
+        "github_api?": str,
+        "github_token_env?": str,
+        "registry": str,
+        "images_timeout_s": (int, float),
+        "images_interval_s?": (int, float),
+    },
+    "prepare?": {"holidays?": list, "notice_working_days?": int},
+    "notice?": {"smtp_host": str, "smtp_port": int, "from": str, "to": str, "window?": str},
+    "statusio?": {
+        "api": str,
+        "statuspage_id": str,
+        "api_id_env": str,
+        "api_key_env": str,
+        "infrastructure?": list,
+        "window_start_utc": str,
+        "window_end_utc": str,
+    },
 }
+EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio")
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
     "venv": str,
@@ -181,6 +206,7 @@ def parse_environment(path: Path) -> Environment:
         readiness_interval_s=float(data["readiness"]["interval_s"]),
         readiness_timeout_s=float(data["readiness"]["timeout_s"]),
         api_token_env=data["smoke"]["api_token_env"],
+        extra={key: data[key] for key in EXTRA_TABLES if key in data},
     )
 
 

@@ -29,6 +29,7 @@ def host_facts() -> dict[str, Any]:
         "host": platform.node(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
+        "loadavg_at_write": [round(x, 2) for x in os.getloadavg()],
         "utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

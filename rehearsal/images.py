@@ -31,6 +31,9 @@ POSTGRES_IMAGE = "atmo-rehearsal/postgres:15"
 REGISTRY_IMAGE = "atmo-rehearsal/registry:2"
 RUNTIME_IMAGE = "atmo-rehearsal/app-runtime:bookworm"
 RELEASES = ("v37-2", "v37-3")
+# Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
+# one fault each (exits at start, version endpoint 500, migration failing half-way).
+BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
 APPS = ("atmosphere", "troposphere")
 
 PULL_TIMEOUT_S = 20
@@ -90,6 +93,7 @@ MANIFEST: tuple[ImageSpec, ...] = (
     _dir_spec(REGISTRY_IMAGE, "registry", BASE_IMAGE),
     _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
     *(_app_spec(app, release) for app in APPS for release in RELEASES),
+    *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
 )
 SPECS: dict[str, ImageSpec] = {spec.name: spec for spec in MANIFEST}
 

@@ -9,6 +9,13 @@ if [[ ! -d $secrets/.git ]]; then
 fi
 ln -sfn "$secrets/inis/atmosphere.ini" /opt/dev/atmosphere/variables.ini
 
+# The deliberately broken release v37-91 (../README.md, "Broken releases") stops here.
+if [[ -f /opt/dev/atmosphere/.exit-at-start ]]; then
+    code=$(</opt/dev/atmosphere/.exit-at-start)
+    echo "atmosphere: exiting at start with $code (deliberately broken release)" >&2
+    exit "$code"
+fi
+
 source /opt/env/atmosphere/bin/activate
 db=$(python -c 'from atmosphere.settings import DATABASES as d; print(d["default"]["HOST"], d["default"]["PORT"])')
 read -r host port <<<"$db"

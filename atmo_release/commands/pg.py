@@ -1,0 +1,66 @@
+"""pg_dump and restore command lines; passwords go by environment, never into argv."""
+
+from __future__ import annotations
+
+from atmo_release.commands.compose import Compose
+
+# Plain SQL, as the runbook takes it: psql and the Postgres init directory can load it.
+# -w: never prompt for a password (no TTY here); a missing or wrong one fails at once.
+_DUMP_FLAGS = ["--format=plain", "-w"]
+
+
+def host_dump(host: str, port: int, user: str, database: str, path: str) -> list[str]:
+    """pg_dump on the target against the host database, written by pg_dump itself to `path`."""
+    return [
+        "pg_dump",
+        "-h",
+        host,
+        "-p",
+        str(port),
+        "-U",
+        user,
+        "-d",
+        database,
+        *_DUMP_FLAGS,
+        "-f",
+        path,
+    ]
+
+
+def service_dump(compose: Compose, service: str, user: str, database: str) -> list[str]:
+    """pg_dump inside the compose service; the dump is its stdout (exec -T: no TTY to corrupt it)."""
+    return compose.exec_(service, ["pg_dump", "-U", user, "-d", database, *_DUMP_FLAGS])
+
+
+def restore_plain(user: str, database: str, path: str) -> list[str]:
+    """psql loading a plain dump in one transaction, stopping at the first error."""
+    return [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--single-transaction",
+        "-U",
+        user,
+        "-d",
+        database,
+        "-f",
+        path,
+    ]
+
+
+def count_rows_sql(tables: list[str]) -> str:
+    """One query with the exact row count of each table: a line `table<TAB>count` per table."""
+    quoted = ['"' + table.replace('"', '""') + '"' for table in tables]
+    literals = ["'" + table.replace("'", "''") + "'" for table in tables]
+    return " UNION ALL ".join(
+        f"SELECT {literal}, count(*) FROM public.{name}"
+        for literal, name in zip(literals, quoted, strict=True)
+    )
+
+
+LIST_TABLES_SQL = (
+    "SELECT table_name FROM information_schema.tables "
+    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
+)

@@ -1,0 +1,49 @@
+"""The record of a pre-release feature (prepare, release_candidate), beside the deploy record.
+
+Why separate files (`<feature>-record.json|md`): a deploy gate that reads `record.json` must
+never take a passed preparation for a passed deployment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atmo_release.record import ReleaseRecord, render_markdown, utc_now
+from atmo_release.redact import Redactor
+
+
+@dataclass
+class PreReleaseRun:
+    feature: str
+    record: ReleaseRecord
+    reports_dir: Path
+    redactor: Redactor = field(default_factory=Redactor)
+
+    @property
+    def paths(self) -> tuple[Path, Path]:
+        stem = f"{self.feature}-record"
+        return self.reports_dir / f"{stem}.json", self.reports_dir / f"{stem}.md"
+
+    def fact(self, key: str, value: Any) -> None:
+        self.record.facts[key] = value
+
+    def write(self) -> tuple[Path, Path]:
+        """Write JSON and Markdown, redacted; called after each step and at the end."""
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        json_path, md_path = self.paths
+        data = {"feature": self.feature, **self.record.to_dict()}
+        json_path.write_text(self.redactor(json.dumps(data, indent=2, default=str)) + "\n")
+        md_path.write_text(self.redactor(render_markdown(self.record)))
+        return json_path, md_path
+
+    def finish(self, halted: str = "") -> None:
+        self.record.finished = utc_now()
+        self.record.outcome = "halted" if halted else "passed"
+        self.record.halted_at = halted
+        self.write()
+
+    def read_back(self) -> dict[str, Any]:
+        return json.loads(self.paths[0].read_text())

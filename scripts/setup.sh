@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Everything the suite needs on this machine, idempotent: host tools, a Docker engine, the
+# virtualenv and the rehearsal images. Each part says what it did; a second run reuses all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+
+need=()
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
+if ((${#need[@]})); then
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "setup: install ${need[*]} (psql and pg_dump 15 or newer, git), then run this again." >&2
+        exit 1
+    fi
+    say "installing ${need[*]} with apt-get"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+else
+    say "git, psql and pg_dump are installed"
+fi
+
+bash scripts/ensure-docker.sh
+
+python=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+    say "creating the virtualenv .venv with $($python --version)"
+    "$python" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [[ ! -e $stamp ]]; then
+    say "installing atmo-release and its dependencies into .venv"
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e '.[dev]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
+else
+    say "the virtualenv is up to date"
+fi
+
+say "building or reusing the rehearsal images"
+.venv/bin/python -m rehearsal.images build
