@@ -18,6 +18,10 @@ pytest_plugins = [
     "steps.repository",
     "steps.images",
     "steps.smoke",
+    "fixtures.prepare",
+    "fixtures.release_candidate",
+    "steps.prepare",
+    "steps.release_candidate",
 ]
 
 

@@ -27,7 +27,7 @@ from atmo_release.environment import APPS, Environment, Service
 from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
-from atmo_release.target import LocalTarget, Result
+from atmo_release.target import LocalTarget, PlanTarget, Result
 
 
 def maintenance_title(release: Release, day: date) -> str:
@@ -51,9 +51,9 @@ class Deployment:
     previous_images: dict[str, str] = field(default_factory=dict)
     versions_before: dict[str, dict[str, str]] = field(default_factory=dict)
     snapshot_before: dict[str, Any] = field(default_factory=dict)
-    compose_text_before: str = ""
     secrets_head_before: str = ""
     checkout_saved: dict[str, str] = field(default_factory=dict)
+    resumed_from: str = ""
     _password: str = ""
 
     def __post_init__(self) -> None:
@@ -61,10 +61,16 @@ class Deployment:
 
     @classmethod
     def create(
-        cls, env: Environment, release: Release, crew_chief: str, driver: str, reports_dir: Path
+        cls,
+        env: Environment,
+        release: Release,
+        crew_chief: str,
+        driver: str,
+        reports_dir: Path,
+        planning: bool = False,
     ) -> Deployment:
-        """A deployment run on this host, with a fresh record and redactor."""
-        target = LocalTarget(Redactor())
+        """A deployment run on this host (or only its plan), with a fresh record and redactor."""
+        target = PlanTarget(Redactor()) if planning else LocalTarget(Redactor())
         record = ReleaseRecord(
             env=env.name,
             release=str(release),
@@ -98,6 +104,10 @@ class Deployment:
 
     def target_image(self, app: str) -> str:
         return f"{self.service(app).image}:{self.release.image_tag}"
+
+    @property
+    def planning(self) -> bool:
+        return isinstance(self.target, PlanTarget)
 
     def run(self, argv: list[str], what: str, **kwargs: Any) -> Result:
         result = self.target.run(argv, **kwargs)
@@ -151,6 +161,12 @@ class Deployment:
 
     def inspect_running(self) -> None:
         """The deployment as it runs now: its images, versions and the rows we must keep."""
+        if self.resumed_from:
+            self.note(
+                f"resuming run {self.resumed_from}: the previous release, its versions and "
+                "its rows are taken from that run's record"
+            )
+            return
         running = self.containers()
         file_images = compose_file.read_images(self.target.read_text(self.env.compose_path))
         for app in self.apps:
@@ -176,12 +192,13 @@ class Deployment:
         self.versions_before = {app: self.version(app) for app in self.apps}
         self.record.facts["versions_before"] = self.versions_before
         self.snapshot_before = {name: self.db.snapshot(name) for name in self.env.database.names}
+        self.record.facts["snapshot_before"] = self.snapshot_before
         self.note("rows before: " + _counts(self.snapshot_before))
 
     def pull_target_images(self) -> None:
         for app in self.apps:
             image = self.target_image(app)
-            result = self.target.run(docker.pull(image), timeout=1800)
+            result = self.target.run(docker.pull(image), timeout=1800, changes=True)
             require(
                 result.ok,
                 f"image {image} could not be pulled ({result.tail(1)}); nothing "
@@ -200,11 +217,17 @@ class Deployment:
     # -- 1. maintenance -----------------------------------------------------------------------
 
     def start_maintenance(self, app: str) -> None:
+        """Start it, unless this release's record is already active: never a second one."""
         service = self.service(app)
+        active = self.db.active_records(service.database, service.maintenance_table)
+        if (self.title, self.message) in active:
+            self.note(f"maintenance on {app} is already on with this title; not started again")
+            self.maintenance_on[app] = True
+            return
         argv = self.compose.exec_(
             app, manage.maintenance_start(service.venv, service.workdir, self.title, self.message)
         )
-        self.run(argv, f"maintenance start on {app}")
+        self.run(argv, f"maintenance start on {app}", changes=True)
         self.maintenance_on[app] = True
         self.record.maintenance_window.setdefault("started", utc_now())
 
@@ -240,6 +263,7 @@ class Deployment:
         self.run(
             git.checkout(directory, self.env.secrets_branch),
             f"checkout of secrets branch {self.env.secrets_branch}",
+            changes=True,
         )
 
     def check_secrets(self) -> None:
@@ -284,7 +308,7 @@ class Deployment:
     # -- 3. stop and back up ------------------------------------------------------------------
 
     def stop(self) -> None:
-        self.run(self.compose.stop(), "docker-compose stop", timeout=900)
+        self.run(self.compose.stop(), "docker-compose stop", timeout=900, changes=True)
         self.stopped = True
 
     def check_all_exited(self) -> None:
@@ -316,6 +340,7 @@ class Deployment:
                         },
                     ),
                     f"docker commit of {container.name}",
+                    changes=True,
                 )
             self.backups[service] = name
         self.record.facts["backups"] = dict(self.backups)
@@ -356,8 +381,8 @@ class Deployment:
             f"saved {len(local.splitlines())} lines of local changes and "
             f"{len(incoming.splitlines())} incoming commits before the reset"
         )
-        self.run(git.reset_hard(directory), "git reset --hard")
-        self.run(git.pull(directory), "git pull")
+        self.run(git.reset_hard(directory), "git reset --hard", changes=True)
+        self.run(git.pull(directory), "git pull", changes=True)
 
     def check_checkout(self) -> None:
         directory = self.env.deploy_dir
@@ -376,15 +401,26 @@ class Deployment:
 
     # -- 5. new images --------------------------------------------------------------------------
 
+    def committed_compose_text(self) -> str:
+        """The compose file as the deploy checkout's HEAD has it: the base of every edit."""
+        return self.run(
+            git.show(self.env.deploy_dir, "HEAD", self.env.compose_file),
+            "git show of the committed compose file",
+        ).stdout
+
     def edit_compose_file(self) -> None:
+        """Set the release's tags; a file that already has them is not written again."""
         path = self.env.compose_path
-        self.compose_text_before = self.target.read_text(path)
+        current = self.target.read_text(path)
         updated = compose_file.set_image_tags(
-            self.compose_text_before, {app: self.release.image_tag for app in self.apps}
+            current, {app: self.release.image_tag for app in self.apps}
         )
-        self.target.write_text(path, updated)
         self.compose_edited = True
-        for number, old, new in compose_file.changed_lines(self.compose_text_before, updated):
+        if updated == current:
+            self.note(f"{path.name} already names the release's images; not edited again")
+            return
+        self.target.write_text(path, updated)
+        for number, old, new in compose_file.changed_lines(current, updated):
             self.note(f"{path.name}:{number}: {old.strip()} -> {new.strip()}")
 
     def check_compose_file(self) -> None:
@@ -398,7 +434,7 @@ class Deployment:
                 f"{self.target_image(app)!r}",
             )
         text = self.target.read_text(self.env.compose_path)
-        for number, old, new in compose_file.changed_lines(self.compose_text_before, text):
+        for number, old, new in compose_file.changed_lines(self.committed_compose_text(), text):
             require(
                 old.strip().startswith("image:") and new.strip().startswith("image:"),
                 f"the compose edit changed line {number} which is not an image line: "
@@ -406,8 +442,10 @@ class Deployment:
             )
 
     def pull_and_up(self) -> None:
-        self.run(self.compose.pull(list(self.apps)), "docker-compose pull", timeout=1800)
-        self.run(self.compose.up(), "docker-compose up -d", timeout=900)
+        self.run(
+            self.compose.pull(list(self.apps)), "docker-compose pull", timeout=1800, changes=True
+        )
+        self.run(self.compose.up(), "docker-compose up -d", timeout=900, changes=True)
         self.new_release_up = True
 
     def check_running_target_images(self) -> None:
@@ -504,7 +542,7 @@ class Deployment:
     def stop_maintenance(self, app: str) -> None:
         service = self.service(app)
         argv = self.compose.exec_(app, manage.maintenance_stop(service.venv, service.workdir))
-        self.run(argv, f"maintenance stop on {app}")
+        self.run(argv, f"maintenance stop on {app}", changes=True)
         self.maintenance_on[app] = False
         if not any(self.maintenance_on.values()):
             self.record.maintenance_window["ended"] = utc_now()

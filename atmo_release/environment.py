@@ -58,6 +58,8 @@ class Environment:
     readiness_timeout_s: float
     api_token_env: str
     extra: dict[str, Any] = field(default_factory=dict)
+    lock_stale_after_s: float = 12 * 3600
+    free_space_margin_mb: float = 512
 
     @property
     def compose_path(self) -> Path:
@@ -75,6 +77,8 @@ _SCHEMA: dict[str, Any] = {
         "compose_command": list,
         "project": str,
         "backup_dir": str,
+        "lock_stale_after_s?": (int, float),
+        "free_space_margin_mb?": (int, float),
     },
     "secrets": {"dir": str, "branch": str, "required_keys": list},
     "database": {
@@ -190,6 +194,8 @@ def parse_environment(path: Path) -> Environment:
         compose_command=tuple(deploy["compose_command"]),
         project=deploy["project"],
         backup_dir=Path(deploy["backup_dir"]),
+        lock_stale_after_s=float(deploy.get("lock_stale_after_s", 12 * 3600)),
+        free_space_margin_mb=float(deploy.get("free_space_margin_mb", 512)),
         secrets_dir=Path(secrets["dir"]),
         secrets_branch=secrets["branch"],
         required_keys=tuple(secrets["required_keys"]),

@@ -23,6 +23,8 @@ class CommandEntry:
     rc: int
     seconds: float
     output_tail: str
+    changes: bool = False
+    planned: bool = False
 
 
 @dataclass
@@ -87,11 +89,18 @@ class ReleaseRecord:
                 rc=result.rc,
                 seconds=round(result.seconds, 3),
                 output_tail=redactor(result.tail(3)) if not result.ok else "",
+                changes=result.changes,
+                planned=result.planned,
             )
         )
 
-    def commands(self) -> list[list[str]]:
-        return [command.argv for step in self.steps for command in step.commands]
+    def commands(self, changes_only: bool = False) -> list[list[str]]:
+        return [
+            command.argv
+            for step in self.steps
+            for command in step.commands
+            if command.changes or not changes_only
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -253,7 +253,8 @@ class AppRepository:
 
     def remote_tag(self, release: Release) -> tuple[str, str] | None:
         """(tag object, commit it points at) on the upstream, or None; commit '' if lightweight."""
-        result = self._git("ls-remote", "--tags", self.settings.remote, release.git_tag)
+        tag = release.git_tag
+        result = self._git("ls-remote", "--tags", self.settings.remote, tag, f"{tag}^{{}}")
         refs = dict(reversed(line.split("\t")) for line in result.stdout.splitlines() if line)
         name = f"refs/tags/{release.git_tag}"
         if name not in refs:

@@ -19,6 +19,8 @@ class Result:
     stdout: str
     stderr: str
     seconds: float
+    changes: bool = False
+    planned: bool = False
 
     @property
     def ok(self) -> bool:
@@ -49,7 +51,9 @@ class LocalTarget:
         env: Mapping[str, str] | None = None,
         input: str | None = None,
         timeout: float | None = 600,
+        changes: bool = False,
     ) -> Result:
+        """Run argv; `changes` marks a command that changes the deployment (a plan skips it)."""
         started = time.monotonic()
         child_env = {**os.environ, **env} if env else None
         try:
@@ -68,7 +72,9 @@ class LocalTarget:
             rc, out, err = 127, "", f"command not found: {error.filename}"
         except subprocess.TimeoutExpired as error:
             rc, out, err = 124, _text(error.stdout), f"timed out after {timeout} s"
-        result = Result(tuple(argv), rc, out, err, time.monotonic() - started)
+        return self._emit(Result(tuple(argv), rc, out, err, time.monotonic() - started, changes))
+
+    def _emit(self, result: Result) -> Result:
         for listener in self.listeners:
             listener(result, self.redactor)
         return result
@@ -78,12 +84,40 @@ class LocalTarget:
 
     def write_text(self, path: Path, text: str) -> None:
         Path(path).write_text(text)
+        self._emit(Result(("write", str(path)), 0, "", "", 0.0, changes=True))
 
     def exists(self, path: Path) -> bool:
         return Path(path).exists()
+
+    def create_exclusive(self, path: Path, text: str) -> bool:
+        """Create `path` holding `text` unless it exists: the atomic step of a lock."""
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        return True
+
+    def remove(self, path: Path) -> None:
+        Path(path).unlink(missing_ok=True)
 
 
 def _text(value: bytes | str | None) -> str:
     if isinstance(value, bytes):
         return value.decode(errors="replace")
     return value or ""
+
+
+class PlanTarget(LocalTarget):
+    """Reads for real, changes nothing: each change is recorded as planned and reported done."""
+
+    name = "plan"
+
+    def run(self, argv: Sequence[str], *, changes: bool = False, **kwargs: object) -> Result:
+        if changes:
+            return self._emit(Result(tuple(argv), 0, "", "", 0.0, changes=True, planned=True))
+        return super().run(argv, **kwargs)  # type: ignore[arg-type]
+
+    def write_text(self, path: Path, text: str) -> None:
+        self._emit(Result(("write", str(path)), 0, "", "", 0.0, changes=True, planned=True))

@@ -129,6 +129,14 @@ def tiny_image(label: str) -> tuple[bytes, bytes, bytes]:
     return config, layer, manifest
 
 
+def _empty_unreleased(text: str) -> str:
+    """The changelog with nothing under its Unreleased heading (a release with no changes)."""
+    lines = text.splitlines(keepends=True)
+    start = next(n for n, line in enumerate(lines) if line.startswith("## [Unreleased]"))
+    end = next(n for n in range(start + 1, len(lines)) if lines[n].startswith("## "))
+    return "".join(lines[: start + 1] + ["\n"] + lines[end:])
+
+
 @dataclass
 class ReleaseRehearsal:
     """Repositories and a registry for release_candidate.feature; always finish with `down()`."""
@@ -221,6 +229,14 @@ class ReleaseRehearsal:
         )
         put.raise_for_status()
         return put.headers.get("Docker-Content-Digest", _digest(manifest))
+
+    def empty_unreleased(self, app: str) -> None:
+        """Fault: commit and push a changelog whose Unreleased section is empty."""
+        checkout = self.checkouts / app
+        path = checkout / "CHANGELOG.md"
+        path.write_text(_empty_unreleased(path.read_text()))
+        _git("commit", "-q", "-am", "Empty the Unreleased section", cwd=checkout)
+        _git("push", "-q", "upstream", "master", cwd=checkout)
 
     def down(self) -> None:
         if self._container is not None:

@@ -1,8 +1,7 @@
 """Stop the stack and commit every service container to a backup image."""
 
-from pytest_bdd import then, when
-
 from atmo_release.deployment import Deployment
+from steps.verbs import then, when
 
 
 @when("the containers are stopped")

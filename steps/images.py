@@ -1,8 +1,7 @@
 """The compose file set to the release's tags, then the new images pulled, started and ready."""
 
-from pytest_bdd import then, when
-
 from atmo_release.deployment import Deployment
+from steps.verbs import then, when
 
 
 @when("the compose file is set to the release's image tags")

@@ -1,8 +1,7 @@
 """Maintenance mode: started and ended through manage.py, proven through the database and HTTP."""
 
-from pytest_bdd import parsers, then, when
-
 from atmo_release.deployment import Deployment
+from steps.verbs import parsers, then, when
 
 APP = parsers.re(r"maintenance is (?P<verb>started|ended) on (?P<app>atmosphere|troposphere)")
 

@@ -1,8 +1,7 @@
 """Preflight: everything is checked and the release images are pulled before anything changes."""
 
-from pytest_bdd import then, when
-
 from atmo_release.deployment import Deployment
+from steps.verbs import then, when
 
 
 @then("the environment file is valid")
@@ -27,11 +26,11 @@ def _(deployment: Deployment) -> None:
 @then("the compose file and the secrets checkout exist")
 def _(deployment: Deployment) -> None:
     deployment.check_files()
-    deployment.load_secrets()
 
 
 @when("the running deployment is recorded")
 def _(deployment: Deployment) -> None:
+    deployment.load_secrets()
     deployment.inspect_running()
 
 

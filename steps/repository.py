@@ -1,8 +1,7 @@
 """The deploy checkout: local edits and incoming commits saved, then reset and pulled."""
 
-from pytest_bdd import then, when
-
 from atmo_release.deployment import Deployment
+from steps.verbs import then, when
 
 
 @when("the local changes and incoming commits are saved and the checkout is reset and pulled")

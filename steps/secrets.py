@@ -1,8 +1,7 @@
 """The secrets checkout: the environment's branch, clean, complete; changed keys listed, masked."""
 
-from pytest_bdd import then, when
-
 from atmo_release.deployment import Deployment, last_recorded_secrets_commit
+from steps.verbs import then, when
 
 
 @when("the environment's branch of the secrets is checked out")

@@ -1,8 +1,7 @@
 """Use and test: the new release answers, is migrated, logs no Traceback and kept every row."""
 
-from pytest_bdd import then
-
 from atmo_release.deployment import Deployment
+from steps.verbs import then
 
 
 @then("the version endpoints report the new release")

@@ -100,6 +100,8 @@ def test_json_holds_the_steps_and_redacted_commands(
             "rc": 0,
             "seconds": 0.123,
             "output_tail": "",
+            "changes": False,
+            "planned": False,
         }
     ]
     command = second["commands"][0]

@@ -27,9 +27,11 @@ def host_dump(host: str, port: int, user: str, database: str, path: str) -> list
     ]
 
 
-def service_dump(compose: Compose, service: str, user: str, database: str) -> list[str]:
-    """pg_dump inside the compose service; the dump is its stdout (exec -T: no TTY to corrupt it)."""
-    return compose.exec_(service, ["pg_dump", "-U", user, "-d", database, *_DUMP_FLAGS])
+def service_dump(
+    compose: Compose, service: str, user: str, database: str, env: dict[str, str] | None = None
+) -> list[str]:
+    """pg_dump in the compose service; the dump is its stdout (exec -T: no TTY to corrupt it)."""
+    return compose.exec_(service, ["pg_dump", "-U", user, "-d", database, *_DUMP_FLAGS], env=env)
 
 
 def restore_plain(user: str, database: str, path: str) -> list[str]:

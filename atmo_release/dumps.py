@@ -1,0 +1,370 @@
+"""Database dumps that are proven by restoring them, before anything is stopped.
+
+The runbook's `pg_dump`s are its only safety net and nobody checks them. Here each dump is taken
+as the database owner (from the host or from a compose service), named as the runbook names it
+without overwriting an earlier dump of the day, then restored into a throwaway PostgreSQL of the
+same major version, whose per-table row counts must equal the source's.
+
+Format: plain SQL, as the runbook takes it, because the first deployment loads the dumps with
+`psql` or through the Postgres init directory, which only runs `*.sql` and `*.sh`; a plain dump
+also ends with a trailer line, so truncation is seen before a restore is even tried.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from atmo_release.checks import CheckFailed
+from atmo_release.commands import pg
+from atmo_release.commands.compose import Compose
+from atmo_release.database import DatabaseClient
+from atmo_release.environment import Database
+from atmo_release.target import LocalTarget, Result
+
+KINDS = ("atmo", "tropo")
+KIND_OF_DATABASE = {"atmo_prod": "atmo", "troposphere": "tropo"}
+VERIFY_IMAGE = "atmo-rehearsal/postgres:15"
+RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
+PID_LABEL = "org.cyverse.atmo-release.pid"
+# The last lines pg_dump writes; a plain dump without them was cut short.
+TRAILER = b"-- PostgreSQL database dump complete"
+_TAIL_BYTES = 4096
+_VERSION_LINE = re.compile(rb"^-- Dumped from database version (\d+)", re.MULTILINE)
+# The throwaway server may lose everything on a crash: it trades durability for restore speed.
+THROWAWAY_SETTINGS = (
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "maintenance_work_mem=256MB",
+    "max_wal_size=4GB",
+)
+
+
+@dataclass(frozen=True)
+class DumpResult:
+    """One dump file: where it is, how big, and how long pg_dump took."""
+
+    database: str
+    path: Path
+    bytes: int
+    seconds: float
+
+    def as_record(self) -> dict[str, Any]:
+        return {**asdict(self), "path": str(self.path), "seconds": round(self.seconds, 2)}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """A dump restored into a throwaway server: its size, the counts it gave, the times taken."""
+
+    path: Path
+    bytes: int
+    server_major: int
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "bytes": self.bytes,
+            "server_major": self.server_major,
+            "tables": len(self.counts),
+            "rows": self.rows,
+            "seconds": {key: round(value, 2) for key, value in self.seconds.items()},
+        }
+
+
+def kind_for(dbname: str) -> str:
+    """The runbook's file prefix for a database: atmo_prod -> atmo, troposphere -> tropo."""
+    return KIND_OF_DATABASE.get(dbname, dbname)
+
+
+def dump_name(kind: str, day: date, directory: Path, exists: Callable[[Path], bool]) -> Path:
+    """`<kind>-YYYY-MM-DD.sql`, or `.2.sql`, `.3.sql`... so an earlier dump of the day survives."""
+    stem = f"{kind}-{day.isoformat()}"
+    candidate = directory / f"{stem}.sql"
+    number = 2
+    while exists(candidate):
+        candidate = directory / f"{stem}.{number}.sql"
+        number += 1
+    return candidate
+
+
+def _create_private(path: Path) -> None:
+    """Create the empty dump file, readable by its owner only; fails if it exists already."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def run_to_file(
+    target: LocalTarget,
+    argv: Sequence[str],
+    path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = 3600,
+) -> Result:
+    """Stream a command's stdout into a new file: a 1 GB dump never sits in memory.
+
+    Uses `target.run_to_file` when the target has one; otherwise does the same here and reports
+    the command to the target's listeners, so the record sees it either way.
+    """
+    method = getattr(target, "run_to_file", None)
+    if method is not None:
+        result: Result = method(argv, path, env=env, timeout=timeout)
+        return result
+    started = time.monotonic()
+    child_env = {**os.environ, **env} if env else None
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as output:
+        try:
+            done = subprocess.run(
+                list(argv),
+                env=child_env,
+                stdout=output,
+                stderr=subprocess.PIPE,
+                timeout=timeout,
+                check=False,
+            )
+            rc, err = done.returncode, done.stderr.decode(errors="replace")
+        except FileNotFoundError as error:
+            rc, err = 127, f"command not found: {error.filename}"
+        except subprocess.TimeoutExpired:
+            rc, err = 124, f"timed out after {timeout} s"
+    result = Result(tuple(argv), rc, f"(stdout written to {path})", err, time.monotonic() - started)
+    for listener in target.listeners:
+        listener(result, target.redactor)
+    return result
+
+
+def check_complete(path: Path) -> int:
+    """The dump's size; CheckFailed when it is missing, empty or lacks pg_dump's trailer."""
+    if not path.is_file():
+        raise CheckFailed(f"dump {path} does not exist")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckFailed(f"dump {path} is empty (0 bytes)")
+    with path.open("rb") as dump:
+        dump.seek(max(0, size - _TAIL_BYTES))
+        tail = dump.read()
+    if TRAILER not in tail:
+        raise CheckFailed(
+            f"dump {path} is truncated or not a plain pg_dump: its {size} bytes do not end "
+            f"with pg_dump's '{TRAILER.decode()}' line"
+        )
+    return size
+
+
+def dump(
+    target: LocalTarget,
+    database_config: Database,
+    password: str,
+    compose: Compose,
+    dbname: str,
+    path: Path,
+    timeout: float = 3600,
+) -> DumpResult:
+    """pg_dump `dbname` as the database owner into the new file `path`, from the host or service.
+
+    A failed or incomplete dump raises CheckFailed and its file is removed, so nothing half
+    written can later be taken for a backup.
+    """
+    started = time.monotonic()
+    env = {"PGPASSWORD": password}
+    if database_config.where == "host":
+        _create_private(path)
+        argv = pg.host_dump(
+            database_config.host, database_config.port, database_config.user, dbname, str(path)
+        )
+        result = target.run(argv, env=env, timeout=timeout)
+        where = f"the host database at {database_config.host}:{database_config.port}"
+    else:
+        argv = pg.service_dump(
+            compose, database_config.service, database_config.user, dbname, env=env
+        )
+        result = run_to_file(target, argv, path, env=env, timeout=timeout)
+        where = f"the compose service {database_config.service}"
+    if not result.ok:
+        path.unlink(missing_ok=True)
+        raise CheckFailed(
+            f"pg_dump of {dbname} from {where} failed (exit {result.rc}): {result.tail(2)}"
+        )
+    try:
+        size = check_complete(path)
+    except CheckFailed:
+        path.unlink(missing_ok=True)
+        raise
+    return DumpResult(dbname, path, size, time.monotonic() - started)
+
+
+def row_counts(db_client: DatabaseClient, dbname: str) -> dict[str, int]:
+    """Exact row count of every table in the public schema, in one query."""
+    tables = [row[0] for row in db_client.query(dbname, pg.LIST_TABLES_SQL)]
+    if not tables:
+        return {}
+    return {row[0]: int(row[1]) for row in db_client.query(dbname, pg.count_rows_sql(tables))}
+
+
+def _dump_major(path: Path) -> int | None:
+    with path.open("rb") as dump:
+        match = _VERSION_LINE.search(dump.read(_TAIL_BYTES))
+    return int(match.group(1)) if match else None
+
+
+def compare_counts(source: Mapping[str, int], restored: Mapping[str, int]) -> list[str]:
+    """One phrase per table whose rows differ, is missing from the restore, or is extra."""
+    problems = [
+        f"{table}: {count} rows in the source, {restored[table]} restored"
+        for table, count in sorted(source.items())
+        if table in restored and restored[table] != count
+    ]
+    problems += [
+        f"{table} is missing from the restore" for table in sorted(source) if table not in restored
+    ]
+    problems += [
+        f"{table} is not in the source" for table in sorted(restored) if table not in source
+    ]
+    return problems
+
+
+def _first_error(stderr: str) -> str:
+    """psql's first ERROR/FATAL line (its later lines only point at the error), else the last."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "ERROR:" in line or "FATAL:" in line]
+    return (errors or lines or ["no output"])[0 if errors else -1][:300]
+
+
+class _Throwaway:
+    """A labelled PostgreSQL container holding one dump read-only, removed by `close()`."""
+
+    def __init__(self, image: str, owner: str, dump_path: Path, run_id: str) -> None:
+        from testcontainers.community.postgres import PostgresContainer
+
+        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+        self.owner = owner
+        self.mounted = f"/dump/{dump_path.name}"
+        self.container = PostgresContainer(
+            image, username=owner, password=secrets.token_urlsafe(18), dbname="verify", driver=None
+        )
+        self.container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+        self.container.with_command(
+            ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))]
+        )
+        self.container.with_volume_mapping(str(dump_path.resolve()), self.mounted, "ro")
+        self.container.with_kwargs(labels={RUN_LABEL: run_id, PID_LABEL: str(os.getpid())})
+
+    def start(self) -> None:
+        self.container.start()
+
+    def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
+        """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
+        wrapped = self.container.get_wrapped_container()
+        rc, (out, err) = wrapped.exec_run(
+            ["timeout", str(int(timeout)), *argv], user="root", demux=True
+        )
+        return rc, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+
+    def query(self, sql: str) -> list[list[str]]:
+        argv = [
+            "psql",
+            "-X",
+            "-A",
+            "-t",
+            "-q",
+            "-F",
+            "\t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            self.owner,
+            "-d",
+            "verify",
+            "-c",
+            sql,
+        ]
+        rc, out, err = self.exec(argv, 600)
+        if rc != 0:
+            raise CheckFailed(
+                f"the throwaway PostgreSQL could not be queried: {err.strip()[-300:]}"
+            )
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def close(self) -> None:
+        self.container.stop()
+
+
+def verify_dump(
+    path: Path,
+    source_counts: Mapping[str, int],
+    image: str = VERIFY_IMAGE,
+    *,
+    owner: str = "atmo_app",
+    roles: Sequence[str] = (),
+    run_id: str | None = None,
+    timeout: float = 3600,
+) -> VerifyResult:
+    """Restore `path` into a throwaway PostgreSQL and require the source's per-table row counts.
+
+    `owner` becomes the throwaway server's superuser, so the dump's `OWNER TO` lines apply;
+    `roles` are other roles its GRANTs name. The container carries the rehearsal and pid labels
+    (a sweeper removes it if this process dies) and is removed before returning.
+    Raises CheckFailed for an empty, truncated or unrestorable dump and for differing counts.
+    """
+    path = Path(path)
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    size = check_complete(path)
+    server = _Throwaway(image, owner, path, run_id or f"verify-{uuid.uuid4().hex[:10]}")
+    try:
+        step = time.monotonic()
+        server.start()
+        timings["start"] = time.monotonic() - step
+        server_major = int(server.query("SHOW server_version_num")[0][0]) // 10000
+        dump_major = _dump_major(path)
+        if dump_major is not None and dump_major != server_major:
+            raise CheckFailed(
+                f"dump {path} comes from PostgreSQL {dump_major}, but the throwaway server "
+                f"({image}) is PostgreSQL {server_major}: restore it on the same major version"
+            )
+        for role in roles:
+            server.query('CREATE ROLE "' + role.replace('"', '""') + '"')
+        step = time.monotonic()
+        rc, _, err = server.exec(pg.restore_plain(owner, "verify", server.mounted), timeout)
+        timings["restore"] = time.monotonic() - step
+        if rc != 0:
+            reason = "timed out" if rc == 124 else _first_error(err)
+            raise CheckFailed(f"dump {path} could not be restored into {image}: {reason}")
+        step = time.monotonic()
+        tables = [row[0] for row in server.query(pg.LIST_TABLES_SQL)]
+        counts = (
+            {row[0]: int(row[1]) for row in server.query(pg.count_rows_sql(tables))}
+            if tables
+            else {}
+        )
+        timings["count"] = time.monotonic() - step
+    finally:
+        step = time.monotonic()
+        server.close()
+        timings["remove"] = time.monotonic() - step
+    timings["total"] = time.monotonic() - started
+    problems = compare_counts(source_counts, counts)
+    if problems:
+        raise CheckFailed(
+            f"dump {path} restored, but its row counts differ from the source's: "
+            + "; ".join(problems[:10])
+            + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+        )
+    return VerifyResult(path, size, server_major, counts, timings)

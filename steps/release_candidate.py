@@ -1,0 +1,85 @@
+"""Week prior: the changelog, the merge into master, the tag, the tagged images."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import then, when
+
+from atmo_release.repos import verify_released
+from fixtures.release_candidate import Candidate
+from fixtures.run import say
+
+
+def _each(candidate: Candidate) -> list:
+    return list(candidate.repos.values())
+
+
+@when("the Unreleased items of each app's changelog are moved under the release")
+def _(release_candidate_run: Candidate) -> None:
+    for repo in _each(release_candidate_run):
+        facts = repo.update_changelog(release_candidate_run.release, release_candidate_run.day)
+        release_candidate_run.run.record.note(f"{repo.app}: {facts['heading']}")
+
+
+@then(
+    "each changelog commit has the release heading holding exactly the Unreleased items "
+    "and every other line as it was"
+)
+def _(release_candidate_run: Candidate) -> None:
+    for repo in _each(release_candidate_run):
+        committed = repo.upstream_changelog(repo.facts["commit"])
+        verify_released(repo.facts["original"], committed, release_candidate_run.release)
+
+
+@when("each changelog commit is merged into master")
+def _(release_candidate_run: Candidate) -> None:
+    for repo in _each(release_candidate_run):
+        merge = repo.merge(release_candidate_run.release, release_candidate_run.github)
+        release_candidate_run.run.record.note(f"{repo.app}: merged as {merge[:12]}")
+
+
+@then("master upstream is the merge of the changelog commit and holds the released changelog")
+def _(release_candidate_run: Candidate) -> None:
+    for repo in _each(release_candidate_run):
+        repo.check_merged(release_candidate_run.release)
+
+
+@when("the merge is tagged with the release and the tag is pushed")
+def _(release_candidate_run: Candidate) -> None:
+    for repo in _each(release_candidate_run):
+        repo.tag(release_candidate_run.release)
+
+
+@then("the upstream has the annotated release tag on the merge")
+def _(release_candidate_run: Candidate) -> None:
+    tags = {}
+    for repo in _each(release_candidate_run):
+        tags[repo.app] = {"commit": repo.check_tag(release_candidate_run.release)}
+        tags[repo.app]["merge"] = repo.facts["merge"]
+    release_candidate_run.run.fact("tags", tags)
+
+
+@when("the tagged builds are awaited in the registry")
+def _(release_candidate_run: Candidate, request: pytest.FixtureRequest) -> None:
+    candidate = release_candidate_run
+    references = [candidate.image(app) for app in candidate.repos]
+    candidate.digests = candidate.registry.wait_for(
+        references,
+        candidate.settings.images_timeout_s,
+        candidate.settings.images_interval_s,
+        progress=lambda line: say(request.config, f"    {line}"),
+    )
+    candidate.run.fact("images", candidate.digests)
+
+
+@then("each app's release image is in the registry")
+def _(release_candidate_run: Candidate) -> None:
+    candidate = release_candidate_run
+    for app in candidate.repos:
+        name, tag = candidate.image(app)
+        manifest = candidate.registry.manifest(name, tag)
+        assert manifest is not None, f"{name}:{tag} is not in {candidate.settings.registry}"
+        expected = candidate.digests.get(manifest.reference)
+        assert manifest.digest == expected, (
+            f"{manifest.reference} is now {manifest.digest}, was {expected} when it appeared"
+        )

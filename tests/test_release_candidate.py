@@ -1,0 +1,74 @@
+"""release_candidate.feature end to end on its rehearsal, and its faults, through subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.docker
+
+
+def run_feature(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    reports = tmp_path / "reports"
+    argv = [
+        sys.executable, "-m", "pytest", "features/release_candidate.feature",
+        f"--junitxml={reports / 'junit.xml'}", "--release=v37-6", *args,
+    ]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return done, reports
+
+
+def _record(reports: Path) -> dict:
+    return json.loads((reports / "release_candidate-record.json").read_text())
+
+
+def _left_behind() -> str:
+    return subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "name=atmo-rc-"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_passes_on_the_rehearsal(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done, reports = run_feature(tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert time.monotonic() - started < 60
+    record = _record(reports)
+    assert record["outcome"] == "passed" and record["feature"] == "release_candidate"
+    assert set(record["facts"]["images"]) == {
+        "cyverse/atmosphere:release-v37-6",
+        "cyverse/troposphere:release-v37-6",
+    }
+    for tag in record["facts"]["tags"].values():
+        assert tag["commit"] == tag["merge"]
+    assert _left_behind() == ""
+
+
+def test_an_empty_unreleased_section_halts_at_the_changelog(tmp_path: Path) -> None:
+    done, reports = run_feature(tmp_path, "--rehearsal-fault=empty-unreleased")
+    assert done.returncode == 1
+    assert "has no items to release" in done.stdout
+    record = _record(reports)
+    assert record["outcome"] == "halted"
+    assert record["halted_at"].startswith("Update the changelogs")
+    assert [step["result"] for step in record["steps"]] == ["failed"]
+    assert _left_behind() == ""
+
+
+def test_a_tag_missing_from_the_registry_fails_the_poll_in_time(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done, reports = run_feature(tmp_path, "--rehearsal-fault=no-image")
+    assert done.returncode == 1
+    assert time.monotonic() - started < 60
+    assert "cyverse/troposphere:release-v37-6 not in" in done.stdout
+    assert "after 15 s" in done.stdout
+    record = _record(reports)
+    assert record["halted_at"].startswith("The tagged build made the images")
+    assert _left_behind() == ""

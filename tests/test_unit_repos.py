@@ -1,0 +1,76 @@
+"""Release-candidate git work on local repositories (no Docker): refusals and the proof."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from atmo_release.changelog import release_changelog
+from atmo_release.release import Release
+from atmo_release.repos import AppRepository, CandidateError, CandidateSettings, verify_released
+from atmo_release.target import LocalTarget
+from rehearsal.release_repos import ReleaseRehearsal, changelog
+
+V37_6 = Release(37, 6)
+ORIGINAL = changelog("atmosphere", "v37-5", "v37-4")
+
+
+def test_verify_accepts_the_released_changelog() -> None:
+    released = release_changelog(ORIGINAL, "v37-6", date(2026, 12, 1), "atmosphere")
+    verify_released(ORIGINAL, released, V37_6)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("the login page ", "the login page"), "changed"),
+        (lambda t: t.replace("  - A code-named", "  - A renamed"), "changed"),
+        (lambda t: t.replace("## [v37-6]", "## [v37-7]"), "no '## \\[v37-6\\]"),
+        (lambda t: t.replace("v37-6...HEAD", "v37-5...HEAD"), "does not compare from v37-6"),
+    ],
+)
+def test_verify_fails_on_any_other_change(edit, message) -> None:  # type: ignore[no-untyped-def]
+    released = release_changelog(ORIGINAL, "v37-6", date(2026, 12, 1), "atmosphere")
+    with pytest.raises(CandidateError, match=message):
+        verify_released(ORIGINAL, edit(released), V37_6)
+
+
+@pytest.fixture
+def repos(tmp_path: Path) -> ReleaseRehearsal:
+    rehearsal = ReleaseRehearsal(root=tmp_path, log=lambda line: None)
+    rehearsal.make_repository("atmosphere")
+    return rehearsal
+
+
+def _repo(rehearsal: ReleaseRehearsal) -> AppRepository:
+    settings = CandidateSettings(
+        rehearsal.checkouts, "upstream", "master", "local", "cyverse", "", "", "", 1, 1
+    )
+    return AppRepository("atmosphere", settings, LocalTarget())
+
+
+def test_empty_unreleased_refuses_and_leaves_the_file_untouched(repos: ReleaseRehearsal) -> None:
+    repos.empty_unreleased("atmosphere")
+    path = repos.checkouts / "atmosphere" / "CHANGELOG.md"
+    before = path.read_bytes()
+    repo = _repo(repos)
+    with pytest.raises(CandidateError, match="has no items to release"):
+        repo.update_changelog(V37_6, date(2026, 12, 1))
+    assert path.read_bytes() == before
+    assert "commit" not in repo.facts
+
+
+def test_local_merge_and_tag_are_proven_upstream(repos: ReleaseRehearsal) -> None:
+    repo = _repo(repos)
+    repo.update_changelog(V37_6, date(2026, 12, 1))
+    repo.merge(V37_6)
+    repo.check_merged(V37_6)
+    with pytest.raises(CandidateError, match="no tag v37-6"):
+        repo.check_tag(V37_6)
+    repo.tag(V37_6)
+    assert repo.check_tag(V37_6) == repo.facts["merge"]
+
+
+def test_an_existing_upstream_tag_is_refused(repos: ReleaseRehearsal) -> None:
+    with pytest.raises(CandidateError, match="already has the tag v37-5"):
+        _repo(repos).update_changelog(Release(37, 5), date(2026, 12, 1))
