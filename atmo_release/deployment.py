@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -194,6 +195,52 @@ class Deployment:
         self.snapshot_before = {name: self.db.snapshot(name) for name in self.env.database.names}
         self.record.facts["snapshot_before"] = self.snapshot_before
         self.note("rows before: " + _counts(self.snapshot_before))
+
+    def check_room_and_clock(self) -> None:
+        """Room for the backups and dumps (estimated from the databases and the containers'
+        own layers, plus the environment's margin) and a target clock that agrees with ours."""
+        sizes = {
+            name: int(self.db.scalar(name, f"SELECT pg_database_size('{name}')") or 0)
+            for name in self.env.database.names
+        }
+        containers = self.containers()
+        layers = 0
+        if containers:
+            inspected = self.run(
+                docker.inspect_sizes([c.id for c in containers.values()]), "docker inspect --size"
+            )
+            layers = sum(int(item.get("SizeRw") or 0) for item in json.loads(inspected.stdout))
+        margin = int(self.env.free_space_margin_mb * 2**20)
+        needed = sum(sizes.values()) + layers + margin
+        df = self.run(["df", "-P", "-B1", str(self.env.backup_dir)], "df of the backup directory")
+        free = int(df.stdout.splitlines()[-1].split()[3])
+        mib = 2**20
+        self.record.facts["disk"] = {
+            "free_bytes": free,
+            "needed_bytes": needed,
+            "databases_bytes": sizes,
+            "container_layers_bytes": layers,
+            "margin_bytes": margin,
+        }
+        require(
+            free >= needed,
+            f"not enough room in {self.env.backup_dir}: {free // mib} MiB free, "
+            f"{needed // mib} MiB needed (databases {sum(sizes.values()) // mib} MiB, "
+            f"container layers {layers // mib} MiB, margin {margin // mib} MiB); "
+            "nothing was changed",
+        )
+        clock = self.run(["date", "-u", "+%s"], "date on the target")
+        skew = abs(int(clock.stdout.strip()) - time.time())
+        self.record.facts["clock_skew_s"] = round(skew, 1)
+        require(
+            skew < 300,
+            f"the target's clock is {skew:.0f} s off this machine's: the "
+            "maintenance title carries the date; fix the clock first",
+        )
+        self.note(
+            f"{free // mib} MiB free for {needed // mib} MiB of backups and dumps; "
+            f"clock skew {skew:.1f} s"
+        )
 
     def pull_target_images(self) -> None:
         for app in self.apps:

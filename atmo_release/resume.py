@@ -44,7 +44,7 @@ def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, An
             and (newest is None or str(data.get("started")) > str(newest.get("started")))
         ):
             newest = data
-    return newest if newest and newest.get("outcome") != "passed" else None
+    return newest if newest and newest.get("outcome") in ("halted", "running") else None
 
 
 def survey(deployment: Deployment) -> Progress:

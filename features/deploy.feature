@@ -10,6 +10,7 @@ Feature: Upgrade Atmosphere on deployment day
     And the compose file and the secrets checkout exist
     When the running deployment is recorded
     Then the previous release, its versions and its rows are in the record
+    And there is room for the backups and dumps and the clock is right
     When the release images are pulled
     Then the release images are on the deploy host
 

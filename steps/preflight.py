@@ -42,6 +42,11 @@ def _(deployment: Deployment) -> None:
     assert all(deployment.snapshot_before.values()), "no table was counted"
 
 
+@then("there is room for the backups and dumps and the clock is right")
+def _(deployment: Deployment) -> None:
+    deployment.check_room_and_clock()
+
+
 @when("the release images are pulled")
 def _(deployment: Deployment) -> None:
     deployment.pull_target_images()

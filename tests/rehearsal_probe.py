@@ -3,11 +3,15 @@
 Loaded with `-p tests.rehearsal_probe` into a run of features/deploy.feature:
 ATMO_TEST_SECRETS_FILE  where to write the rehearsal's secret values (outside the reports)
 ATMO_TEST_FAULT         `delete-row`: delete a seeded row once the new release is ready
+ATMO_TEST_KILL_AFTER    a step's text: the run kills itself with SIGKILL right after it
+ATMO_TEST_PAUSE_AFTER   a step's text: the run sleeps ATMO_TEST_PAUSE_S seconds after it
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
         Path(target).write_text("\n".join(stack.secret_values()) + "\n")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_bdd_after_step(
     request: pytest.FixtureRequest,
     feature: Any,
@@ -36,3 +41,7 @@ def pytest_bdd_after_step(
         stack.psql(
             "atmo_prod", "DELETE FROM core_instance WHERE id = (SELECT max(id) FROM core_instance)"
         )
+    if step.name == os.environ.get("ATMO_TEST_PAUSE_AFTER"):
+        time.sleep(float(os.environ.get("ATMO_TEST_PAUSE_S", "10")))
+    if step.name == os.environ.get("ATMO_TEST_KILL_AFTER"):
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -29,6 +29,10 @@ def inspect(ids: Sequence[str]) -> list[str]:
     return ["docker", "inspect", *ids]
 
 
+def inspect_sizes(ids: Sequence[str]) -> list[str]:
+    return ["docker", "inspect", "--size", *ids]
+
+
 def image_inspect(reference: str) -> list[str]:
     return ["docker", "image", "inspect", reference]
 
