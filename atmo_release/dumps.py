@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +28,7 @@ from atmo_release.commands import pg
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
-from atmo_release.target import LocalTarget, Result
+from atmo_release.target import LocalTarget, PlanTarget
 
 KINDS = ("atmo", "tropo")
 KIND_OF_DATABASE = {"atmo_prod": "atmo", "troposphere": "tropo"}
@@ -109,47 +108,6 @@ def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def run_to_file(
-    target: LocalTarget,
-    argv: Sequence[str],
-    path: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    timeout: float | None = 3600,
-) -> Result:
-    """Stream a command's stdout into a new file: a 1 GB dump never sits in memory.
-
-    Uses `target.run_to_file` when the target has one; otherwise does the same here and reports
-    the command to the target's listeners, so the record sees it either way.
-    """
-    method = getattr(target, "run_to_file", None)
-    if method is not None:
-        result: Result = method(argv, path, env=env, timeout=timeout)
-        return result
-    started = time.monotonic()
-    child_env = {**os.environ, **env} if env else None
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as output:
-        try:
-            done = subprocess.run(
-                list(argv),
-                env=child_env,
-                stdout=output,
-                stderr=subprocess.PIPE,
-                timeout=timeout,
-                check=False,
-            )
-            rc, err = done.returncode, done.stderr.decode(errors="replace")
-        except FileNotFoundError as error:
-            rc, err = 127, f"command not found: {error.filename}"
-        except subprocess.TimeoutExpired:
-            rc, err = 124, f"timed out after {timeout} s"
-    result = Result(tuple(argv), rc, f"(stdout written to {path})", err, time.monotonic() - started)
-    for listener in target.listeners:
-        listener(result, target.redactor)
-    return result
-
-
 def check_complete(path: Path) -> int:
     """The dump's size; CheckFailed when it is missing, empty or lacks pg_dump's trailer."""
     if not path.is_file():
@@ -185,18 +143,21 @@ def dump(
     started = time.monotonic()
     env = {"PGPASSWORD": password}
     if database_config.where == "host":
-        _create_private(path)
         argv = pg.host_dump(
             database_config.host, database_config.port, database_config.user, dbname, str(path)
         )
-        result = target.run(argv, env=env, timeout=timeout)
+        if not isinstance(target, PlanTarget):
+            _create_private(path)
+        result = target.run(argv, env=env, timeout=timeout, changes=True)
         where = f"the host database at {database_config.host}:{database_config.port}"
     else:
         argv = pg.service_dump(
             compose, database_config.service, database_config.user, dbname, env=env
         )
-        result = run_to_file(target, argv, path, env=env, timeout=timeout)
+        result = target.run_to_file(argv, path, env=env, timeout=timeout, changes=True)
         where = f"the compose service {database_config.service}"
+    if result.planned:
+        return DumpResult(dbname, path, 0, 0.0)
     if not result.ok:
         path.unlink(missing_ok=True)
         raise CheckFailed(

@@ -212,11 +212,17 @@ class RehearsalStack:
     def _push_releases(self) -> None:
         for app in images.APPS:
             for release in images.RELEASES:
-                local = f"atmo-rehearsal/{app}:release-{release}"
-                remote = f"{self.image(app)}:release-{release}"
-                _run(["docker", "tag", local, remote])
-                _run(["docker", "push", remote], timeout=900)
-                _run(["docker", "image", "rm", remote])
+                self.publish(app, release)
+
+    def publish(self, app: str, release: str) -> str:
+        """Push a stand-in release to the stack's registry (and drop the local tag), so that
+        deploying it really pulls; the broken releases are published on demand this way."""
+        local = f"atmo-rehearsal/{app}:release-{release}"
+        remote = f"{self.image(app)}:release-{release}"
+        _run(["docker", "tag", local, remote])
+        _run(["docker", "push", remote], timeout=900)
+        _run(["docker", "image", "rm", remote])
+        return remote
 
     def _pulled_references(self) -> list[str]:
         if "registry" not in self.ports:

@@ -137,7 +137,7 @@ class RecordingTarget(LocalTarget):
         self.rc = rc
         self.calls: list[tuple[tuple[str, ...], dict[str, str]]] = []
 
-    def run(self, argv, *, cwd=None, env=None, input=None, timeout=600):  # type: ignore[override]
+    def run(self, argv, *, cwd=None, env=None, input=None, timeout=600, changes=False):  # type: ignore[override]
         self.calls.append((tuple(argv), dict(env or {})))
         return Result(tuple(argv), self.rc, "", "connection to server failed", 0.0)
 
@@ -174,7 +174,7 @@ def test_run_to_file_streams_stdout_and_reports_the_command(tmp_path: Path) -> N
     target.listeners.append(lambda result, redactor: seen.append(result))
     path = tmp_path / "out.sql"
     code = "import sys; [sys.stdout.write('x' * 1000 + '\\n') for _ in range(2000)]"
-    result = dumps.run_to_file(target, [sys.executable, "-c", code], path)
+    result = target.run_to_file([sys.executable, "-c", code], path)
     assert result.ok and path.stat().st_size == 2000 * 1001
     assert path.stat().st_mode & 0o777 == 0o600
     assert seen == [result] and "written to" in result.stdout
@@ -184,14 +184,15 @@ def test_service_dump_streams_to_the_file(tmp_path: Path, monkeypatch: pytest.Mo
     """The service path: the exec's stdout becomes the file, then the trailer is checked."""
     captured: list[list[str]] = []
 
-    def fake_run_to_file(target, argv, path, *, env=None, timeout=None):  # type: ignore[no-untyped-def]
+    def fake_run_to_file(argv, path, *, env=None, timeout=None, changes=False):  # type: ignore[no-untyped-def]
         captured.append(list(argv))
         path.write_bytes(COMPLETE)
         return Result(tuple(argv), 0, "", "", 0.1)
 
-    monkeypatch.setattr(dumps, "run_to_file", fake_run_to_file)
+    target = LocalTarget()
+    monkeypatch.setattr(target, "run_to_file", fake_run_to_file)
     path = tmp_path / "tropo.sql"
-    result = dumps.dump(LocalTarget(), SERVICE_DB, "pw", COMPOSE, "troposphere", path)
+    result = dumps.dump(target, SERVICE_DB, "pw", COMPOSE, "troposphere", path)
     assert result.bytes == len(COMPLETE) and result.database == "troposphere"
     assert (
         captured[0][5:7] == ["exec", "-T"]
