@@ -18,10 +18,13 @@ pytest_plugins = [
     "steps.repository",
     "steps.images",
     "steps.smoke",
+    "steps.rollback",
     "fixtures.prepare",
     "fixtures.release_candidate",
     "steps.prepare",
     "steps.release_candidate",
+    "fixtures.first_deploy",
+    "steps.first_deploy",
 ]
 
 

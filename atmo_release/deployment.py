@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from atmo_release import compose_file, http_checks, secrets
+from atmo_release import compose_file, dumps, http_checks, secrets
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, git, manage
 from atmo_release.commands.compose import Compose
@@ -55,6 +55,8 @@ class Deployment:
     secrets_head_before: str = ""
     checkout_saved: dict[str, str] = field(default_factory=dict)
     resumed_from: str = ""
+    dumps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schema_before: dict[str, str] = field(default_factory=dict)
     _password: str = ""
 
     def __post_init__(self) -> None:
@@ -95,6 +97,10 @@ class Deployment:
     @cached_property
     def compose(self) -> Compose:
         return Compose(self.env.compose_command, str(self.env.compose_path), self.env.project)
+
+    @property
+    def password(self) -> str:
+        return self._password
 
     @property
     def db(self) -> DatabaseClient:
@@ -194,6 +200,10 @@ class Deployment:
         self.record.facts["versions_before"] = self.versions_before
         self.snapshot_before = {name: self.db.snapshot(name) for name in self.env.database.names}
         self.record.facts["snapshot_before"] = self.snapshot_before
+        self.schema_before = {
+            name: self.schema_fingerprint(name) for name in self.env.database.names
+        }
+        self.record.facts["schema_before"] = self.schema_before
         self.note("rows before: " + _counts(self.snapshot_before))
 
     def check_room_and_clock(self) -> None:
@@ -241,6 +251,49 @@ class Deployment:
             f"{free // mib} MiB free for {needed // mib} MiB of backups and dumps; "
             f"clock skew {skew:.1f} s"
         )
+
+    def schema_fingerprint(self, database: str) -> str:
+        """Tables, columns and applied migrations: what a careless rollback would leave newer."""
+        return self.db.scalar(
+            database,
+            "SELECT md5(coalesce(string_agg(table_name || '.' || column_name || ':' || data_type,"
+            " ',' ORDER BY table_name, column_name), '') || coalesce((SELECT string_agg(app || "
+            "'.' || name, ',' ORDER BY app, name) FROM django_migrations), '')) "
+            "FROM information_schema.columns WHERE table_schema = 'public'",
+        )
+
+    # -- dumps, before anything changes ---------------------------------------------------------
+
+    def dump_databases(self) -> None:
+        """pg_dump each database into the backup directory; a second dump the same day gets a
+        new name, never the first one's."""
+        for name in self.env.database.names:
+            counts = dumps.row_counts(self.db, name)
+            path = dumps.dump_name(
+                dumps.kind_for(name), self.day, self.env.backup_dir, self.target.exists
+            )
+            result = dumps.dump(
+                self.target, self.env.database, self._password, self.compose, name, path
+            )
+            self.dumps[name] = {**result.as_record(), "counts": counts}
+            self.note(f"dumped {name} to {path} ({result.bytes} bytes in {result.seconds:.1f} s)")
+        self.record.facts["dumps"] = self.dumps
+
+    def check_dumps_restore(self) -> None:
+        for info in self.dumps.values():
+            verified = dumps.verify_dump(
+                Path(info["path"]),
+                info["counts"],
+                self.env.database.verify_image,
+                owner=self.env.database.user,
+                run_id=self.record.run_id,
+            )
+            info["verified"] = verified.as_record()
+            self.note(
+                f"{info['path']} restored {verified.rows} rows in {len(verified.counts)} "
+                f"tables, counts equal ({verified.seconds['total']:.1f} s)"
+            )
+        self.record.facts["dumps"] = self.dumps
 
     def pull_target_images(self) -> None:
         for app in self.apps:

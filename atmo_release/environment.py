@@ -35,6 +35,7 @@ class Database:
     host: str = "127.0.0.1"
     port: int = 5432
     service: str = ""
+    verify_image: str = "postgres:15"
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ _SCHEMA: dict[str, Any] = {
         "user": str,
         "names": list,
         "password_from": str,
+        "verify_image?": str,
         "host?": str,
         "port?": int,
         "service?": str,
@@ -207,6 +209,7 @@ def parse_environment(path: Path) -> Environment:
             host=db.get("host", "127.0.0.1"),
             port=db.get("port", 5432),
             service=db.get("service", ""),
+            verify_image=db.get("verify_image", "postgres:15"),
         ),
         services={name: Service(name=name, **values) for name, values in data["services"].items()},
         readiness_interval_s=float(data["readiness"]["interval_s"]),

@@ -29,8 +29,9 @@ class Progress:
         )
 
 
-def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, Any] | None:
-    """The newest record of this env and release, when that run did not pass."""
+def newest_record(records_dir: Path, env: str, release: str | None = None) -> dict[str, Any] | None:
+    """The newest deployment record of this env (and release, when given) that got as far as
+    recording the running deployment."""
     newest: dict[str, Any] | None = None
     for path in records_dir.glob("*/record.json"):
         try:
@@ -40,10 +41,17 @@ def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, An
         if (
             isinstance(data, dict)
             and data.get("env") == env
-            and data.get("release") == release
+            and release in (None, data.get("release"))
+            and (data.get("facts") or {}).get("previous_images")
             and (newest is None or str(data.get("started")) > str(newest.get("started")))
         ):
             newest = data
+    return newest
+
+
+def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, Any] | None:
+    """The newest record of this env and release, when that run did not finish."""
+    newest = newest_record(records_dir, env, release)
     return newest if newest and newest.get("outcome") in ("halted", "running") else None
 
 
@@ -88,8 +96,10 @@ def adopt(deployment: Deployment, record: dict[str, Any]) -> None:
     deployment.previous_images = dict(facts.get("previous_images") or {})
     deployment.versions_before = dict(facts.get("versions_before") or {})
     deployment.snapshot_before = dict(facts.get("snapshot_before") or {})
+    deployment.schema_before = dict(facts.get("schema_before") or {})
+    deployment.dumps = dict(facts.get("dumps") or {})
     deployment.record.previous_release = str(record.get("previous_release", ""))
-    for key in ("previous_images", "versions_before", "snapshot_before"):
+    for key in ("previous_images", "versions_before", "snapshot_before", "schema_before", "dumps"):
         deployment.record.facts[key] = facts.get(key)
     started = (record.get("maintenance_window") or {}).get("started")
     if started:

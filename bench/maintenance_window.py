@@ -30,10 +30,11 @@ from typing import Any
 from _common import table, verdict, write_result
 
 from atmo_release import http_checks
-from atmo_release.deployment import Deployment, last_recorded_secrets_commit
+from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.record import utc_now
 from atmo_release.release import Release
+from atmo_release.upgrade import upgrade_steps
 from rehearsal.stack import NEW_RELEASE, OLD_RELEASE, RehearsalStack
 
 TARGET_RATIO = 1.3
@@ -77,66 +78,6 @@ def bare_runbook(stack: RehearsalStack, interval_s: float, timeout_s: float) -> 
     return {"seconds": round(time.monotonic() - started, 2), "phases": phases}
 
 
-def feature_steps(d: Deployment) -> list[tuple[str, str, Callable[[], object]]]:
-    """features/deploy.feature as (scenario, step, action), in order."""
-    facts = d.record.facts
-
-    def previous_recorded() -> None:
-        assert d.record.previous_release and set(facts["versions_before"]) == set(d.apps)
-        assert all(d.snapshot_before.values())
-
-    def secret_changes() -> None:
-        d.list_secret_changes(last_recorded_secrets_commit(d.reports_dir.parent, d.env.name))
-
-    def each_app(action: Callable[[str], object]) -> Callable[[], None]:
-        def run() -> None:
-            for app in d.apps:
-                action(app)
-
-        return run
-
-    pre, mnt, sec = "Preflight", "Start maintenance", "Check out the secrets"
-    stop, co, new = "Stop the containers", "Update the deploy checkout", "Start the new images"
-    use, end = "Use and test", "End maintenance"
-    return [
-        (pre, "environment file is valid", lambda: d.note(f"environment {d.env.name}")),
-        (pre, "crew chief and driver named", lambda: d.note("crew chief, driver")),
-        (pre, "Docker answers", d.check_docker),
-        (pre, "compose file and secrets exist", lambda: (d.check_files(), d.load_secrets())),
-        (pre, "running deployment recorded", d.inspect_running),
-        (pre, "previous release in the record", previous_recorded),
-        (pre, "release images pulled", d.pull_target_images),
-        (pre, "release images on the host", d.check_target_images_present),
-        (mnt, "maintenance started on troposphere", lambda: d.start_maintenance("troposphere")),
-        (mnt, "maintenance started on atmosphere", lambda: d.start_maintenance("atmosphere")),
-        (mnt, "one active record each", each_app(d.check_one_active_record)),
-        (mnt, "atmosphere answers 503", d.check_atmosphere_503),
-        (mnt, "troposphere maintenance page", d.check_troposphere_maintenance_page),
-        (sec, "secrets branch checked out", d.checkout_secrets),
-        (sec, "secrets checkout checked", d.check_secrets),
-        (sec, "changed keys listed", secret_changes),
-        (stop, "containers stopped", d.stop),
-        (stop, "every container exited", d.check_all_exited),
-        (stop, "containers committed to backups", d.back_up),
-        (stop, "backups checked", d.check_backups),
-        (co, "checkout saved, reset and pulled", d.update_checkout),
-        (co, "checkout at upstream head", d.check_checkout),
-        (new, "compose file set to release tags", d.edit_compose_file),
-        (new, "docker-compose config checked", d.check_compose_file),
-        (new, "new images pulled and started", d.pull_and_up),
-        (new, "containers run the release images", d.check_running_target_images),
-        (new, "apps ready", d.wait_until_ready),
-        (use, "versions report the new release", d.check_versions),
-        (use, "no unapplied migration", d.check_migrations),
-        (use, "no Traceback in logs", d.check_logs),
-        (use, "every seeded row kept", d.check_rows_kept),
-        (end, "maintenance ended on troposphere", lambda: d.stop_maintenance("troposphere")),
-        (end, "maintenance ended on atmosphere", lambda: d.stop_maintenance("atmosphere")),
-        (end, "no active record", each_app(d.check_no_active_record)),
-        (end, "users let in again", d.check_users_let_in),
-    ]
-
-
 def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
     """Drive the feature's steps; return the record's window seconds and every step's time."""
     d = Deployment.create(
@@ -147,7 +88,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
         reports_dir,
     )
     marks: dict[str, float] = {}
-    for scenario, step, action in feature_steps(d):
+    for scenario, step, action in upgrade_steps(d):
         d.record.begin_step(scenario, step)
         try:
             action()

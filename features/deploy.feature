@@ -14,6 +14,10 @@ Feature: Upgrade Atmosphere on deployment day
     When the release images are pulled
     Then the release images are on the deploy host
 
+  Scenario: Dump the databases and prove the dumps restore
+    When each database is dumped into the backup directory
+    Then each dump restores into a throwaway PostgreSQL with the same row counts
+
   Scenario: Start maintenance
     When maintenance is started on troposphere
     And maintenance is started on atmosphere
@@ -54,3 +58,10 @@ Feature: Upgrade Atmosphere on deployment day
     And maintenance is ended on atmosphere
     Then no maintenance record is active
     And users are let in again
+
+  @always
+  Scenario: Roll back when the new release failed its checks
+    Runs only after a halt that touched the running release; maintenance stays on.
+    When the new release failed its checks, the old release and its data are restored
+    Then the old release answers with the versions from before the deploy
+    And every seeded row is as before the deploy

@@ -114,7 +114,8 @@ def sweep_leftovers(
             client.images.remove(image.id, force=True)
             removed += 1
     if removed:
-        log(f"removed {removed} leftovers of earlier rehearsals")
+        whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
+        log(f"removed {removed} containers, networks, volumes and images of {whose}")
     return removed
 
 
@@ -468,6 +469,7 @@ port = {self.ports["postgres"]}
 user = "{DB_USER}"
 names = {json.dumps(list(DB_NAMES))}
 password_from = "inis/atmosphere.ini:DATABASE_PASSWORD"
+verify_image = "{images.POSTGRES_IMAGE}"
 
 [services.atmosphere]
 image = "{self.image("atmosphere")}"

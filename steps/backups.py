@@ -22,3 +22,13 @@ def _(deployment: Deployment) -> None:
 @then("each backup image exists and records the image its container ran")
 def _(deployment: Deployment) -> None:
     deployment.check_backups()
+
+
+@when("each database is dumped into the backup directory")
+def _(deployment: Deployment) -> None:
+    deployment.dump_databases()
+
+
+@then("each dump restores into a throwaway PostgreSQL with the same row counts")
+def _(deployment: Deployment) -> None:
+    deployment.check_dumps_restore()

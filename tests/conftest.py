@@ -32,3 +32,14 @@ def deployment_for(stack: RehearsalStack, reports_dir: Path) -> Deployment:
         "test driver",
         reports_dir,
     )
+
+
+@pytest.fixture
+def stack() -> Iterator[RehearsalStack]:
+    """A fresh stack for one test, which changes it for good."""
+    stack = RehearsalStack(log=lambda line: None)
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stack.down()

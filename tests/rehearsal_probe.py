@@ -5,12 +5,14 @@ ATMO_TEST_SECRETS_FILE  where to write the rehearsal's secret values (outside th
 ATMO_TEST_FAULT         `delete-row`: delete a seeded row once the new release is ready
 ATMO_TEST_KILL_AFTER    a step's text: the run kills itself with SIGKILL right after it
 ATMO_TEST_PAUSE_AFTER   a step's text: the run sleeps ATMO_TEST_PAUSE_S seconds after it
+ATMO_TEST_STOP_AFTER    a step's text: the container ATMO_TEST_STOP_CONTAINER is stopped after it
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -43,5 +45,11 @@ def pytest_bdd_after_step(
         )
     if step.name == os.environ.get("ATMO_TEST_PAUSE_AFTER"):
         time.sleep(float(os.environ.get("ATMO_TEST_PAUSE_S", "10")))
+    if step.name == os.environ.get("ATMO_TEST_STOP_AFTER"):
+        subprocess.run(
+            ["docker", "stop", os.environ["ATMO_TEST_STOP_CONTAINER"]],
+            check=True,
+            capture_output=True,
+        )
     if step.name == os.environ.get("ATMO_TEST_KILL_AFTER"):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -68,9 +68,17 @@ def test_maintenance_command_that_writes_no_record(
 
 def test_second_maintenance_start_is_seen(deployment: Deployment) -> None:
     deployment.start_maintenance("atmosphere")
+    deployment.check_one_active_record("atmosphere")
+    service = deployment.service("atmosphere")
+    argv = deployment.compose.exec_(
+        "atmosphere",
+        manage.maintenance_start(
+            service.venv, service.workdir, deployment.title, deployment.message
+        ),
+    )
+    assert deployment.target.run(argv).ok
     with pytest.raises(CheckFailed, match="holds 2 active"):
         deployment.check_one_active_record("atmosphere")
-    service = deployment.service("atmosphere")
     deployment.db.query(
         service.database,
         f"DELETE FROM {service.maintenance_table} WHERE id = "

@@ -7,114 +7,15 @@ subprocess, as a second operator or a rerun would, and reads the stack before an
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import pytest
 
-from rehearsal.stack import TOKEN_ENV, RehearsalStack
+from rehearsal.stack import RehearsalStack
+from tests.feature_runs import UNTOUCHED, feature, finish, released, state
 
 pytestmark = pytest.mark.docker
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def stack() -> Iterator[RehearsalStack]:
-    """A fresh stack per test: each one changes it for good."""
-    stack = RehearsalStack(log=lambda line: None)
-    try:
-        stack.up()
-        yield stack
-    finally:
-        stack.down()
-
-
-def feature(
-    stack: RehearsalStack,
-    out: Path,
-    *extra: str,
-    driver: str = "Ada",
-    env_file: Path | None = None,
-    **probe: str,
-) -> subprocess.Popen[str]:
-    environ = {**os.environ, TOKEN_ENV: stack.token, **probe}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "features/deploy.feature",
-            "-p",
-            "tests.rehearsal_probe",
-            f"--env={env_file or stack.env_file}",
-            "--release=v37-3",
-            "--crew-chief=Lin",
-            f"--driver={driver}",
-            f"--records-dir={out.parent}",
-            f"--junitxml={out / 'junit.xml'}",
-            *extra,
-        ],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def finish(child: subprocess.Popen[str], timeout: float = 600) -> tuple[int, str]:
-    output, _ = child.communicate(timeout=timeout)
-    return child.returncode, output
-
-
-def state(stack: RehearsalStack) -> dict[str, object]:
-    client = docker.from_env()
-    containers = client.containers.list(
-        all=True, filters={"label": f"com.docker.compose.project={stack.project}"}
-    )
-    title_rows = stack.psql("atmo_prod", "SELECT count(*) FROM maintenance_record")
-    return {
-        "containers": sorted(
-            f"{c.labels['com.docker.compose.service']} {c.status} "
-            f"{c.attrs['Config']['Image'].rsplit(':', 1)[1]}"
-            for c in containers
-        ),
-        "maintenance_records": int(title_rows),
-        "active": int(
-            stack.psql(
-                "atmo_prod", "SELECT count(*) FROM maintenance_record WHERE end_date IS NULL"
-            )
-        ),
-        "backups": sorted(
-            t for i in client.images.list(name=f"old_{stack.project}_*") for t in i.tags
-        ),
-        "rows": stack.counts(),
-    }
-
-
-UNTOUCHED = {
-    "containers": ["atmosphere running release-v37-2", "troposphere running release-v37-2"],
-    "maintenance_records": 0,
-    "active": 0,
-    "backups": [],
-}
-
-
-def released(stack: RehearsalStack) -> dict[str, object]:
-    return {
-        "containers": ["atmosphere running release-v37-3", "troposphere running release-v37-3"],
-        "maintenance_records": 1,
-        "active": 0,
-        "backups": [
-            f"old_{stack.project}_atmosphere:release-v37-2",
-            f"old_{stack.project}_troposphere:release-v37-2",
-        ],
-    }
 
 
 def test_two_runs_at_once_one_deploys_the_other_names_the_holder(

@@ -107,8 +107,9 @@ def test_the_two_apps_stay_independent(prod: str) -> None:
         both,
         {
             line_of(prod, "cyverse/atmosphere:"): "    image: 'cyverse/atmosphere:release-v37-3'\n",
-            line_of(prod, "cyverse/troposphere:"):
-                "    image: 'cyverse/troposphere:release-v37-1'\n",
+            line_of(
+                prod, "cyverse/troposphere:"
+            ): "    image: 'cyverse/troposphere:release-v37-1'\n",
         },
     )
 
@@ -134,8 +135,9 @@ def test_set_on_the_dev_file_keeps_inline_comments(dev: str) -> None:
         dev,
         after,
         {
-            line_of(dev, "cyverse/troposphere:"):
-                "    image: 'cyverse/troposphere:release-v37-3'\n",
+            line_of(
+                dev, "cyverse/troposphere:"
+            ): "    image: 'cyverse/troposphere:release-v37-3'\n",
             line_of(dev, "postgres:9.6"): "    image: 'postgres:15'\n",
         },
     )
@@ -208,27 +210,47 @@ services:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("    image: 'cyverse/atmosphere:release-v37-2'",
-         "    image: 'cyverse/atmosphere:release-v37-3'"),
-        ('    image: "cyverse/atmosphere:release-v37-2"',
-         '    image: "cyverse/atmosphere:release-v37-3"'),
-        ("    image: cyverse/atmosphere:release-v37-2",
-         "    image: cyverse/atmosphere:release-v37-3"),
-        ("    image: cyverse/atmosphere:release-v37-2   ",
-         "    image: cyverse/atmosphere:release-v37-3   "),
-        ("    image:   'cyverse/atmosphere:release-v37-2'",
-         "    image:   'cyverse/atmosphere:release-v37-3'"),
-        ("    image: cyverse/atmosphere:release-v37-2  # pinned until the release",
-         "    image: cyverse/atmosphere:release-v37-3  # pinned until the release"),
-        ("    image: 'cyverse/atmosphere:release-v37-2' # pinned",
-         "    image: 'cyverse/atmosphere:release-v37-3' # pinned"),
-        ("    image: localhost:5000/cyverse/atmosphere:release-v37-2",
-         "    image: localhost:5000/cyverse/atmosphere:release-v37-3"),
-        ("    image: 'localhost:5000/cyverse/atmosphere:release-v37-2'",
-         "    image: 'localhost:5000/cyverse/atmosphere:release-v37-3'"),
+        (
+            "    image: 'cyverse/atmosphere:release-v37-2'",
+            "    image: 'cyverse/atmosphere:release-v37-3'",
+        ),
+        (
+            '    image: "cyverse/atmosphere:release-v37-2"',
+            '    image: "cyverse/atmosphere:release-v37-3"',
+        ),
+        (
+            "    image: cyverse/atmosphere:release-v37-2",
+            "    image: cyverse/atmosphere:release-v37-3",
+        ),
+        (
+            "    image: cyverse/atmosphere:release-v37-2   ",
+            "    image: cyverse/atmosphere:release-v37-3   ",
+        ),
+        (
+            "    image:   'cyverse/atmosphere:release-v37-2'",
+            "    image:   'cyverse/atmosphere:release-v37-3'",
+        ),
+        (
+            "    image: cyverse/atmosphere:release-v37-2  # pinned until the release",
+            "    image: cyverse/atmosphere:release-v37-3  # pinned until the release",
+        ),
+        (
+            "    image: 'cyverse/atmosphere:release-v37-2' # pinned",
+            "    image: 'cyverse/atmosphere:release-v37-3' # pinned",
+        ),
+        (
+            "    image: localhost:5000/cyverse/atmosphere:release-v37-2",
+            "    image: localhost:5000/cyverse/atmosphere:release-v37-3",
+        ),
+        (
+            "    image: 'localhost:5000/cyverse/atmosphere:release-v37-2'",
+            "    image: 'localhost:5000/cyverse/atmosphere:release-v37-3'",
+        ),
         ("    image: cyverse/atmosphere", "    image: cyverse/atmosphere:release-v37-3"),
-        ("    image: 'localhost:5000/cyverse/atmosphere'",
-         "    image: 'localhost:5000/cyverse/atmosphere:release-v37-3'"),
+        (
+            "    image: 'localhost:5000/cyverse/atmosphere'",
+            "    image: 'localhost:5000/cyverse/atmosphere:release-v37-3'",
+        ),
         ("    image: cyverse/atmosphere:latest", "    image: cyverse/atmosphere:release-v37-3"),
     ],
 )
@@ -299,8 +321,10 @@ def test_a_nested_image_key_is_not_the_service_image() -> None:
         ("cyverse/atmosphere:release-v37-2", ("cyverse/atmosphere", "release-v37-2")),
         ("cyverse/atmosphere", ("cyverse/atmosphere", None)),
         ("localhost:5000/cyverse/atmosphere", ("localhost:5000/cyverse/atmosphere", None)),
-        ("localhost:5000/cyverse/atmosphere:release-v37-2",
-         ("localhost:5000/cyverse/atmosphere", "release-v37-2")),
+        (
+            "localhost:5000/cyverse/atmosphere:release-v37-2",
+            ("localhost:5000/cyverse/atmosphere", "release-v37-2"),
+        ),
         ("postgres:9.6", ("postgres", "9.6")),
     ],
 )

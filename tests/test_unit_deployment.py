@@ -24,27 +24,67 @@ def record(root: Path, directory: str, env: str, outcome: str, started: str, com
     path.parent.mkdir(parents=True)
     path.write_text(
         json.dumps(
-            {"env": env, "outcome": outcome, "started": started,
-             "facts": {"secrets_commit": commit} if commit else {}}
+            {
+                "env": env,
+                "outcome": outcome,
+                "started": started,
+                "facts": {"secrets_commit": commit} if commit else {},
+            }
         )
     )
 
 
 @pytest.fixture
 def reports(tmp_path: Path) -> Path:
-    record(tmp_path, "atmobeta-v37-1-20261001T100000Z", "atmobeta", "passed",
-           "2026-10-01T10:00:00+00:00", "old-passed")
+    record(
+        tmp_path,
+        "atmobeta-v37-1-20261001T100000Z",
+        "atmobeta",
+        "passed",
+        "2026-10-01T10:00:00+00:00",
+        "old-passed",
+    )
     # the newest passed run sits in a directory that sorts first
-    record(tmp_path, "atmobeta-v37-2-00000000T000000Z", "atmobeta", "passed",
-           "2026-11-01T10:00:00+00:00", "newest-passed")
-    record(tmp_path, "atmobeta-v37-3-20261126T140000Z", "atmobeta", "failed",
-           "2026-11-26T14:00:00+00:00", "newer-but-failed")
-    record(tmp_path, "atmobeta-v37-3-20261127T140000Z", "atmobeta", "running",
-           "2026-11-27T14:00:00+00:00", "still-running")
-    record(tmp_path, "atmobeta-v37-3-20261128T140000Z", "atmobeta", "passed",
-           "2026-11-28T14:00:00+00:00", "")
-    record(tmp_path, "production-v37-3-20261130T140000Z", "production", "passed",
-           "2026-11-30T14:00:00+00:00", "other-env")
+    record(
+        tmp_path,
+        "atmobeta-v37-2-00000000T000000Z",
+        "atmobeta",
+        "passed",
+        "2026-11-01T10:00:00+00:00",
+        "newest-passed",
+    )
+    record(
+        tmp_path,
+        "atmobeta-v37-3-20261126T140000Z",
+        "atmobeta",
+        "failed",
+        "2026-11-26T14:00:00+00:00",
+        "newer-but-failed",
+    )
+    record(
+        tmp_path,
+        "atmobeta-v37-3-20261127T140000Z",
+        "atmobeta",
+        "running",
+        "2026-11-27T14:00:00+00:00",
+        "still-running",
+    )
+    record(
+        tmp_path,
+        "atmobeta-v37-3-20261128T140000Z",
+        "atmobeta",
+        "passed",
+        "2026-11-28T14:00:00+00:00",
+        "",
+    )
+    record(
+        tmp_path,
+        "production-v37-3-20261130T140000Z",
+        "production",
+        "passed",
+        "2026-11-30T14:00:00+00:00",
+        "other-env",
+    )
     broken = tmp_path / "atmobeta-v37-3-broken" / "record.json"
     broken.parent.mkdir()
     broken.write_text("{not json")
@@ -62,10 +102,22 @@ def test_none_without_a_passed_record(reports: Path, tmp_path: Path) -> None:
 
 
 def test_an_env_whose_name_extends_another_is_not_mixed_in(tmp_path: Path) -> None:
-    record(tmp_path, "jetstream-v37-2-20261001T100000Z", "jetstream", "passed",
-           "2026-10-01T10:00:00+00:00", "jetstream-commit")
-    record(tmp_path, "jetstream-test-v37-3-20261101T100000Z", "jetstream-test", "passed",
-           "2026-11-01T10:00:00+00:00", "jetstream-test-commit")
+    record(
+        tmp_path,
+        "jetstream-v37-2-20261001T100000Z",
+        "jetstream",
+        "passed",
+        "2026-10-01T10:00:00+00:00",
+        "jetstream-commit",
+    )
+    record(
+        tmp_path,
+        "jetstream-test-v37-3-20261101T100000Z",
+        "jetstream-test",
+        "passed",
+        "2026-11-01T10:00:00+00:00",
+        "jetstream-test-commit",
+    )
     assert last_recorded_secrets_commit(tmp_path, "jetstream") == "jetstream-commit"
 
 

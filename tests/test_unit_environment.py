@@ -140,8 +140,11 @@ def test_missing_table(tmp_path: Path) -> None:
         ("port = 5432", "port = true", "database.port"),
         ("interval_s = 2", "interval_s = true", "readiness.interval_s"),
         ("timeout_s = 300", 'timeout_s = "300"', "readiness.timeout_s"),
-        ('compose_command = ["docker-compose"]', 'compose_command = "docker-compose"',
-         "deploy.compose_command"),
+        (
+            'compose_command = ["docker-compose"]',
+            'compose_command = "docker-compose"',
+            "deploy.compose_command",
+        ),
         ('venv = "/opt/env/atmo"', "venv = 3", "services.atmosphere.venv"),
         ('name = "atmobeta"', "name = ['atmobeta']", "name"),
     ],

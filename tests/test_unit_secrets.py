@@ -1,6 +1,5 @@
 """Settings files of the secrets checkout: parsed faithfully; only names of changes leave."""
 
-
 from atmo_release.secrets import (
     key_changes,
     parse_env_file,

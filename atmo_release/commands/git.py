@@ -51,3 +51,13 @@ def show(directory: Path, commit: str, path: str) -> list[str]:
 
 def has_commit(directory: Path, commit: str) -> list[str]:
     return _git(directory, "cat-file", "-e", f"{commit}^{{commit}}")
+
+
+def clone(source: str, directory: Path) -> list[str]:
+    """A fresh clone; `source` is a URL or a path (the rehearsal's upstreams are paths)."""
+    return ["git", "clone", "--quiet", source, str(directory)]
+
+
+def ls_remote(source: str, ref: str) -> list[str]:
+    """`<sha>\\t<ref>` of `ref` as the upstream has it now, without touching a checkout."""
+    return ["git", "ls-remote", source, ref]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from atmo_release.commands.compose import Compose
 
 # Plain SQL, as the runbook takes it: psql and the Postgres init directory can load it.
@@ -66,3 +68,13 @@ LIST_TABLES_SQL = (
     "SELECT table_name FROM information_schema.tables "
     "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
 )
+
+
+def host_restore(
+    host: str, port: int, user: str, database: str, path: str, first_sql: Sequence[str] = ()
+) -> list[str]:
+    """restore_plain against a server reached over TCP (the host database); `first_sql` runs
+    first in the same transaction, so a failed restore leaves the database as it was."""
+    argv = ["psql", "-h", host, "-p", str(port), *restore_plain(user, database, path)[1:]]
+    at = argv.index("-f")
+    return [*argv[:at], *(item for sql in first_sql for item in ("-c", sql)), *argv[at:]]

@@ -1,8 +1,7 @@
 """v37-92, a deliberately broken release: the version endpoint answers 500, all else works."""
 
-from django.http import JsonResponse
-
 from core.models import Instance
+from django.http import JsonResponse
 
 
 def version(request):
