@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -26,6 +27,7 @@ from atmo_release.containers import Container, image_labels, project_containers
 from atmo_release.database import DatabaseClient, compare_snapshots
 from atmo_release.environment import APPS, Environment, Service
 from atmo_release.record import ReleaseRecord, utc_now
+from atmo_release.records import facts, read_records
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
 from atmo_release.target import LocalTarget, PlanTarget, Result
@@ -55,6 +57,7 @@ class Deployment:
     secrets_head_before: str = ""
     checkout_saved: dict[str, str] = field(default_factory=dict)
     resumed_from: str = ""
+    pulled_in_preflight: set[str] = field(default_factory=set)
     dumps: dict[str, dict[str, Any]] = field(default_factory=dict)
     schema_before: dict[str, str] = field(default_factory=dict)
     _password: str = ""
@@ -304,6 +307,7 @@ class Deployment:
                 f"image {image} could not be pulled ({result.tail(1)}); nothing "
                 "was changed: publish the image or correct --release",
             )
+            self.pulled_in_preflight.add(image)
             self.note(f"pulled {image}")
 
     def check_target_images_present(self) -> None:
@@ -542,9 +546,17 @@ class Deployment:
             )
 
     def pull_and_up(self) -> None:
-        self.run(
-            self.compose.pull(list(self.apps)), "docker-compose pull", timeout=1800, changes=True
-        )
+        """`docker-compose pull` unless preflight pulled the release's images already (outside
+        the maintenance window), then `up -d`."""
+        if self.pulled_in_preflight >= {self.target_image(app) for app in self.apps}:
+            self.note("the release's images were pulled in preflight; docker-compose pull skipped")
+        else:
+            self.run(
+                self.compose.pull(list(self.apps)),
+                "docker-compose pull",
+                timeout=1800,
+                changes=True,
+            )
         self.run(self.compose.up(), "docker-compose up -d", timeout=900, changes=True)
         self.new_release_up = True
 
@@ -607,12 +619,21 @@ class Deployment:
         self.record.facts["versions_after"] = versions
 
     def check_migrations(self) -> None:
-        for app in self.apps:
+        """`migrate --check` in each running container at once: it also proves the app reaches
+        its database."""
+        containers = self.containers()
+
+        def check(app: str) -> None:
             service = self.service(app)
             self.run(
-                self.compose.exec_(app, manage.migrate_check(service.venv, service.workdir)),
+                docker.exec_(
+                    containers[app].id, manage.migrate_check(service.venv, service.workdir)
+                ),
                 f"{app}: unapplied migrations or no database (manage.py migrate --check)",
             )
+
+        with ThreadPoolExecutor(max_workers=len(self.apps)) as pool:
+            list(pool.map(check, self.apps))
 
     def check_logs(self) -> None:
         for app, container in self.containers().items():
@@ -705,19 +726,14 @@ class Deployment:
 
 def last_recorded_secrets_commit(reports_root: Path, env_name: str) -> str | None:
     """The secrets commit of the newest passed deployment of this environment, if any."""
-    newest: tuple[str, str] | None = None
-    for path in reports_root.glob(f"{env_name}-*/record.json"):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if not isinstance(data, dict) or data.get("env") != env_name:
-            continue
-        facts = data.get("facts") if isinstance(data.get("facts"), dict) else {}
-        commit, started = facts.get("secrets_commit"), str(data.get("started", ""))
-        if data.get("outcome") == "passed" and commit and (newest is None or started > newest[0]):
-            newest = (started, commit)
-    return newest[1] if newest else None
+    return next(
+        (
+            facts(data)["secrets_commit"]
+            for _, data in read_records(reports_root, env_name)
+            if data.get("outcome") == "passed" and facts(data).get("secrets_commit")
+        ),
+        None,
+    )
 
 
 def _counts(snapshots: dict[str, Any]) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 from atmo_release.environment import Environment
+from atmo_release.records import read_records
 from atmo_release.release import Release
 
 CONFIRM_VARIABLE = "ATMO_RELEASE_CONFIRM"
@@ -32,19 +32,14 @@ def require_confirmation(env: Environment, confirm: str | None, environ: Mapping
 
 def atmobeta_pass(records_dir: Path, release: Release) -> Path | None:
     """The record of a passed deploy.feature run of `release` on atmobeta, if there is one."""
-    for path in sorted(records_dir.glob("atmobeta-*/record.json"), reverse=True):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if (
-            isinstance(data, dict)
-            and data.get("env") == "atmobeta"
-            and data.get("release") == str(release)
-            and data.get("outcome") == "passed"
-        ):
-            return path
-    return None
+    return next(
+        (
+            path
+            for path, data in read_records(records_dir, "atmobeta")
+            if data.get("release") == str(release) and data.get("outcome") == "passed"
+        ),
+        None,
+    )
 
 
 def require_atmobeta_pass(

@@ -3,7 +3,6 @@ there instead of repeating what is done (a second backup, a second maintenance r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from atmo_release.commands import git
 from atmo_release.containers import image_labels
 from atmo_release.deployment import Deployment
+from atmo_release.records import facts, read_records
 
 
 @dataclass(frozen=True)
@@ -32,21 +32,14 @@ class Progress:
 def newest_record(records_dir: Path, env: str, release: str | None = None) -> dict[str, Any] | None:
     """The newest deployment record of this env (and release, when given) that got as far as
     recording the running deployment."""
-    newest: dict[str, Any] | None = None
-    for path in records_dir.glob("*/record.json"):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if (
-            isinstance(data, dict)
-            and data.get("env") == env
-            and release in (None, data.get("release"))
-            and (data.get("facts") or {}).get("previous_images")
-            and (newest is None or str(data.get("started")) > str(newest.get("started")))
-        ):
-            newest = data
-    return newest
+    return next(
+        (
+            data
+            for _, data in read_records(records_dir, env)
+            if release in (None, data.get("release")) and facts(data).get("previous_images")
+        ),
+        None,
+    )
 
 
 def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, Any] | None:

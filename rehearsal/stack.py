@@ -490,7 +490,7 @@ database = "troposphere"
 maintenance_table = "api_maintenancerecord"
 
 [readiness]
-interval_s = 0.5
+interval_s = 0.2
 timeout_s = 120
 
 [smoke]

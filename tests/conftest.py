@@ -13,15 +13,19 @@ from atmo_release.release import Release
 from rehearsal.stack import NEW_RELEASE, RehearsalStack
 
 
-@pytest.fixture(scope="module")
-def fresh_stack() -> Iterator[RehearsalStack]:
-    """A rehearsal stack of the module's own, at the older release, removed afterwards."""
+def _rehearsal() -> Iterator[RehearsalStack]:
     stack = RehearsalStack(log=lambda line: None)
     try:
         stack.up()
         yield stack
     finally:
         stack.down()
+
+
+@pytest.fixture(scope="module")
+def fresh_stack() -> Iterator[RehearsalStack]:
+    """A rehearsal stack of the module's own, at the older release, removed afterwards."""
+    yield from _rehearsal()
 
 
 def deployment_for(stack: RehearsalStack, reports_dir: Path) -> Deployment:
@@ -37,9 +41,4 @@ def deployment_for(stack: RehearsalStack, reports_dir: Path) -> Deployment:
 @pytest.fixture
 def stack() -> Iterator[RehearsalStack]:
     """A fresh stack for one test, which changes it for good."""
-    stack = RehearsalStack(log=lambda line: None)
-    try:
-        stack.up()
-        yield stack
-    finally:
-        stack.down()
+    yield from _rehearsal()
