@@ -700,6 +700,22 @@ class Deployment:
         rerun = f"pytest features/deploy.feature --env={self.env.name} --release={self.release}"
         if not self.maintenance_on:
             return f"nothing was changed; fix the cause above, then: {rerun}"
+        rolled_back = self.record.facts.get("rollback")
+        if rolled_back:
+            stop = (
+                f"{compose} exec -T troposphere {self.service('troposphere').venv}/bin/python "
+                f"{self.service('troposphere').workdir}/manage.py maintenance stop (then the "
+                "same for atmosphere)"
+            )
+            if rolled_back.get("proven"):
+                return (
+                    f"rolled back to {rolled_back['images']} and proven; maintenance is still "
+                    f"on: look at the old release, then end maintenance with: {stop}"
+                )
+            return (
+                "a rollback ran but did not prove itself (see the failed step); maintenance "
+                "is on: restore by hand from the dumps in the record, then check again"
+            )
         if not self.stopped:
             return (
                 f"the old release still serves under maintenance; fix the cause, or end "

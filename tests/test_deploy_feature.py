@@ -64,7 +64,8 @@ def test_rehearsal_deploy_passes_with_reports_and_no_secrets(tmp_path: Path) -> 
     assert done.returncode == 0, done.stdout[-3000:]
     suite = ET.parse(reports / "junit.xml").getroot().find("testsuite")
     assert suite is not None
-    assert suite.get("tests") == "8" and suite.get("failures") == "0"
+    assert suite.get("tests") == "10" and suite.get("failures") == "0"
+    assert suite.get("skipped") == "1", "only the rollback scenario, which was not needed"
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert properties == {
         "env": "rehearsal",
@@ -94,11 +95,14 @@ def test_deleted_row_halts_the_run_and_names_the_step(tmp_path: Path) -> None:
     assert "halted at: Use and test / And every seeded row is still there" in (
         skipped.get("message") or ""
     )
+    assert cases["test_roll_back_when_the_new_release_failed_its_checks"].find("failure") is None
     record = json.loads((reports / "record.json").read_text())
-    assert record["outcome"] == "halted"
+    assert record["outcome"] == "halted, rolled back"
     assert "every seeded row" in record["halted_at"]
+    assert record["facts"]["rollback"]["proven"] is True
     assert record["stack_state"]["maintenance on"] == {"troposphere": True, "atmosphere": True}
-    assert "new release is up under maintenance" in record["next_safe_command"]
+    assert "rolled back to" in record["next_safe_command"]
+    assert "maintenance is still on" in record["next_safe_command"]
     assert_no_secret_anywhere(reports, done.stdout + done.stderr, secrets)
 
 
