@@ -240,7 +240,7 @@ class FirstDeployment:
                 "into an empty database",
             )
             self.new.run(
-                pg.host_load(database.host, database.port, database.user, name, str(path)),
+                pg.host_restore(database.host, database.port, database.user, name, str(path)),
                 f"psql loading {path.name} into {name}",
                 env={"PGPASSWORD": self.new.db.password},
                 timeout=3600,

@@ -4,6 +4,11 @@ No image registry is reachable here, so the base image is pulled when possible a
 bootstrapped with mmdebstrap; every other image is built from a Dockerfile in this folder. An
 image is rebuilt only when its content hash (context files, Dockerfile, build args, parent) differs
 from the hash label on the local image, so a warm run costs a few `docker image inspect` calls.
+
+The app images share code (`standin/`: their Dockerfile, entrypoint and the `standin_common`
+package) that a Docker build context could not reach from the app's folder, so their context is
+assembled in a temporary folder: the app's folder plus each shared folder under its name. The hash
+covers the assembled context, so a change to the shared code rebuilds both apps.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +42,14 @@ RELEASES = ("v37-2", "v37-3")
 # one fault each (exits at start, version endpoint 500, migration failing half-way).
 BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
 APPS = ("atmosphere", "troposphere")
+# What tells the two apps apart in the shared Dockerfile (standin/Dockerfile): the gunicorn port
+# and the extra name of the virtualenv (/opt/env/atmo -> /opt/env/atmosphere), as build args.
+APP_BUILD_ARGS = {
+    "atmosphere": (("PORT", "8000"), ("VENV_ALIAS", "atmo")),
+    "troposphere": (("PORT", "8001"), ("VENV_ALIAS", "")),
+}
+# The folder shared by the app images, in their build context under the same name.
+STANDIN_DIR = REHEARSAL_DIR / "standin"
 
 PULL_TIMEOUT_S = 20
 BUILD_TIMEOUT_S = 1800
@@ -61,23 +76,28 @@ class ImageError(RuntimeError):
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One local image: `name` is its reference, `parent` the image its Dockerfile starts FROM."""
+    """One local image: `name` is its reference, `parent` the image its Dockerfile starts FROM.
+
+    `shared` names folders outside `context_dir` that the build context also holds, each as
+    (name in the context, folder); the Dockerfile may be in one of them.
+    """
 
     name: str
     context_dir: Path | None = None
     dockerfile: Path | None = None
     build_args: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     parent: str | None = None
+    shared: tuple[tuple[str, Path], ...] = field(default_factory=tuple)
 
 
 def _app_spec(app: str, release: str) -> ImageSpec:
-    context = REHEARSAL_DIR / app
     return ImageSpec(
         name=f"atmo-rehearsal/{app}:release-{release}",
-        context_dir=context,
-        dockerfile=context / "Dockerfile",
-        build_args=(("RELEASE", release),),
+        context_dir=REHEARSAL_DIR / app,
+        dockerfile=STANDIN_DIR / "Dockerfile",
+        build_args=(("APP", app), *APP_BUILD_ARGS[app], ("RELEASE", release)),
         parent=RUNTIME_IMAGE,
+        shared=((STANDIN_DIR.name, STANDIN_DIR),),
     )
 
 
@@ -107,16 +127,28 @@ def _context_files(context_dir: Path) -> Iterator[Path]:
             yield path
 
 
+def _layout(
+    context_dir: Path, shared: Iterable[tuple[str, Path]] = ()
+) -> Iterator[tuple[str, Path]]:
+    """Each file of a build context as (path in the context, source): `context_dir`'s files, then
+    each shared folder's under its name."""
+    for prefix, folder in (("", context_dir), *((f"{name}/", path) for name, path in shared)):
+        for path in _context_files(folder):
+            yield prefix + path.relative_to(folder).as_posix(), path
+
+
 def content_hash(
     context_dir: Path,
     dockerfile: Path,
     build_args: Iterable[tuple[str, str]],
     parent_hash: str,
+    shared: Iterable[tuple[str, Path]] = (),
 ) -> str:
     """Hash everything that decides what `docker build` produces, so equal hashes mean reuse.
 
-    Each context file contributes its relative path, executable bit and bytes (a symlink its
-    target); the Dockerfile is hashed again in case it lives outside the context.
+    Each context file (shared folders' included) contributes its path in the context, executable
+    bit and bytes (a symlink its target); the Dockerfile is hashed again in case it lives outside
+    the context.
     """
     digest = hashlib.sha256()
 
@@ -126,8 +158,7 @@ def content_hash(
             digest.update(len(data).to_bytes(8, "big"))
             digest.update(data)
 
-    for path in _context_files(context_dir):
-        relative = path.relative_to(context_dir).as_posix()
+    for relative, path in _layout(context_dir, shared):
         if path.is_symlink():
             feed("link", relative, os.readlink(path))
         else:
@@ -265,24 +296,54 @@ def spec_hash(spec: ImageSpec, parent_hash: str) -> str:
         is_inside = spec.dockerfile.is_relative_to(repo)
         shown = spec.dockerfile.relative_to(repo) if is_inside else spec.dockerfile
         raise ImageError(f"missing Dockerfile {shown} (needed for {spec.name})")
-    return content_hash(spec.context_dir, spec.dockerfile, spec.build_args, parent_hash)
+    return content_hash(
+        spec.context_dir, spec.dockerfile, spec.build_args, parent_hash, spec.shared
+    )
+
+
+@contextmanager
+def _build_context(spec: ImageSpec) -> Iterator[tuple[Path, Path]]:
+    """The build context and Dockerfile of a spec: its folder as it is when nothing is shared,
+    else a temporary folder holding exactly the files the content hash covers."""
+    assert spec.context_dir is not None and spec.dockerfile is not None
+    if not spec.shared:
+        yield spec.context_dir, spec.dockerfile
+        return
+    with tempfile.TemporaryDirectory(prefix="atmo-context-") as tmp:
+        context = Path(tmp)
+        for relative, path in _layout(spec.context_dir, spec.shared):
+            target = context / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink():
+                target.symlink_to(os.readlink(path))
+            else:
+                shutil.copy2(path, target)
+        dockerfile = spec.dockerfile
+        for name, folder in spec.shared:
+            if dockerfile.is_relative_to(folder):
+                dockerfile = context / name / dockerfile.relative_to(folder)
+        yield context, dockerfile
 
 
 def _build(spec: ImageSpec, digest: str) -> None:
-    assert spec.context_dir is not None and spec.dockerfile is not None
+    with _build_context(spec) as (context, dockerfile):
+        _docker_build(spec, digest, context, dockerfile)
+
+
+def _docker_build(spec: ImageSpec, digest: str, context: Path, dockerfile: Path) -> None:
     argv = [
         "docker",
         "build",
         "--tag",
         spec.name,
         "--file",
-        str(spec.dockerfile),
+        str(dockerfile),
         "--label",
         f"{PROJECT_LABEL}={PROJECT_LABEL_VALUE}",
         "--label",
         f"{HASH_LABEL}={digest}",
         *(arg for key, value in spec.build_args for arg in ("--build-arg", f"{key}={value}")),
-        str(spec.context_dir),
+        str(context),
     ]
     # The Debian 20.10 engine has no BuildKit builder that the newer client could drive.
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}

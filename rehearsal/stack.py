@@ -135,6 +135,7 @@ class RehearsalStack:
     def __post_init__(self) -> None:
         self.client = docker.from_env()
         self.project = f"atmo-rehearsal-{self.run_id}"
+        self.token_env = f"{TOKEN_ENV}_{self.run_id.upper()}"  # one per stack: several may run
         self.network = self.project
         self.labels = {
             RUN_LABEL: self.run_id,
@@ -163,7 +164,7 @@ class RehearsalStack:
         self._timed("production", self._start_production)
         self._timed("seed", self._seed)
         self._write_environment()
-        os.environ[TOKEN_ENV] = self.token
+        os.environ[self.token_env] = self.token
         return self
 
     def down(self) -> None:
@@ -494,5 +495,5 @@ interval_s = 0.2
 timeout_s = 120
 
 [smoke]
-api_token_env = "{TOKEN_ENV}"
+api_token_env = "{self.token_env}"
 ''')

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import docker
 
-from rehearsal.stack import TOKEN_ENV, RehearsalStack
+from rehearsal.stack import RehearsalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def feature(
     release: str = "v37-3",
     **probe: str,
 ) -> subprocess.Popen[str]:
-    environ = {**os.environ, TOKEN_ENV: stack.token, **probe}
+    environ = {**os.environ, stack.token_env: stack.token, **probe}
     return subprocess.Popen(
         [
             sys.executable,

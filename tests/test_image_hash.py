@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from rehearsal.images import MANIFEST, ImageError, content_hash, spec_hash
+from rehearsal.images import (
+    MANIFEST,
+    STANDIN_DIR,
+    ImageError,
+    ImageSpec,
+    _build_context,
+    content_hash,
+    spec_hash,
+)
 
 
 @pytest.fixture
@@ -72,3 +80,59 @@ def test_a_missing_dockerfile_is_named_in_one_line(tmp_path: Path) -> None:
     missing = replace(spec, context_dir=tmp_path, dockerfile=tmp_path / "Dockerfile")
     with pytest.raises(ImageError, match=r"missing Dockerfile .*Dockerfile \(needed for "):
         spec_hash(missing, "p1")
+
+
+@pytest.fixture
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder outside the context, as rehearsal/standin is outside rehearsal/<app>."""
+    folder = tmp_path_factory.mktemp("standin")
+    (folder / "lib").mkdir()
+    (folder / "Dockerfile").write_text("FROM debian:bookworm-slim\nCOPY standin/lib /lib\n")
+    (folder / "lib" / "common.py").write_text("X = 1\n")
+    (folder / "lib" / "__pycache__").mkdir()
+    (folder / "lib" / "__pycache__" / "common.cpython-311.pyc").write_bytes(b"\x00")
+    return folder
+
+
+def test_hash_covers_the_shared_folders(context: Path, shared: Path) -> None:
+    def with_shared(name: str = "standin") -> str:
+        return content_hash(context, shared / "Dockerfile", (), "p1", ((name, shared),))
+
+    before = with_shared()
+    assert before == with_shared()
+    assert before != with_shared("other")
+    assert before != content_hash(context, shared / "Dockerfile", (), "p1")
+    (shared / "lib" / "common.py").write_text("X = 2\n")
+    assert with_shared() != before
+
+
+def test_build_context_holds_exactly_the_hashed_files(context: Path, shared: Path) -> None:
+    spec = ImageSpec("x:1", context, shared / "Dockerfile", (), "p", (("standin", shared),))
+    with _build_context(spec) as (assembled, dockerfile):
+        files = sorted(
+            path.relative_to(assembled).as_posix()
+            for path in assembled.rglob("*")
+            if path.is_file()
+        )
+        assert dockerfile == assembled / "standin" / "Dockerfile"
+        assert (assembled / "standin" / "lib" / "common.py").read_text() == "X = 1\n"
+        rehashed = content_hash(assembled, dockerfile, (), "p")
+    assert files == [
+        "Dockerfile",
+        "app/main.py",
+        "entrypoint.sh",
+        "standin/Dockerfile",
+        "standin/lib/common.py",
+    ]
+    assert not assembled.exists()
+    assert rehashed == spec_hash(spec, "p")
+
+
+def test_app_images_hash_the_shared_standin_folder() -> None:
+    apps = [
+        spec
+        for spec in MANIFEST
+        if spec.name.startswith(("atmo-rehearsal/atmosphere:", "atmo-rehearsal/troposphere:"))
+    ]
+    assert apps and all(spec.shared == (("standin", STANDIN_DIR),) for spec in apps)
+    assert all(spec.dockerfile == STANDIN_DIR / "Dockerfile" for spec in apps)

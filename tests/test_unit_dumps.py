@@ -87,12 +87,47 @@ def test_restore_argv_stops_at_the_first_error() -> None:
         "-v",
         "ON_ERROR_STOP=1",
         "--single-transaction",
+        "-w",
         "-U",
         "atmo_app",
         "-d",
         "verify",
         "-f",
         "/dump/a.sql",
+    ]
+
+
+def test_host_restore_empties_and_loads_in_one_transaction() -> None:
+    argv = pg.host_restore(
+        "db",
+        5432,
+        "atmo_app",
+        "atmo_prod",
+        "/b/atmo.sql",
+        ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"],
+    )
+    assert argv == [
+        "psql",
+        "-h",
+        "db",
+        "-p",
+        "5432",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--single-transaction",
+        "-w",
+        "-U",
+        "atmo_app",
+        "-d",
+        "atmo_prod",
+        "-c",
+        "DROP SCHEMA public CASCADE",
+        "-c",
+        "CREATE SCHEMA public",
+        "-f",
+        "/b/atmo.sql",
     ]
 
 

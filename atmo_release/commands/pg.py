@@ -45,6 +45,7 @@ def restore_plain(user: str, database: str, path: str) -> list[str]:
         "-v",
         "ON_ERROR_STOP=1",
         "--single-transaction",
+        "-w",
         "-U",
         user,
         "-d",
@@ -78,3 +79,8 @@ def host_restore(
     argv = ["psql", "-h", host, "-p", str(port), *restore_plain(user, database, path)[1:]]
     at = argv.index("-f")
     return [*argv[:at], *(item for sql in first_sql for item in ("-c", sql)), *argv[at:]]
+
+
+def service_ready(compose: Compose, service: str, user: str) -> list[str]:
+    """pg_isready over TCP inside the compose service: it answers only once init has finished."""
+    return compose.exec_(service, ["pg_isready", "-h", "127.0.0.1", "-U", user])

@@ -1,32 +1,13 @@
 from django.db import models
 from django.utils import timezone
+from standin_common.models import MaintenanceRecordBase
 
 
-class MaintenanceRecordQuerySet(models.QuerySet):
-    def active(self):
-        """Started and not ended, oldest first."""
-        return self.filter(start_date__lte=timezone.now(), end_date=None).order_by(
-            "start_date", "id"
-        )
-
-
-class MaintenanceRecord(models.Model):
-    start_date = models.DateTimeField()
-    end_date = models.DateTimeField(null=True)
-    title = models.CharField(max_length=256)
-    message = models.TextField()
-    disable_login = models.BooleanField(default=True)
+class MaintenanceRecord(MaintenanceRecordBase):
     provider_id = models.IntegerField(null=True)  # NULL: every provider (a global record)
-
-    objects = MaintenanceRecordQuerySet.as_manager()
 
     class Meta:
         db_table = "maintenance_record"
-
-    def __str__(self):
-        return (
-            f"{self.title}: {self.message} (from {self.start_date.isoformat(timespec='seconds')})"
-        )
 
 
 class AtmosphereUser(models.Model):

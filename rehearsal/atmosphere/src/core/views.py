@@ -1,11 +1,7 @@
-from atmosphere.version import git_version
 from django.http import JsonResponse
+from standin_common.version import version as version
 
 from core.models import Instance
-
-
-def version(request):
-    return JsonResponse(git_version())
 
 
 def instances(request):

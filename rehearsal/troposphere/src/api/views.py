@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.html import format_html, format_html_join
-from troposphere.version import git_version
+from standin_common.version import version as version
 
 from api.models import MaintenanceRecord, UserPreferences
 
@@ -34,7 +34,3 @@ def maintenance(request):
 
 def login(request):
     return HttpResponse("<h1>Log in to Atmosphere</h1>")
-
-
-def version(request):
-    return JsonResponse(git_version())

@@ -4,6 +4,7 @@ import functools
 import subprocess
 
 from django.conf import settings
+from django.http import JsonResponse
 
 
 def _git(*args):
@@ -21,3 +22,8 @@ def git_version():
         "git_branch": _git("rev-parse", "--abbrev-ref", "HEAD"),
         "commit_date": commit_date,
     }
+
+
+def version(request):
+    """The version view (atmosphere /api/v2/version, troposphere /tropo-api/version)."""
+    return JsonResponse(git_version())
