@@ -25,7 +25,13 @@ from atmo_release.commands import docker, git, manage
 from atmo_release.commands.compose import Compose
 from atmo_release.containers import Container, image_labels, project_containers
 from atmo_release.database import DatabaseClient, compare_snapshots
-from atmo_release.environment import APPS, Environment, Service
+from atmo_release.environment import (
+    APPS,
+    Environment,
+    EnvironmentFileError,
+    Service,
+    parse_environment,
+)
 from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.records import facts, read_records
 from atmo_release.redact import Redactor
@@ -134,6 +140,15 @@ class Deployment:
         self.record.note(self.target.redactor(text))
 
     # -- 0. preflight -----------------------------------------------------------------------
+
+    def check_environment_file(self) -> None:
+        """Read the file again: what runs is what it says now (an edit since start-up shows)."""
+        try:
+            again = parse_environment(self.env.path)
+        except (OSError, EnvironmentFileError) as error:
+            raise CheckFailed(str(error)) from error
+        require(again == self.env, f"{self.env.path} changed since the run started: start again")
+        self.note(f"environment {self.env.name} from {self.env.path}")
 
     def check_docker(self) -> None:
         server = self.run(docker.info(), "docker info (is the Docker engine running?)")

@@ -6,7 +6,7 @@ from steps.verbs import then, when
 
 @then("the environment file is valid")
 def _(deployment: Deployment) -> None:
-    deployment.note(f"environment {deployment.env.name} from {deployment.env.path}")
+    deployment.check_environment_file()
 
 
 @then("the crew chief and the driver are named")
