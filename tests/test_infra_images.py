@@ -81,7 +81,7 @@ def psql(server: PostgresContainer, sql: str, password: str = PASSWORD) -> tuple
         rc = container.wait(timeout=60)["StatusCode"]
         return rc, container.logs().decode().strip()
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)  # the image declares a data volume
         client.close()
 
 
