@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atmo_release.record import ReleaseRecord, render_markdown, utc_now
+from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.redact import Redactor
 
 
@@ -23,21 +23,19 @@ class PreReleaseRun:
     redactor: Redactor = field(default_factory=Redactor)
 
     @property
+    def stem(self) -> str:
+        return f"{self.feature}-record"
+
+    @property
     def paths(self) -> tuple[Path, Path]:
-        stem = f"{self.feature}-record"
-        return self.reports_dir / f"{stem}.json", self.reports_dir / f"{stem}.md"
+        return self.reports_dir / f"{self.stem}.json", self.reports_dir / f"{self.stem}.md"
 
     def fact(self, key: str, value: Any) -> None:
         self.record.facts[key] = value
 
     def write(self) -> tuple[Path, Path]:
         """Write JSON and Markdown, redacted; called after each step and at the end."""
-        self.reports_dir.mkdir(parents=True, exist_ok=True)
-        json_path, md_path = self.paths
-        data = {"feature": self.feature, **self.record.to_dict()}
-        json_path.write_text(self.redactor(json.dumps(data, indent=2, default=str)) + "\n")
-        md_path.write_text(self.redactor(render_markdown(self.record)))
-        return json_path, md_path
+        return self.record.write(self.reports_dir, self.redactor, self.stem, feature=self.feature)
 
     def finish(self, halted: str = "") -> None:
         self.record.finished = utc_now()

@@ -105,23 +105,29 @@ class ReleaseRecord:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def write(self, directory: Path, redactor: Redactor) -> tuple[Path, Path]:
+    def write(
+        self, directory: Path, redactor: Redactor, stem: str = "record", **head: str
+    ) -> tuple[Path, Path]:
+        """The one writer of every record (`<stem>.json|md`, `head` keys first in the JSON):
+        secrets are masked in each string before JSON escapes them past the redactor."""
         directory.mkdir(parents=True, exist_ok=True)
-        json_path, md_path = directory / "record.json", directory / "record.md"
-        json_path.write_text(json.dumps(redact_data(self.to_dict(), redactor), indent=2) + "\n")
+        json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
+        data = redact_data({**head, **self.to_dict()}, redactor)
+        json_path.write_text(json.dumps(data, indent=2) + "\n")
         md_path.write_text(redactor(render_markdown(self, redactor)))
         return json_path, md_path
 
 
 def redact_data(data: Any, redactor: Redactor) -> Any:
-    """Masks secrets in every string of a JSON-like value before it is escaped for output."""
-    if isinstance(data, str):
-        return redactor(data)
+    """Masks secrets in every string of a JSON-like value before it is escaped for output;
+    any other value (a path, a date) is written as its masked string."""
     if isinstance(data, dict):
         return {redactor(str(k)): redact_data(v, redactor) for k, v in data.items()}
     if isinstance(data, list | tuple):
         return [redact_data(item, redactor) for item in data]
-    return data
+    if data is None or isinstance(data, bool | int | float):
+        return data
+    return redactor(str(data))
 
 
 def render_markdown(record: ReleaseRecord, redactor: Redactor | None = None) -> str:
