@@ -36,15 +36,18 @@ class FeatureModule(pytest.Module):
     """
 
     def _getobj(self) -> types.ModuleType:
+        from fixtures.run import FEATURE_RUN  # a plugin: imported once pytest has registered it
+
         module = types.ModuleType(f"feature_{self.path.stem}")
         module.__file__ = str(self.path)
         module.__dict__["FEATURE"] = str(self.path)
         module.__dict__["RUN_FIXTURE"] = f"{self.path.stem}_run"
+        module.__dict__["FEATURE_RUN"] = FEATURE_RUN
         exec(  # noqa: S102 - the namespace is the point: scenarios() binds to its caller
             "from pytest_bdd import scenarios\n"
             "import pytest\n"
             "scenarios(FEATURE)\n"
-            "@pytest.fixture(autouse=True)\n"
+            "@pytest.fixture(autouse=True, name=FEATURE_RUN)\n"
             "def _feature_run(request):\n"
             "    return request.getfixturevalue(RUN_FIXTURE)\n",
             module.__dict__,
