@@ -19,18 +19,26 @@ from typing import Any
 
 import yaml
 
-from atmo_release import compose_file, dumps, http_checks, secrets
+from atmo_release import compose_file, dumps, http_checks, row_checks, secrets, window_dumps
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import docker, git, manage
+from atmo_release.commands import docker, git, manage, pg
 from atmo_release.commands.compose import Compose
 from atmo_release.containers import Container, image_labels, project_containers
-from atmo_release.database import DatabaseClient, compare_snapshots
+from atmo_release.database import DatabaseClient
 from atmo_release.environment import (
     APPS,
     Environment,
     EnvironmentFileError,
     Service,
     parse_environment,
+)
+from atmo_release.fingerprint import Fingerprints, fingerprint_database, total_rows
+from atmo_release.migration_rehearsal import (
+    APPLIED_SQL,
+    RehearsedMigrations,
+    applied_timings,
+    migrate_argv,
+    settings_for_copy,
 )
 from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.records import facts, read_records
@@ -59,7 +67,10 @@ class Deployment:
     new_release_up: bool = False
     previous_images: dict[str, str] = field(default_factory=dict)
     versions_before: dict[str, dict[str, str]] = field(default_factory=dict)
-    snapshot_before: dict[str, Any] = field(default_factory=dict)
+    snapshot_preflight: dict[str, Fingerprints] = field(default_factory=dict)
+    snapshot_before: dict[str, Fingerprints] = field(default_factory=dict)
+    rehearsed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    copies: dict[str, dumps.RestoredCopy] = field(default_factory=dict)
     secrets_head_before: str = ""
     checkout_saved: dict[str, str] = field(default_factory=dict)
     resumed_from: str = ""
@@ -216,13 +227,15 @@ class Deployment:
         self.record.facts["previous_images"] = dict(self.previous_images)
         self.versions_before = {app: self.version(app) for app in self.apps}
         self.record.facts["versions_before"] = self.versions_before
-        self.snapshot_before = {name: self.db.snapshot(name) for name in self.env.database.names}
-        self.record.facts["snapshot_before"] = self.snapshot_before
+        self.snapshot_preflight = {
+            name: self.db.fingerprints(name) for name in self.env.database.names
+        }
+        self.record.facts["snapshot_preflight"] = self.snapshot_preflight
         self.schema_before = {
             name: self.schema_fingerprint(name) for name in self.env.database.names
         }
         self.record.facts["schema_before"] = self.schema_before
-        self.note("rows before: " + _counts(self.snapshot_before))
+        self.note("rows in preflight: " + _counts(self.snapshot_preflight))
 
     def check_room_and_clock(self) -> None:
         """Room for the backups and dumps (estimated from the databases and the containers'
@@ -293,25 +306,121 @@ class Deployment:
             result = dumps.dump(
                 self.target, self.env.database, self._password, self.compose, name, path
             )
-            self.dumps[name] = {**result.as_record(), "counts": counts}
+            after = dumps.row_counts(self.db, name)
+            self.dumps[name] = {**result.as_record(), "counts": counts, "counts_after": after}
             self.note(f"dumped {name} to {path} ({result.bytes} bytes in {result.seconds:.1f} s)")
         self.record.facts["dumps"] = self.dumps
 
     def check_dumps_restore(self) -> None:
-        for info in self.dumps.values():
-            verified = dumps.verify_dump(
-                Path(info["path"]),
-                info["counts"],
-                self.env.database.verify_image,
-                owner=self.env.database.user,
-                run_id=self.record.run_id,
+        """Each dump restored into a throwaway server that stays up for the migrations: its
+        rows are the dump file's, and the source's wherever nobody wrote during the dump."""
+        for name, info in self.dumps.items():
+            path = Path(info["path"])
+            dumps.check_complete(path)
+            in_file = window_dumps.rows_in_dump(self.target, path)
+            copy = dumps.RestoredCopy(
+                path, self.env.database.verify_image, self.env.database.user, self.record.run_id
             )
-            info["verified"] = verified.as_record()
+            self.copies[name] = copy
+            copy.open()
+            dumps.require_counts(path, in_file, copy.counts)
+            still = {t: c for t, c in info["counts"].items() if info["counts_after"].get(t) == c}
+            dumps.require_counts(path, still, {t: in_file.get(t, -1) for t in still})
+            written = sorted(set(info["counts"]) - set(still))
+            info["fingerprints"] = fingerprint_database(copy.query)
+            info["verified"] = {
+                "rows": sum(copy.counts.values()),
+                "tables": len(copy.counts),
+                "server_major": copy.server_major,
+                "written_during_dump": written,
+                "seconds": {k: round(v, 2) for k, v in copy.seconds.items()},
+            }
             self.note(
-                f"{info['path']} restored {verified.rows} rows in {len(verified.counts)} "
-                f"tables, counts equal ({verified.seconds['total']:.1f} s)"
+                f"{path} restored {sum(copy.counts.values())} rows in {len(copy.counts)} tables, "
+                "counts equal"
+                + (f" (written while it was taken: {', '.join(written)})" if written else "")
             )
         self.record.facts["dumps"] = self.dumps
+
+    def rehearse_migrations(self) -> None:
+        """The release's images migrate the restored copies; a failure halts with nothing
+        touched and nobody locked out."""
+        if self.planning:
+            self.note("the release's migrations would run on the restored copies of the dumps")
+            return
+        for name, copy in self.copies.items():
+            rehearsal = RehearsedMigrations(name)
+            before = [row[0] for row in copy.query(APPLIED_SQL)]
+            for app in self.apps_of(name):
+                result = self._migrate_copy(app, copy, "--noinput", "-v", "2")
+                require(
+                    result.ok,
+                    f"the migrations of {self.target_image(app)} fail on a copy of {name} "
+                    f"restored from {copy.path} (exit {result.rc}): "
+                    f"{self.target.redactor(result.tail(3))}; nothing was changed and users "
+                    "were never locked out: fix the release",
+                )
+                rehearsal.timings.update(applied_timings(result.stdout))
+                rehearsal.seconds += result.seconds
+            rehearsal.migrations = [row[0] for row in copy.query(APPLIED_SQL)][len(before) :]
+            after = fingerprint_database(copy.query)
+            rehearsal.changes = row_checks.migration_changes(
+                self.dumps[name]["fingerprints"], after
+            )
+            self.rehearsed[name] = {**vars(rehearsal), "fingerprints": after}
+            self.note("migrations rehearsed on " + rehearsal.summary())
+        self.record.facts["migration_rehearsal"] = self.rehearsed
+
+    def check_migration_rehearsal(self) -> None:
+        """`migrate --check` of the release on each copy, then the copies go."""
+        try:
+            for name, copy in self.copies.items():
+                require(name in self.rehearsed, f"the migrations were not rehearsed on {name}")
+                for app in self.apps_of(name):
+                    result = self._migrate_copy(app, copy, "--check")
+                    require(
+                        result.ok,
+                        f"{self.target_image(app)} still finds unapplied migrations on the "
+                        f"rehearsed copy of {name}: {self.target.redactor(result.tail(2))}",
+                    )
+        finally:
+            self.close_copies()
+
+    def apps_of(self, database: str) -> list[str]:
+        return [app for app in self.apps if self.service(app).database == database]
+
+    def _migrate_copy(self, app: str, copy: dumps.RestoredCopy, *verb: str) -> Result:
+        """The release's image runs `migrate` against `copy`, with the environment's settings
+        of the secrets branch but for the database (a private file, removed afterwards)."""
+        service = self.service(app)
+        ini = self.run(
+            git.show(self.env.secrets_dir, self.env.secrets_branch, service.ini),
+            f"git show of {service.ini} on the secrets branch {self.env.secrets_branch}",
+        ).stdout
+        folder = self.run(["mktemp", "-d"], "mktemp -d").stdout.strip()
+        settings = Path(folder) / "variables.ini"
+        try:
+            self.target.create_exclusive(
+                settings,
+                settings_for_copy(ini, "127.0.0.1", 5432, copy.DATABASE, copy.owner, copy.password),
+            )
+            self.target.redactor.add([copy.password])
+            argv = migrate_argv(
+                self.target_image(app),
+                service,
+                copy.container_id,
+                str(settings),
+                {dumps.RUN_LABEL: self.record.run_id, dumps.PID_LABEL: str(os.getpid())},
+                *verb,
+            )
+            return self.target.run(argv, timeout=3600)
+        finally:
+            self.target.run(["rm", "-rf", folder])
+
+    def close_copies(self) -> None:
+        while self.copies:
+            _, copy = self.copies.popitem()
+            copy.close()
 
     def pull_target_images(self) -> None:
         for app in self.apps:
@@ -429,6 +538,71 @@ class Deployment:
     def stop(self) -> None:
         self.run(self.compose.stop(), "docker-compose stop", timeout=900, changes=True)
         self.stopped = True
+
+    def read_stopped_databases(self) -> None:
+        """The "before" that counts: read once nothing writes. What users and tasks wrote while
+        the run prepared is noted, never mistaken for a loss."""
+        self.snapshot_before = {
+            name: self.db.fingerprints(name) for name in self.env.database.names
+        }
+        self.record.facts["snapshot_before"] = self.snapshot_before
+        written: dict[str, list[str]] = {}
+        for name, stopped in self.snapshot_before.items():
+            preflight = row_checks.checked(self.snapshot_preflight.get(name, {}))
+            for table in row_checks.changed_tables(preflight, row_checks.checked(stopped)):
+                how = row_checks.differences(preflight.get(table), stopped.get(table))
+                written.setdefault(name, []).append(f"{table}: {'; '.join(how)}")
+        self.record.facts["written_while_preparing"] = written
+        self.note(
+            f"{sum(total_rows(f) for f in self.snapshot_before.values())} rows read with the apps "
+            "stopped; written while the run prepared: "
+            + ("; ".join(f"{db}: {', '.join(t)}" for db, t in written.items()) or "nothing")
+        )
+
+    def dump_written_tables(self) -> None:
+        """Dump again, rows only, each table written since the proven dump (maintenance
+        records aside: a rollback carries the active ones over itself)."""
+        for name, info in self.dumps.items():
+            maintenance = {self.service(app).maintenance_table for app in self.apps_of(name)}
+            stopped = self.snapshot_before[name]
+            tables = [
+                table
+                for table in row_checks.changed_tables(info.get("fingerprints") or {}, stopped)
+                if table in stopped and table not in maintenance
+            ]
+            if not tables:
+                info["window"] = {"tables": []}
+                self.note(f"{name}: no table was written since the proven dump")
+                continue
+            path = dumps.dump_name(
+                f"{dumps.kind_for(name)}-window", self.day, self.env.backup_dir, self.target.exists
+            )
+            result = dumps.dump(
+                self.target,
+                self.env.database,
+                self._password,
+                self.compose,
+                name,
+                path,
+                extra=pg.tables_only(tables),
+            )
+            info["window"] = {**result.as_record(), "tables": tables}
+            self.note(f"{name}: written since the proven dump, dumped again to {path}: {tables}")
+        self.record.facts["dumps"] = self.dumps
+
+    def check_window_dumps(self) -> None:
+        for name, info in self.dumps.items():
+            window = info.get("window")
+            require(window is not None, f"no window dump of {name} was considered")
+            if not window["tables"]:
+                continue
+            path = Path(window["path"])
+            dumps.check_complete(path)
+            window_dumps.require_rows(
+                path,
+                window_dumps.rows_in_dump(self.target, path),
+                {t: self.snapshot_before[name][t]["count"] for t in window["tables"]},
+            )
 
     def check_all_exited(self) -> None:
         containers = self.containers()
@@ -662,11 +836,19 @@ class Deployment:
             )
 
     def check_rows_kept(self) -> None:
+        """Untouched tables identical to when the apps stopped; touched ones as rehearsed."""
         problems: list[str] = []
         after = {}
-        for name, before in self.snapshot_before.items():
-            after[name] = self.db.snapshot(name)
-            lost, notes = compare_snapshots(before, after[name])
+        for name, stopped in self.snapshot_before.items():
+            after[name] = self.db.fingerprints(name)
+            rehearsed = self.rehearsed.get(name) or {}
+            lost, notes = row_checks.judge_upgrade(
+                stopped,
+                after[name],
+                (self.dumps.get(name) or {}).get("fingerprints") or {},
+                rehearsed.get("fingerprints") or {},
+                list(rehearsed.get("migrations") or []),
+            )
             problems += [f"{name}: {p}" for p in lost]
             for text in notes:
                 self.note(f"{name}: {text}")

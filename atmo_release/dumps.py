@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import pg
+from atmo_release.commands import pg, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
@@ -134,6 +134,7 @@ def dump(
     dbname: str,
     path: Path,
     timeout: float = 3600,
+    extra: Sequence[str] = (),
 ) -> DumpResult:
     """pg_dump `dbname` as the database owner into the new file `path`, from the host or service.
 
@@ -144,7 +145,12 @@ def dump(
     env = {"PGPASSWORD": password}
     if database_config.where == "host":
         argv = pg.host_dump(
-            database_config.host, database_config.port, database_config.user, dbname, str(path)
+            database_config.host,
+            database_config.port,
+            database_config.user,
+            dbname,
+            str(path),
+            extra,
         )
         if not isinstance(target, PlanTarget):
             _create_private(path)
@@ -152,7 +158,7 @@ def dump(
         where = f"the host database at {database_config.host}:{database_config.port}"
     else:
         argv = pg.service_dump(
-            compose, database_config.service, database_config.user, dbname, env=env
+            compose, database_config.service, database_config.user, dbname, env=env, extra=extra
         )
         result = target.run_to_file(argv, path, env=env, timeout=timeout, changes=True)
         where = f"the compose service {database_config.service}"
@@ -208,27 +214,68 @@ def _first_error(stderr: str) -> str:
     return (errors or lines or ["no output"])[0 if errors else -1][:300]
 
 
-class _Throwaway:
-    """A labelled PostgreSQL container holding one dump read-only, removed by `close()`."""
+class RestoredCopy:
+    """A labelled throwaway PostgreSQL holding one dump restored as database `verify`.
 
-    def __init__(self, image: str, owner: str, dump_path: Path, run_id: str) -> None:
+    `open()` starts it and restores the dump; it stays up for more reads (fingerprints, the
+    release's migrations) until `close()`. The container carries the rehearsal and pid labels,
+    so a sweeper removes it if this process dies.
+    """
+
+    DATABASE = "verify"
+
+    def __init__(self, path: Path, image: str, owner: str, run_id: str) -> None:
         from testcontainers.community.postgres import PostgresContainer
 
         os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-        self.owner = owner
-        self.mounted = f"/dump/{dump_path.name}"
+        self.path, self.image, self.owner = Path(path), image, owner
+        self.password = secrets.token_urlsafe(18)
+        self.mounted = f"/dump/{self.path.name}"
         self.container = PostgresContainer(
-            image, username=owner, password=secrets.token_urlsafe(18), dbname="verify", driver=None
+            image, username=owner, password=self.password, dbname=self.DATABASE, driver=None
         )
         self.container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
         self.container.with_command(
             ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))]
         )
-        self.container.with_volume_mapping(str(dump_path.resolve()), self.mounted, "ro")
+        self.container.with_volume_mapping(str(self.path.resolve()), self.mounted, "ro")
         self.container.with_kwargs(labels={RUN_LABEL: run_id, PID_LABEL: str(os.getpid())})
+        self.counts: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+        self.server_major = 0
 
-    def start(self) -> None:
+    @property
+    def container_id(self) -> str:
+        return str(self.container.get_wrapped_container().id)
+
+    def open(self, roles: Sequence[str] = (), timeout: float = 3600) -> RestoredCopy:
+        """Start the server, restore the dump and count its rows; CheckFailed when it cannot."""
+        step = time.monotonic()
         self.container.start()
+        self.seconds["start"] = time.monotonic() - step
+        self.server_major = int(self.query("SHOW server_version_num")[0][0]) // 10000
+        dump_major = _dump_major(self.path)
+        if dump_major is not None and dump_major != self.server_major:
+            raise CheckFailed(
+                f"dump {self.path} comes from PostgreSQL {dump_major}, but the throwaway server "
+                f"({self.image}) is PostgreSQL {self.server_major}: restore it on the same "
+                "major version"
+            )
+        for role in roles:
+            self.query('CREATE ROLE "' + role.replace('"', '""') + '"')
+        step = time.monotonic()
+        rc, _, err = self.exec(pg.restore_plain(self.owner, self.DATABASE, self.mounted), timeout)
+        self.seconds["restore"] = time.monotonic() - step
+        if rc != 0:
+            reason = "timed out" if rc == 124 else _first_error(err)
+            raise CheckFailed(f"dump {self.path} could not be restored into {self.image}: {reason}")
+        step = time.monotonic()
+        tables = [row[0] for row in self.query(pg.LIST_TABLES_SQL)]
+        self.counts = (
+            {row[0]: int(row[1]) for row in self.query(pg.count_rows_sql(tables))} if tables else {}
+        )
+        self.seconds["count"] = time.monotonic() - step
+        return self
 
     def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
         """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
@@ -238,25 +285,9 @@ class _Throwaway:
         )
         return rc, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
 
-    def query(self, sql: str) -> list[list[str]]:
-        argv = [
-            "psql",
-            "-X",
-            "-A",
-            "-t",
-            "-q",
-            "-F",
-            "\t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-U",
-            self.owner,
-            "-d",
-            "verify",
-            "-c",
-            sql,
-        ]
-        rc, out, err = self.exec(argv, 600)
+    def query(self, sql: str, timeout: float = 600) -> list[list[str]]:
+        argv = ["psql", *psql.FLAGS, "-U", self.owner, "-d", self.DATABASE, "-c", sql]
+        rc, out, err = self.exec(argv, timeout)
         if rc != 0:
             raise CheckFailed(
                 f"the throwaway PostgreSQL could not be queried: {err.strip()[-300:]}"
@@ -264,7 +295,9 @@ class _Throwaway:
         return [line.split("\t") for line in out.splitlines() if line]
 
     def close(self) -> None:
+        step = time.monotonic()
         self.container.stop()
+        self.seconds["remove"] = time.monotonic() - step
 
 
 def verify_dump(
@@ -277,55 +310,29 @@ def verify_dump(
     run_id: str | None = None,
     timeout: float = 3600,
 ) -> VerifyResult:
-    """Restore `path` into a throwaway PostgreSQL and require the source's per-table row counts.
+    """Restore `path` into a throwaway PostgreSQL and require `source_counts` per table.
 
     `owner` becomes the throwaway server's superuser, so the dump's `OWNER TO` lines apply;
-    `roles` are other roles its GRANTs name. The container carries the rehearsal and pid labels
-    (a sweeper removes it if this process dies) and is removed before returning.
+    `roles` are other roles its GRANTs name. The server is removed before returning.
     Raises CheckFailed for an empty, truncated or unrestorable dump and for differing counts.
     """
-    path = Path(path)
-    timings: dict[str, float] = {}
     started = time.monotonic()
-    size = check_complete(path)
-    server = _Throwaway(image, owner, path, run_id or f"verify-{uuid.uuid4().hex[:10]}")
+    size = check_complete(Path(path))
+    copy = RestoredCopy(path, image, owner, run_id or f"verify-{uuid.uuid4().hex[:10]}")
     try:
-        step = time.monotonic()
-        server.start()
-        timings["start"] = time.monotonic() - step
-        server_major = int(server.query("SHOW server_version_num")[0][0]) // 10000
-        dump_major = _dump_major(path)
-        if dump_major is not None and dump_major != server_major:
-            raise CheckFailed(
-                f"dump {path} comes from PostgreSQL {dump_major}, but the throwaway server "
-                f"({image}) is PostgreSQL {server_major}: restore it on the same major version"
-            )
-        for role in roles:
-            server.query('CREATE ROLE "' + role.replace('"', '""') + '"')
-        step = time.monotonic()
-        rc, _, err = server.exec(pg.restore_plain(owner, "verify", server.mounted), timeout)
-        timings["restore"] = time.monotonic() - step
-        if rc != 0:
-            reason = "timed out" if rc == 124 else _first_error(err)
-            raise CheckFailed(f"dump {path} could not be restored into {image}: {reason}")
-        step = time.monotonic()
-        tables = [row[0] for row in server.query(pg.LIST_TABLES_SQL)]
-        counts = (
-            {row[0]: int(row[1]) for row in server.query(pg.count_rows_sql(tables))}
-            if tables
-            else {}
-        )
-        timings["count"] = time.monotonic() - step
+        copy.open(roles, timeout)
     finally:
-        step = time.monotonic()
-        server.close()
-        timings["remove"] = time.monotonic() - step
-    timings["total"] = time.monotonic() - started
-    problems = compare_counts(source_counts, counts)
+        copy.close()
+    copy.seconds["total"] = time.monotonic() - started
+    require_counts(Path(path), source_counts, copy.counts)
+    return VerifyResult(Path(path), size, copy.server_major, copy.counts, copy.seconds)
+
+
+def require_counts(path: Path, source: Mapping[str, int], restored: Mapping[str, int]) -> None:
+    problems = compare_counts(source, restored)
     if problems:
         raise CheckFailed(
             f"dump {path} restored, but its row counts differ from the source's: "
             + "; ".join(problems[:10])
             + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
         )
-    return VerifyResult(path, size, server_major, counts, timings)

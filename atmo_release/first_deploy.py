@@ -26,9 +26,10 @@ from atmo_release import compose_file, dumps, secrets
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import git, pg
 from atmo_release.commands.compose import Compose
-from atmo_release.database import DatabaseClient, compare_snapshots
+from atmo_release.database import DatabaseClient
 from atmo_release.deployment import Deployment
 from atmo_release.environment import Environment
+from atmo_release.row_checks import compare_snapshots
 from atmo_release.target import LocalTarget
 
 DEPLOY_REPOSITORY = "https://github.com/cyverse/atmosphere-docker.git"
@@ -129,7 +130,7 @@ class FirstDeployment:
         taken: dict[str, Any] = {}
         for name in self.old_env.database.names:
             self.source_counts[name] = dumps.row_counts(self.old_db, name)
-            self.source_snapshot[name] = self.old_db.snapshot(name)
+            self.source_snapshot[name] = self.old_db.fingerprints(name)
             path = dumps.dump_name(
                 dumps.kind_for(name), self.new.day, backup_dir, self.target.exists
             )
@@ -341,7 +342,9 @@ class FirstDeployment:
                     {t: c for t, c in kept.items() if t not in MIGRATION_BOOKKEEPING},
                 )
             ]
-            lost, notes = compare_snapshots(self.source_snapshot[name], self.new.db.snapshot(name))
+            lost, notes = compare_snapshots(
+                self.source_snapshot[name], self.new.db.fingerprints(name)
+            )
             problems += [f"{name}: {p}" for p in lost]
             for note in notes:
                 self.new.note(f"{name}: {note}")

@@ -88,11 +88,21 @@ def adopt(deployment: Deployment, record: dict[str, Any]) -> None:
     deployment.resumed_from = str(record.get("run_id", "?"))
     deployment.previous_images = dict(facts.get("previous_images") or {})
     deployment.versions_before = dict(facts.get("versions_before") or {})
+    deployment.snapshot_preflight = dict(facts.get("snapshot_preflight") or {})
     deployment.snapshot_before = dict(facts.get("snapshot_before") or {})
+    deployment.rehearsed = dict(facts.get("migration_rehearsal") or {})
     deployment.schema_before = dict(facts.get("schema_before") or {})
     deployment.dumps = dict(facts.get("dumps") or {})
     deployment.record.previous_release = str(record.get("previous_release", ""))
-    for key in ("previous_images", "versions_before", "snapshot_before", "schema_before", "dumps"):
+    for key in (
+        "previous_images",
+        "versions_before",
+        "snapshot_preflight",
+        "snapshot_before",
+        "migration_rehearsal",
+        "schema_before",
+        "dumps",
+    ):
         deployment.record.facts[key] = facts.get(key)
     started = (record.get("maintenance_window") or {}).get("started")
     if started:

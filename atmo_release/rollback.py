@@ -1,17 +1,19 @@
 """Rollback: the old release back, with its data, proven; maintenance stays on throughout.
 
 Migrations run on `up -d` and some are lossy, so an image rollback alone can leave a newer
-schema behind: when a database's schema differs from before the deploy, its dump is restored.
+schema behind, and a bad release can lose rows: when a database's schema or rows differ from
+when the apps stopped, it is restored from the proven dump plus the window dump of the tables
+written after it (in one transaction), so no write made before the stop is lost.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from atmo_release import compose_file, http_checks
+from atmo_release import compose_file, http_checks, row_checks, window_dumps
 from atmo_release.checks import require
 from atmo_release.commands import pg
-from atmo_release.database import compare_snapshots
 from atmo_release.deployment import Deployment
 from atmo_release.release import Release
 
@@ -37,9 +39,12 @@ def _dollar_quoted(text: str) -> str:
     return f"${tag}${text}${tag}$"
 
 
-def restore_database(deployment: Deployment, database: str, dump_path: Path) -> None:
-    """Empty the public schema as its owner, then load the dump in one transaction. The active
-    maintenance records are carried over: the dump predates them, and users must stay out."""
+def restore_database(
+    deployment: Deployment, database: str, dump_path: Path, window: dict[str, Any] | None = None
+) -> None:
+    """Empty the public schema as its owner, load the dump, then replace the rows of the
+    tables in the window dump with its rows, all in one transaction. The active maintenance
+    records are carried over: the dumps predate them, and users must stay out."""
     config, db = deployment.env.database, deployment.db
     tables = [
         s.maintenance_table for s in deployment.env.services.values() if s.database == database
@@ -54,10 +59,14 @@ def restore_database(deployment: Deployment, database: str, dump_path: Path) -> 
         for table in tables
     }
     empty = ["DROP SCHEMA public CASCADE", f'CREATE SCHEMA public AUTHORIZATION "{config.user}"']
+    tables = list((window or {}).get("tables") or [])
+    replace = window_dumps.replace_rows_sql(tables) if tables else []
     if config.where == "host":
         argv = pg.host_restore(
             config.host, config.port, config.user, database, str(dump_path), empty
         )
+        if tables:
+            argv += [*(item for sql in replace for item in ("-c", sql)), "-f", window["path"]]  # type: ignore[index]
         deployment.run(
             argv,
             f"restore of {database} from {dump_path}",
@@ -76,10 +85,14 @@ def restore_database(deployment: Deployment, database: str, dump_path: Path) -> 
             ],
             env={"PGPASSWORD": deployment.password},
         )
+        text = deployment.target.read_text(dump_path)
+        if tables:
+            text += "".join(f"{sql};\n" for sql in replace)
+            text += deployment.target.read_text(Path(window["path"]))  # type: ignore[index]
         deployment.run(
             argv,
             f"restore of {database} from {dump_path}",
-            input=deployment.target.read_text(dump_path),
+            input=text,
             timeout=3600,
             changes=True,
         )
@@ -111,16 +124,28 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
     deployment.target.write_text(path, compose_file.set_image_tags(current, tags))
     restored = []
     for name, before in deployment.schema_before.items():
-        if deployment.schema_fingerprint(name) == before:
+        stopped = row_checks.checked(deployment.snapshot_before.get(name) or {})
+        rows_now = row_checks.checked(deployment.db.fingerprints(name))
+        if deployment.schema_fingerprint(name) == before and not (
+            stopped and row_checks.changed_tables(stopped, rows_now)
+        ):
             continue
-        dump = (deployment.dumps.get(name) or {}).get("path")
+        info = deployment.dumps.get(name) or {}
         require(
-            bool(dump),
-            f"the schema of {name} changed and no dump of it is recorded: "
+            bool(info.get("path")),
+            f"the schema or rows of {name} changed and no dump of it is recorded: "
             "restore it by hand before starting the old release",
         )
-        restore_database(deployment, name, Path(str(dump)))
-        restored.append(f"{name} from {dump}")
+        window = info.get("window")
+        restore_database(deployment, name, Path(str(info["path"])), window)
+        restored.append(
+            f"{name} from {info['path']}"
+            + (
+                f" and {window['path']} ({', '.join(window['tables'])})"
+                if window and window["tables"]
+                else ""
+            )
+        )
     deployment.run(deployment.compose.up(), "docker-compose up -d", timeout=900, changes=True)
     deployment.new_release_up = False
     deployment.record.facts["rollback"] = {
@@ -164,10 +189,14 @@ def check_old_release_answers(deployment: Deployment) -> None:
 
 
 def check_rows_as_before(deployment: Deployment) -> None:
+    """Every table exactly as the apps left it when they stopped: no write lost, none added."""
     problems: list[str] = []
     for name, before in deployment.snapshot_before.items():
-        lost, notes = compare_snapshots(before, deployment.db.snapshot(name))
-        problems += [f"{name}: {text}" for text in lost + notes]
+        stopped = row_checks.checked(before)
+        now = row_checks.checked(deployment.db.fingerprints(name))
+        for table in row_checks.changed_tables(stopped, now):
+            how = "; ".join(row_checks.differences(stopped.get(table), now.get(table)))
+            problems.append(f"{name}: table {table}: {how}")
     require(
         not problems,
         "after the rollback the data is not as before the deploy: " + "; ".join(problems),

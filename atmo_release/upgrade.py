@@ -35,6 +35,8 @@ def upgrade_steps(d: Deployment) -> list[Step]:
         (pre, "release images on the host", d.check_target_images_present),
         (dump, "databases dumped", d.dump_databases),
         (dump, "dumps restore", d.check_dumps_restore),
+        (dump, "migrations rehearsed on the copies", d.rehearse_migrations),
+        (dump, "rehearsed migrations checked", d.check_migration_rehearsal),
         (mnt, "maintenance started on troposphere", lambda: d.start_maintenance("troposphere")),
         (mnt, "maintenance started on atmosphere", lambda: d.start_maintenance("atmosphere")),
         (mnt, "one active record each", each_app(d.check_one_active_record)),
@@ -45,6 +47,9 @@ def upgrade_steps(d: Deployment) -> list[Step]:
         (sec, "changed keys listed", secret_changes),
         (stop, "containers stopped", d.stop),
         (stop, "every container exited", d.check_all_exited),
+        (stop, "databases read with nothing writing", d.read_stopped_databases),
+        (stop, "tables written since the dump dumped again", d.dump_written_tables),
+        (stop, "window dumps hold what was written", d.check_window_dumps),
         (stop, "containers committed to backups", d.back_up),
         (stop, "backups checked", d.check_backups),
         (co, "checkout saved, reset and pulled", d.update_checkout),
@@ -57,7 +62,7 @@ def upgrade_steps(d: Deployment) -> list[Step]:
         (use, "versions report the new release", d.check_versions),
         (use, "no unapplied migration", d.check_migrations),
         (use, "no Traceback in logs", d.check_logs),
-        (use, "every seeded row kept", d.check_rows_kept),
+        (use, "rows kept or changed as rehearsed", d.check_rows_kept),
         (end, "maintenance ended on troposphere", lambda: d.stop_maintenance("troposphere")),
         (end, "maintenance ended on atmosphere", lambda: d.stop_maintenance("atmosphere")),
         (end, "no active record", each_app(d.check_no_active_record)),
@@ -67,11 +72,14 @@ def upgrade_steps(d: Deployment) -> list[Step]:
 
 def upgrade(d: Deployment) -> None:
     """Run every step in order, each in the record, halting at the first failure (raised)."""
-    for section, step, action in upgrade_steps(d):
-        d.record.begin_step(section, step)
-        try:
-            action()
-        except Exception as error:
-            d.record.end_step("failed", str(error))
-            raise
-        d.record.end_step("passed")
+    try:
+        for section, step, action in upgrade_steps(d):
+            d.record.begin_step(section, step)
+            try:
+                action()
+            except Exception as error:
+                d.record.end_step("failed", str(error))
+                raise
+            d.record.end_step("passed")
+    finally:
+        d.close_copies()

@@ -17,6 +17,8 @@ Feature: Upgrade Atmosphere on deployment day
   Scenario: Dump the databases and prove the dumps restore
     When each database is dumped into the backup directory
     Then each dump restores into a throwaway PostgreSQL with the same row counts
+    When the release's migrations are run on the restored copies
+    Then the migrations succeed there and what they change in each table is recorded
 
   Scenario: Start maintenance
     When maintenance is started on troposphere
@@ -33,6 +35,9 @@ Feature: Upgrade Atmosphere on deployment day
   Scenario: Stop the containers and back them up
     When the containers are stopped
     Then every service container has exited
+    When the databases are read now that nothing writes to them
+    And every table written since the proven dumps is dumped again
+    Then each window dump holds the rows the stopped database has in those tables
     When each service container is committed to a backup image
     Then each backup image exists and records the image its container ran
 
@@ -51,7 +56,7 @@ Feature: Upgrade Atmosphere on deployment day
     Then the version endpoints report the new release
     And no migration is left unapplied and the apps reach the database
     And no container logged a Traceback since it started
-    And every seeded row is still there
+    And every row is kept, changed only as the rehearsed migrations change it
 
   Scenario: End maintenance
     When maintenance is ended on troposphere
@@ -64,4 +69,4 @@ Feature: Upgrade Atmosphere on deployment day
     Runs only after a halt that touched the running release; maintenance stays on.
     When the new release failed its checks, the old release and its data are restored
     Then the old release answers with the versions from before the deploy
-    And every seeded row is as before the deploy
+    And every row is as it was when the apps stopped

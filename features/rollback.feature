@@ -11,4 +11,4 @@ Feature: Roll back a release by hand
     Then each database holds exactly one active maintenance record with the title and message
     When the stack is rolled back to the release given with --to
     Then the old release answers with the versions from before the deploy
-    And every seeded row is as before the deploy
+    And every row is as it was when the apps stopped

@@ -19,6 +19,21 @@ def _(deployment: Deployment) -> None:
     deployment.back_up()
 
 
+@when("the databases are read now that nothing writes to them")
+def _(deployment: Deployment) -> None:
+    deployment.read_stopped_databases()
+
+
+@when("every table written since the proven dumps is dumped again")
+def _(deployment: Deployment) -> None:
+    deployment.dump_written_tables()
+
+
+@then("each window dump holds the rows the stopped database has in those tables")
+def _(deployment: Deployment) -> None:
+    deployment.check_window_dumps()
+
+
 @then("each backup image exists and records the image its container ran")
 def _(deployment: Deployment) -> None:
     deployment.check_backups()
@@ -32,3 +47,13 @@ def _(deployment: Deployment) -> None:
 @then("each dump restores into a throwaway PostgreSQL with the same row counts")
 def _(deployment: Deployment) -> None:
     deployment.check_dumps_restore()
+
+
+@when("the release's migrations are run on the restored copies")
+def _(deployment: Deployment) -> None:
+    deployment.rehearse_migrations()
+
+
+@then("the migrations succeed there and what they change in each table is recorded")
+def _(deployment: Deployment) -> None:
+    deployment.check_migration_rehearsal()

@@ -39,7 +39,7 @@ def _(deployment: Deployment) -> None:
     facts = deployment.record.facts
     assert deployment.record.previous_release, "the previous release is unknown"
     assert set(facts["versions_before"]) == set(deployment.apps), "versions missing"
-    assert all(deployment.snapshot_before.values()), "no table was counted"
+    assert all(deployment.snapshot_preflight.values()), "no table was counted"
 
 
 @then("there is room for the backups and dumps and the clock is right")

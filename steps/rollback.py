@@ -28,7 +28,7 @@ def _(deployment: Deployment) -> None:
     rollback.check_old_release_answers(deployment)
 
 
-@then("every seeded row is as before the deploy")
+@then("every row is as it was when the apps stopped")
 def _(deployment: Deployment) -> None:
     rollback.check_rows_as_before(deployment)
 

@@ -19,6 +19,6 @@ def _(deployment: Deployment) -> None:
     deployment.check_logs()
 
 
-@then("every seeded row is still there")
+@then("every row is kept, changed only as the rehearsed migrations change it")
 def _(deployment: Deployment) -> None:
     deployment.check_rows_kept()

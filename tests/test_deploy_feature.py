@@ -88,17 +88,20 @@ def test_deleted_row_halts_the_run_and_names_the_step(tmp_path: Path) -> None:
     cases = {case.get("name"): case for case in ET.parse(reports / "junit.xml").iter("testcase")}
     failure = cases["test_use_and_test"].find("failure")
     assert failure is not None
-    assert failure.get("message", "").startswith("Step failed: And every seeded row is still there")
+    assert failure.get("message", "").startswith(
+        "Step failed: And every row is kept, changed only as the rehearsed migrations change it"
+    )
     assert "core_instance: 40 rows before, 39 after" in (failure.text or "")
     skipped = cases["test_end_maintenance"].find("skipped")
     assert skipped is not None
-    assert "halted at: Use and test / And every seeded row is still there" in (
-        skipped.get("message") or ""
+    assert (
+        "halted at: Use and test / And every row is kept, changed only as the rehearsed "
+        "migrations change it" in (skipped.get("message") or "")
     )
     assert cases["test_roll_back_when_the_new_release_failed_its_checks"].find("failure") is None
     record = json.loads((reports / "record.json").read_text())
     assert record["outcome"] == "halted, rolled back"
-    assert "every seeded row" in record["halted_at"]
+    assert "every row is kept" in record["halted_at"]
     assert record["facts"]["rollback"]["proven"] is True
     assert record["stack_state"]["maintenance on"] == {"troposphere": True, "atmosphere": True}
     assert "rolled back to" in record["next_safe_command"]

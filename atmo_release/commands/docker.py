@@ -54,3 +54,28 @@ def exec_(container: str, argv: Sequence[str]) -> list[str]:
 
 def logs(container: str, since: str) -> list[str]:
     return ["docker", "logs", "--since", since, container]
+
+
+def run_once(
+    image: str,
+    argv: Sequence[str],
+    *,
+    entrypoint: str,
+    network: str,
+    mounts: dict[str, str],
+    labels: dict[str, str],
+) -> list[str]:
+    """`docker run --rm` of one command; bind mounts are read-only."""
+    return [
+        "docker",
+        "run",
+        "--rm",
+        *(item for key in sorted(labels) for item in ("--label", f"{key}={labels[key]}")),
+        "--network",
+        network,
+        *(item for source, dest in mounts.items() for item in ("-v", f"{source}:{dest}:ro")),
+        "--entrypoint",
+        entrypoint,
+        image,
+        *argv,
+    ]

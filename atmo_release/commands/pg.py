@@ -11,7 +11,15 @@ from atmo_release.commands.compose import Compose
 _DUMP_FLAGS = ["--format=plain", "-w"]
 
 
-def host_dump(host: str, port: int, user: str, database: str, path: str) -> list[str]:
+def tables_only(tables: Sequence[str]) -> list[str]:
+    """pg_dump flags for the rows of exactly these public tables (and their sequences)."""
+    patterns = ['public."' + table.replace('"', '""') + '"' for table in tables]
+    return ["--data-only", *(item for pattern in patterns for item in ("-t", pattern))]
+
+
+def host_dump(
+    host: str, port: int, user: str, database: str, path: str, extra: Sequence[str] = ()
+) -> list[str]:
     """pg_dump on the target against the host database, written by pg_dump itself to `path`."""
     return [
         "pg_dump",
@@ -24,16 +32,38 @@ def host_dump(host: str, port: int, user: str, database: str, path: str) -> list
         "-d",
         database,
         *_DUMP_FLAGS,
+        *extra,
         "-f",
         path,
     ]
 
 
 def service_dump(
-    compose: Compose, service: str, user: str, database: str, env: dict[str, str] | None = None
+    compose: Compose,
+    service: str,
+    user: str,
+    database: str,
+    env: dict[str, str] | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """pg_dump in the compose service; the dump is its stdout (exec -T: no TTY to corrupt it)."""
-    return compose.exec_(service, ["pg_dump", "-U", user, "-d", database, *_DUMP_FLAGS], env=env)
+    argv = ["pg_dump", "-U", user, "-d", database, *_DUMP_FLAGS, *extra]
+    return compose.exec_(service, argv, env=env)
+
+
+# Counts the data lines of each COPY block of a plain dump in one streaming pass. Inside a block
+# a data line is never `\.` alone (pg_dump escapes backslashes), so that line ends the block.
+_COUNT_COPY_ROWS = (
+    't != "" && $0 == "\\\\." { t = ""; next } '
+    't != "" { n[t]++; next } '
+    '/^COPY / { t = substr($0, 6); sub(/ (\\(.*\\) )?FROM stdin;$/, "", t); n[t] += 0 } '
+    'END { for (k in n) print k "\\t" n[k] }'
+)
+
+
+def count_copy_rows(path: str) -> list[str]:
+    """awk printing `schema.table<TAB>rows` for each table whose rows a plain dump holds."""
+    return ["awk", _COUNT_COPY_ROWS, path]
 
 
 def restore_plain(user: str, database: str, path: str) -> list[str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-_FLAGS = ["-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+FLAGS = ["-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
 
 
 def host_query(host: str, port: int, user: str, database: str, sql: str) -> list[str]:
-    return ["psql", "-h", host, "-p", str(port), "-U", user, "-d", database, *_FLAGS, "-c", sql]
+    return ["psql", "-h", host, "-p", str(port), "-U", user, "-d", database, *FLAGS, "-c", sql]
 
 
 def service_query(user: str, database: str, sql: str) -> list[str]:
-    return ["psql", "-U", user, "-d", database, *_FLAGS, "-c", sql]
+    return ["psql", "-U", user, "-d", database, *FLAGS, "-c", sql]
