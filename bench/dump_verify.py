@@ -37,6 +37,7 @@ from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.target import LocalTarget
 from rehearsal.images import POSTGRES_IMAGE, ensure_images
+from rehearsal.stack import owner_labels
 
 TARGET_RATIO = 2.0
 USER, PASSWORD, DBNAME = "atmo_app", "bench-password", "atmo_prod"
@@ -74,7 +75,7 @@ def start_server(run_id: str, tuned: bool) -> PostgresContainer:
     if tuned:  # the same settings as the suite's throwaway verify server
         settings = [arg for item in dumps.THROWAWAY_SETTINGS for arg in ("-c", item)]
         container.with_command(["postgres", *settings])
-    container.with_kwargs(labels={dumps.RUN_LABEL: run_id, dumps.PID_LABEL: str(os.getpid())})
+    container.with_kwargs(labels={dumps.RUN_LABEL: run_id, **owner_labels()})
     container.start()
     return container
 

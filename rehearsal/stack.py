@@ -21,8 +21,9 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import docker
@@ -34,6 +35,7 @@ from rehearsal import images
 
 RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
 PID_LABEL = "org.cyverse.atmo-release.pid"
+HOST_LABEL = "org.cyverse.atmo-release.host"
 OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
 DB_USER, DB_NAMES = "atmo_app", ("atmo_prod", "troposphere")
 EXEMPT_USER = "atmo-release-bot"
@@ -84,38 +86,72 @@ def _pid_alive(pid: str) -> bool:
     return True
 
 
+def owner_labels() -> dict[str, str]:
+    """Who owns a labelled object, as the sweep judges it: a pid means something only on its
+    host (and pid namespace, whose host name a container has of its own)."""
+    return {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
+
+
+class Fate(Enum):
+    KEEP = "keep"
+    REMOVE = "remove"
+    FOREIGN = "foreign"  # another host's (or an unknown host's): kept, its run may be alive
+
+
+def fate(
+    labels: Mapping[str, str], run_id: str | None, host: str, alive: Callable[[str], bool]
+) -> Fate:
+    """What a sweep does with a labelled object: all of `run_id`; else, as the deploy lock does,
+    a pid is judged dead only when it was labelled on this `host`."""
+    if RUN_LABEL not in labels:
+        return Fate.KEEP
+    if run_id is not None:
+        return Fate.REMOVE if labels[RUN_LABEL] == run_id else Fate.KEEP
+    if labels.get(HOST_LABEL) != host:
+        return Fate.FOREIGN
+    return Fate.KEEP if alive(labels.get(PID_LABEL, "")) else Fate.REMOVE
+
+
 def sweep_leftovers(
     client: docker.DockerClient, log: Log = print, run_id: str | None = None
 ) -> int:
-    """Remove what rehearsals left: all of `run_id`, or of runs whose process is gone."""
+    """Remove what rehearsals left: all of `run_id`, or of this host's runs whose process is
+    gone; what runs of other hosts left is kept and named."""
+    host = socket.gethostname()
+    foreign: set[str] = set()
 
-    def dead(labels: dict[str, str]) -> bool:
-        if RUN_LABEL not in labels:
-            return False
-        if run_id is not None:
-            return labels[RUN_LABEL] == run_id
-        return not _pid_alive(labels.get(PID_LABEL, ""))
+    def to_remove(labels: dict[str, str]) -> bool:
+        verdict = fate(labels, run_id, host, _pid_alive)
+        if verdict is Fate.FOREIGN:
+            where = labels.get(HOST_LABEL, "a host it does not name")
+            foreign.add(f"{labels[RUN_LABEL]} (pid {labels.get(PID_LABEL, '?')} on {where})")
+        return verdict is Fate.REMOVE
 
     removed = 0
     for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
-        if dead(container.labels):
+        if to_remove(container.labels):
             container.remove(force=True, v=True)
             removed += 1
     for network in client.networks.list(filters={"label": RUN_LABEL}):
-        if dead(network.attrs.get("Labels") or {}):
+        if to_remove(network.attrs.get("Labels") or {}):
             network.remove()
             removed += 1
     for volume in client.volumes.list(filters={"label": RUN_LABEL}):
-        if dead(volume.attrs.get("Labels") or {}):
+        if to_remove(volume.attrs.get("Labels") or {}):
             volume.remove(force=True)
             removed += 1
     for image in client.images.list(filters={"label": RUN_LABEL}):
-        if dead(image.labels):
+        if to_remove(image.labels):
             client.images.remove(image.id, force=True)
             removed += 1
     if removed:
         whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
         log(f"removed {removed} containers, networks, volumes and images of {whose}")
+    if foreign:
+        log(
+            f"kept what rehearsals of other hosts left ({host} cannot tell whether they still "
+            f"run; remove them there): {', '.join(sorted(foreign))}"
+        )
     return removed
 
 
@@ -139,7 +175,7 @@ class RehearsalStack:
         self.network = self.project
         self.labels = {
             RUN_LABEL: self.run_id,
-            PID_LABEL: str(os.getpid()),
+            **owner_labels(),
             images.PROJECT_LABEL: images.PROJECT_LABEL_VALUE,
         }
         self.deploy_dir = self.root / "atmosphere-docker"

@@ -25,6 +25,7 @@ from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.target import LocalTarget
 from rehearsal.images import POSTGRES_IMAGE, ensure_images
+from rehearsal.stack import owner_labels
 
 pytestmark = pytest.mark.docker
 
@@ -65,7 +66,7 @@ def source(run_id: str) -> Iterator[Database]:
     )
     container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
     container.with_env("POSTGRES_EXTRA_DBS", "troposphere")
-    container.with_kwargs(labels={dumps.RUN_LABEL: run_id, dumps.PID_LABEL: str(os.getpid())})
+    container.with_kwargs(labels={dumps.RUN_LABEL: run_id, **owner_labels()})
     try:
         container.start()
         config = Database(

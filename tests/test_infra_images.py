@@ -22,12 +22,13 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
 from rehearsal.images import POSTGRES_IMAGE, PROJECT_LABEL, REGISTRY_IMAGE, ensure_images
+from rehearsal.stack import owner_labels
 
 pytestmark = pytest.mark.docker
 
 RUN_ID = f"test-infra-{uuid.uuid4().hex[:12]}"
 RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
-LABELS = {RUN_LABEL: RUN_ID}
+LABELS = {RUN_LABEL: RUN_ID, **owner_labels()}  # the sweep removes them once this pid is gone
 USER, PASSWORD, DB = "atmo_app", "s3cret pass'word", "atmo_prod"
 
 # Slow on purpose: readiness must wait for the init scripts, not only for the first server.
@@ -148,8 +149,7 @@ def test_registry_accepts_a_push_and_serves_the_pull(registry: DockerContainer) 
         "import",
         "--change",
         f"LABEL {PROJECT_LABEL}=rehearsal",
-        "--change",
-        f"LABEL {RUN_LABEL}={RUN_ID}",
+        *(arg for key, value in LABELS.items() for arg in ("--change", f"LABEL {key}={value}")),
         "-",
         ref,
         stdin=one_file_image_tar(RUN_ID),

@@ -6,7 +6,6 @@ of this module's run id and is removed at the end, also after a failure.
 """
 
 import contextlib
-import os
 import shlex
 import subprocess
 import sys
@@ -18,12 +17,11 @@ import docker
 import pytest
 import requests
 
+from rehearsal.stack import RUN_LABEL, owner_labels
+
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
-# A concurrent rehearsal sweeps labelled objects whose process is gone: name ours.
-PID_LABEL = "org.cyverse.atmo-release.pid"
 PORTS = {"atmosphere": 8000, "troposphere": 8001}
 READY_PATHS = {"atmosphere": "/api/status/celery", "troposphere": "/login"}
 SECRETS_MOUNT = "/opt/dev/atmosphere-docker-secrets"
@@ -48,7 +46,8 @@ class Rehearsal:
     def __init__(self, client, tmp_dir):
         self.client = client
         self.tmp_dir = tmp_dir
-        self.labels = {RUN_LABEL: f"standin-{uuid.uuid4().hex[:10]}", PID_LABEL: str(os.getpid())}
+        # A concurrent rehearsal sweeps labelled objects whose process is gone: name ours.
+        self.labels = {RUN_LABEL: f"standin-{uuid.uuid4().hex[:10]}", **owner_labels()}
         self.network = client.networks.create(self.labels[RUN_LABEL], labels=self.labels)
         self.postgres = None
 

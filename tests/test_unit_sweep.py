@@ -1,0 +1,90 @@
+"""The rehearsal sweep removes only what a dead run of this host left: a run from another host
+(or pid namespace) sharing the engine keeps its stack, and the sweep says so."""
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+import pytest
+
+from rehearsal.stack import (
+    HOST_LABEL,
+    PID_LABEL,
+    RUN_LABEL,
+    Fate,
+    fate,
+    owner_labels,
+    sweep_leftovers,
+)
+
+DEAD_PID = str(2**31 - 1)  # above any pid_max: no process has it
+
+
+@dataclass
+class FakeContainer:
+    labels: dict[str, str]
+    removed: bool = False
+
+    def remove(self, force: bool = False, v: bool = False) -> None:
+        self.removed = True
+
+
+@dataclass
+class FakeList:
+    items: list[FakeContainer] = field(default_factory=list)
+
+    def list(self, **filters: object) -> list[FakeContainer]:
+        return self.items
+
+
+class FakeClient:
+    """The engine as the sweep sees it: only containers; no network, volume or image."""
+
+    def __init__(self, containers: list[FakeContainer]) -> None:
+        self.containers = FakeList(containers)
+        self.networks, self.volumes, self.images = FakeList(), FakeList(), FakeList()
+
+
+def labels(run: str, pid: str, host: str) -> dict[str, str]:
+    return {RUN_LABEL: run, PID_LABEL: pid, HOST_LABEL: host}
+
+
+def test_the_sweep_keeps_and_reports_a_run_of_another_host() -> None:
+    here = socket.gethostname()
+    dead_here = FakeContainer(labels("dead-here", DEAD_PID, here))
+    live_here = FakeContainer(labels("live-here", str(os.getpid()), here))
+    elsewhere = FakeContainer(labels("elsewhere", DEAD_PID, "ci-runner-7"))
+    lines: list[str] = []
+    removed = sweep_leftovers(FakeClient([dead_here, live_here, elsewhere]), lines.append)
+    assert removed == 1
+    assert [dead_here.removed, live_here.removed, elsewhere.removed] == [True, False, False]
+    assert any("elsewhere" in line and "ci-runner-7" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("labelled", "run_id", "expected"),
+    [
+        ({"other": "x"}, None, Fate.KEEP),
+        (labels("r1", "1", "here"), None, Fate.REMOVE),
+        (labels("r1", "2", "here"), None, Fate.KEEP),
+        (labels("r1", "1", "there"), None, Fate.FOREIGN),
+        ({RUN_LABEL: "r1", PID_LABEL: "1"}, None, Fate.FOREIGN),
+        (labels("r1", "2", "there"), "r1", Fate.REMOVE),
+        (labels("r2", "1", "here"), "r1", Fate.KEEP),
+    ],
+    ids=[
+        "not-a-rehearsal",
+        "dead-here",
+        "alive-here",
+        "dead-pid-of-another-host",
+        "no-host-label",
+        "own-run-anywhere",
+        "another-run-at-teardown",
+    ],
+)
+def test_fate(labelled: dict[str, str], run_id: str | None, expected: Fate) -> None:
+    assert fate(labelled, run_id, "here", alive=lambda pid: pid == "2") is expected
+
+
+def test_owner_labels_name_the_pid_and_its_host() -> None:
+    assert owner_labels() == {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
