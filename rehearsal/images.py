@@ -41,6 +41,10 @@ RELEASES = ("v37-2", "v37-3")
 # Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
 # one fault each (exits at start, version endpoint 500, migration failing half-way).
 BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
+# Releases that change data for the data-safety rehearsals (README.md, "Data releases"): v37-3
+# plus an in-place data migration (v37-94, legitimate) or a start-up "cleanup" that deletes rows
+# outside any migration (v37-95, a real loss).
+DATA_RELEASES = ("v37-94", "v37-95")
 APPS = ("atmosphere", "troposphere")
 # What tells the two apps apart in the shared Dockerfile (standin/Dockerfile): the gunicorn port
 # and the extra name of the virtualenv (/opt/env/atmo -> /opt/env/atmosphere), as build args.
@@ -114,6 +118,7 @@ MANIFEST: tuple[ImageSpec, ...] = (
     _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
     *(_app_spec(app, release) for app in APPS for release in RELEASES),
     *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
+    *(_app_spec(app, release) for app in APPS for release in DATA_RELEASES),
 )
 SPECS: dict[str, ImageSpec] = {spec.name: spec for spec in MANIFEST}
 

@@ -32,4 +32,9 @@ until pg_isready -q -h "$host" -p "$port"; do
 done
 
 ./manage.py migrate --noinput
+# The data-losing release v37-95 (../README.md, "Data releases") deletes rows here, after the
+# migrations and outside them, on every start; it prints one line on stdout and nothing else.
+if [[ -f $code_dir/.purge-at-start ]]; then
+    ./manage.py startup_cleanup
+fi
 exec python -m gunicorn --bind "0.0.0.0:$PORT" --access-logfile - --error-logfile - "$APP.wsgi"

@@ -46,3 +46,27 @@ class Volume(models.Model):
 
     class Meta:
         db_table = "core_volume"
+
+
+class Event(models.Model):
+    """What happened to an instance (or to no instance in particular), kept for years."""
+
+    instance = models.ForeignKey(Instance, null=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=64)
+    payload = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "core_event"
+
+
+class Allocation(models.Model):
+    """A user's compute allowance; end_date NULL: open-ended."""
+
+    owner = models.ForeignKey(AtmosphereUser, on_delete=models.CASCADE)
+    compute_allowed = models.IntegerField()
+    start_date = models.DateTimeField()
+    end_date = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "core_allocation"

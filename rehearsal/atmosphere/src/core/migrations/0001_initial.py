@@ -64,4 +64,48 @@ class Migration(migrations.Migration):
             ],
             options={"db_table": "core_instance"},
         ),
+        migrations.CreateModel(
+            name="Event",
+            fields=[
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64)),
+                ("payload", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="core.instance",
+                    ),
+                ),
+            ],
+            options={"db_table": "core_event"},
+        ),
+        migrations.CreateModel(
+            name="Allocation",
+            fields=[
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("compute_allowed", models.IntegerField()),
+                ("start_date", models.DateTimeField()),
+                ("end_date", models.DateTimeField(null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="core.atmosphereuser"
+                    ),
+                ),
+            ],
+            options={"db_table": "core_allocation"},
+        ),
     ]
