@@ -33,6 +33,7 @@ from atmo_release.environment import (
     parse_environment,
 )
 from atmo_release.fingerprint import Fingerprints, fingerprint_database, total_rows
+from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import (
     APPLIED_SQL,
     RehearsedMigrations,
@@ -357,7 +358,7 @@ class Deployment:
                     result.ok,
                     f"the migrations of {self.target_image(app)} fail on a copy of {name} "
                     f"restored from {copy.path} (exit {result.rc}): "
-                    f"{self.target.redactor(result.tail(3))}; nothing was changed and users "
+                    f"{self.target.redactor(result.tail(1))}; nothing was changed and users "
                     "were never locked out: fix the release",
                 )
                 rehearsal.timings.update(applied_timings(result.stdout))
@@ -381,7 +382,7 @@ class Deployment:
                     require(
                         result.ok,
                         f"{self.target_image(app)} still finds unapplied migrations on the "
-                        f"rehearsed copy of {name}: {self.target.redactor(result.tail(2))}",
+                        f"rehearsed copy of {name}: {self.target.redactor(result.tail(1))}",
                     )
         finally:
             self.close_copies()
@@ -410,7 +411,7 @@ class Deployment:
                 service,
                 copy.container_id,
                 str(settings),
-                {dumps.RUN_LABEL: self.record.run_id, dumps.PID_LABEL: str(os.getpid())},
+                run_labels(self.record.run_id),
                 *verb,
             )
             return self.target.run(argv, timeout=3600)
@@ -562,6 +563,9 @@ class Deployment:
     def dump_written_tables(self) -> None:
         """Dump again, rows only, each table written since the proven dump (maintenance
         records aside: a rollback carries the active ones over itself)."""
+        if self.planning:
+            self.note("the tables written since the proven dumps would be dumped again")
+            return
         for name, info in self.dumps.items():
             maintenance = {self.service(app).maintenance_table for app in self.apps_of(name)}
             stopped = self.snapshot_before[name]

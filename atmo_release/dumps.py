@@ -28,13 +28,12 @@ from atmo_release.commands import pg, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
+from atmo_release.labels import run_labels
 from atmo_release.target import LocalTarget, PlanTarget
 
 KINDS = ("atmo", "tropo")
 KIND_OF_DATABASE = {"atmo_prod": "atmo", "troposphere": "tropo"}
 VERIFY_IMAGE = "atmo-rehearsal/postgres:15"
-RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
-PID_LABEL = "org.cyverse.atmo-release.pid"
 # The last lines pg_dump writes; a plain dump without them was cut short.
 TRAILER = b"-- PostgreSQL database dump complete"
 _TAIL_BYTES = 4096
@@ -239,7 +238,7 @@ class RestoredCopy:
             ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))]
         )
         self.container.with_volume_mapping(str(self.path.resolve()), self.mounted, "ro")
-        self.container.with_kwargs(labels={RUN_LABEL: run_id, PID_LABEL: str(os.getpid())})
+        self.container.with_kwargs(labels=run_labels(run_id))
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.server_major = 0

@@ -35,9 +35,9 @@ from atmo_release import dumps
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
+from atmo_release.labels import RUN_LABEL, owner_labels
 from atmo_release.target import LocalTarget
 from rehearsal.images import POSTGRES_IMAGE, ensure_images
-from rehearsal.stack import owner_labels
 
 TARGET_RATIO = 2.0
 USER, PASSWORD, DBNAME = "atmo_app", "bench-password", "atmo_prod"
@@ -75,7 +75,7 @@ def start_server(run_id: str, tuned: bool) -> PostgresContainer:
     if tuned:  # the same settings as the suite's throwaway verify server
         settings = [arg for item in dumps.THROWAWAY_SETTINGS for arg in ("-c", item)]
         container.with_command(["postgres", *settings])
-    container.with_kwargs(labels={dumps.RUN_LABEL: run_id, **owner_labels()})
+    container.with_kwargs(labels={RUN_LABEL: run_id, **owner_labels()})
     container.start()
     return container
 
@@ -192,7 +192,7 @@ def main() -> int:
         for container in containers:
             container.stop()
         client_docker = docker.from_env()
-        selector = {"label": f"{dumps.RUN_LABEL}={run_id}"}
+        selector = {"label": f"{RUN_LABEL}={run_id}"}
         for leftover in client_docker.containers.list(all=True, filters=selector):
             leftover.remove(force=True, v=True)
         if not args.keep_files:

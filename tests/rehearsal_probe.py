@@ -6,10 +6,13 @@ ATMO_TEST_FAULT         `delete-row`: delete a seeded row once the new release i
 ATMO_TEST_KILL_AFTER    a step's text: the run kills itself with SIGKILL right after it
 ATMO_TEST_PAUSE_AFTER   a step's text: the run sleeps ATMO_TEST_PAUSE_S seconds after it
 ATMO_TEST_STOP_AFTER    a step's text: the container ATMO_TEST_STOP_CONTAINER is stopped after it
+ATMO_TEST_WRITES        JSON list of [step text, database, SQL]: a user or a task writes after it
+                        (through the run's own database client: --env may name any stack)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -43,6 +46,9 @@ def pytest_bdd_after_step(
         stack.psql(
             "atmo_prod", "DELETE FROM core_instance WHERE id = (SELECT max(id) FROM core_instance)"
         )
+    for after, database, sql in json.loads(os.environ.get("ATMO_TEST_WRITES", "[]")):
+        if step.name == after:
+            request.getfixturevalue("deployment").db.query(database, sql)
     if step.name == os.environ.get("ATMO_TEST_PAUSE_AFTER"):
         time.sleep(float(os.environ.get("ATMO_TEST_PAUSE_S", "10")))
     if step.name == os.environ.get("ATMO_TEST_STOP_AFTER"):

@@ -23,9 +23,9 @@ from atmo_release.checks import CheckFailed
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
+from atmo_release.labels import RUN_LABEL, owner_labels
 from atmo_release.target import LocalTarget
 from rehearsal.images import POSTGRES_IMAGE, ensure_images
-from rehearsal.stack import owner_labels
 
 pytestmark = pytest.mark.docker
 
@@ -66,7 +66,7 @@ def source(run_id: str) -> Iterator[Database]:
     )
     container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
     container.with_env("POSTGRES_EXTRA_DBS", "troposphere")
-    container.with_kwargs(labels={dumps.RUN_LABEL: run_id, **owner_labels()})
+    container.with_kwargs(labels={RUN_LABEL: run_id, **owner_labels()})
     try:
         container.start()
         config = Database(
@@ -92,7 +92,7 @@ def db_client(config: Database) -> DatabaseClient:
 
 def leftovers(run_id: str, remove: bool = False) -> list[str]:
     client = docker.from_env()
-    found = client.containers.list(all=True, filters={"label": f"{dumps.RUN_LABEL}={run_id}"})
+    found = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
     if remove:
         for container in found:
             container.remove(force=True, v=True)

@@ -33,13 +33,29 @@ def deployment(
     deployment.load_secrets()
     deployment.inspect_running()
     deployment.pull_target_images()
-    yield deployment
+    deployment.dump_databases()
+    deployment.check_dumps_restore()
+    try:
+        yield deployment
+    finally:
+        deployment.close_copies()
 
 
 def docker(*args: str) -> str:
     return subprocess.run(
         ["docker", *args], check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def test_rehearsed_copy_with_an_unapplied_migration(deployment: Deployment) -> None:
+    deployment.rehearse_migrations()
+    assert deployment.rehearsed["atmo_prod"]["migrations"]
+    deployment.copies["atmo_prod"].query(
+        "DELETE FROM django_migrations WHERE id = (SELECT max(id) FROM django_migrations)"
+    )
+    with pytest.raises(CheckFailed, match="still finds unapplied migrations on the rehearsed"):
+        deployment.check_migration_rehearsal()
+    assert not deployment.copies
 
 
 def test_maintenance_command_that_writes_no_record(
@@ -115,6 +131,30 @@ def test_service_still_running_after_stop(deployment: Deployment) -> None:
     deployment.check_all_exited()
 
 
+def test_window_dump_that_misses_a_written_row(
+    deployment: Deployment, fresh_stack: RehearsalStack
+) -> None:
+    fresh_stack.psql(  # a user's write after the proven dump, before the apps stopped
+        "atmo_prod", "UPDATE core_atmosphereuser SET email = 'late@example.org' WHERE id = 1"
+    )
+    deployment.read_stopped_databases()
+    deployment.dump_written_tables()
+    deployment.check_window_dumps()
+    window = deployment.dumps["atmo_prod"]["window"]
+    assert window["tables"] == ["core_atmosphereuser"]
+    path = Path(window["path"])
+    whole = path.read_text()
+    lines = whole.splitlines(keepends=True)
+    first_row = next(i for i, line in enumerate(lines) if line.startswith("COPY ")) + 1
+    path.write_text("".join(lines[:first_row] + lines[first_row + 1 :]))
+    try:
+        with pytest.raises(CheckFailed, match="core_atmosphereuser: 13 rows in the stopped"):
+            deployment.check_window_dumps()
+    finally:
+        path.write_text(whole)
+    deployment.check_window_dumps()
+
+
 def test_backup_image_missing(deployment: Deployment) -> None:
     deployment.back_up()
     deployment.check_backups()
@@ -182,7 +222,7 @@ def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack)
         "UPDATE api_userpreferences SET username = 'renamed' "
         "WHERE id = (SELECT min(id) FROM api_userpreferences)",
     )
-    with pytest.raises(CheckFailed, match="values of column username changed"):
+    with pytest.raises(CheckFailed, match="values changed in username"):
         deployment.check_rows_kept()
 
 

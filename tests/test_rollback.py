@@ -66,14 +66,6 @@ def test_release_whose_version_endpoint_answers_500(stack: RehearsalStack, tmp_p
     )
 
 
-def test_release_whose_migration_fails_half_way(stack: RehearsalStack, tmp_path: Path) -> None:
-    record = run_release(stack, tmp_path, "v37-93")
-    assert "Start the new images" in record["halted_at"]
-    assert any(
-        item.startswith("atmo_prod from") for item in record["facts"]["rollback"]["restored"]
-    )
-
-
 def test_unreachable_database_at_dump_time_stops_before_maintenance(
     stack: RehearsalStack, tmp_path: Path
 ) -> None:
