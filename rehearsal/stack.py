@@ -311,12 +311,17 @@ class RehearsalStack:
         deploying it really pulls; the broken and the data releases (images.BROKEN_RELEASES,
         images.DATA_RELEASES) are published on demand this way."""
         local = f"atmo-rehearsal/{app}:release-{release}"
-        images.ensure_images([local], log=self.log)  # reused when current: a few inspects
+        # Reused when current (a few inspects, not logged); built when missing or stale.
+        images.ensure_images([local], log=self._log_builds)
         remote = f"{self.image(app)}:release-{release}"
         _run(["docker", "tag", local, remote])
         _run(["docker", "push", remote], timeout=900)
         _run(["docker", "image", "rm", remote])
         return remote
+
+    def _log_builds(self, line: str) -> None:
+        if ": reused in " not in line:
+            self.log(line)
 
     def _pulled_references(self) -> list[str]:
         if "registry" not in self.ports:
