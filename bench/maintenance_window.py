@@ -2,15 +2,20 @@
 
     python bench/maintenance_window.py               # 2 repetitions
     python bench/maintenance_window.py --reps 1
+    python bench/maintenance_window.py --size 1024    # atmo_prod grown to 1 GiB on every stack
 
 Each repetition brings up two fresh stacks, one after the other:
   bare   `docker-compose stop`, edit the compose file to the new tags, `docker-compose up -d`,
          then poll (every readiness interval) until atmosphere /api/v2/version answers 200, or
          503 with a detail, and troposphere /tropo-api/version answers 200. Timed here; the
          release images are pulled beforehand, as the suite's preflight does.
-  suite  a Deployment driven through features/deploy.feature step by step; the window is
+  suite  a Deployment driven through atmo_release/upgrade.py upgrade_steps (deploy.feature's
+         lines: the dumps, their restore and the migration rehearsal before the window; the
+         fingerprint of the stopped databases and the window dumps inside it); the window is
          record.maintenance_window (started at the first maintenance start, ended at the last
          maintenance stop), in seconds computed as fixtures/run.py RunState.finish does.
+`--size MB` seeds atmo_prod of every stack to that many MiB (RehearsalStack(size_mb=...)); 0, the
+default, keeps the small seed.
 Target: suite window / bare <= 1.3. Writes bench/results/maintenance_window-<UTC stamp>.json.
 """
 
@@ -79,7 +84,9 @@ def bare_runbook(stack: RehearsalStack, interval_s: float, timeout_s: float) -> 
 
 
 def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
-    """Drive the feature's steps; return the record's window seconds and every step's time."""
+    """Drive the feature's steps; return the record's window seconds and every step's time.
+    The throwaway copies of the migration rehearsal are closed whatever happens, as upgrade()
+    does."""
     d = Deployment.create(
         parse_environment(stack.env_file),
         Release.parse(NEW_RELEASE),
@@ -88,27 +95,33 @@ def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
         reports_dir,
     )
     marks: dict[str, float] = {}
-    for scenario, step, action in upgrade_steps(d):
-        d.record.begin_step(scenario, step)
-        try:
-            action()
-        except Exception as error:
-            d.record.end_step("failed", d.target.redactor(str(error).splitlines()[0][:300]))
-            raise
-        d.record.end_step("passed")
-        if step == "maintenance started on troposphere":
-            marks["started"] = time.monotonic()
-        if step == "maintenance ended on atmosphere":
-            marks["ended"] = time.monotonic()
+    try:
+        for scenario, step, action in upgrade_steps(d):
+            d.record.begin_step(scenario, step)
+            try:
+                action()
+            except Exception as error:
+                message = d.target.redactor(str(error).splitlines()[0][:300])
+                d.record.end_step("failed", message)
+                full = d.target.redactor(str(error))[:2000]
+                raise RuntimeError(f"suite step {scenario!r} / {step!r} failed: {full}") from error
+            d.record.end_step("passed")
+            if step == "maintenance started on troposphere":
+                marks["started"] = time.monotonic()
+            if step == "maintenance ended on atmosphere":
+                marks["ended"] = time.monotonic()
+    finally:
+        d.close_copies()
     record = d.record
     record.finished = utc_now()
     window = record.maintenance_window
     end = window.get("ended") or record.finished  # as RunState.finish computes it
     started = datetime.fromisoformat(window["started"])
     seconds = (datetime.fromisoformat(end) - started).total_seconds()
-    in_window = False
+    in_window = before_window = False
     steps = []
     for entry in record.steps:
+        before_window = not in_window and entry.step != "maintenance started on troposphere"
         in_window |= entry.step == "maintenance started on troposphere"
         steps.append(
             {
@@ -116,6 +129,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
                 "step": entry.step,
                 "seconds": entry.seconds,
                 "in_window": in_window and entry.step != "maintenance started on troposphere",
+                "before_window": before_window,
                 "commands": [
                     {"argv": d.target.redactor(" ".join(c.argv))[:160], "seconds": c.seconds}
                     for c in entry.commands
@@ -132,31 +146,61 @@ def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
     }
 
 
-def with_stack(work: Callable[[RehearsalStack], dict[str, Any]]) -> dict[str, Any]:
-    stack = RehearsalStack(log=lambda line: None)
+def with_stack(
+    work: Callable[[RehearsalStack], dict[str, Any]], size_mb: int = 0
+) -> dict[str, Any]:
+    stack = RehearsalStack(log=lambda line: None, size_mb=size_mb)
     try:
         begun = time.monotonic()
         stack.up()
-        print(f"    stack up in {time.monotonic() - begun:.1f} s", flush=True)
-        return work(stack)
+        grown = f", atmo_prod {stack.timings.get('seed_mb')} MiB" if size_mb else ""
+        print(f"    stack up in {time.monotonic() - begun:.1f} s{grown}", flush=True)
+        figures = work(stack)
+        figures["stack"] = {"size_mb": size_mb, "timings": dict(stack.timings)}
+        return figures
     finally:
         stack.down()
+
+
+def step_medians(reps: list[dict[str, Any]], where: str) -> list[tuple[str, list[float]]]:
+    """(section: step, seconds per repetition) of the steps `where` ("in_window" or
+    "before_window"), slowest median first."""
+    step_seconds: dict[str, list[float]] = {}
+    for rep in reps:
+        for step in rep["suite"]["steps"]:
+            if step[where]:
+                step_seconds.setdefault(f"{step['section']}: {step['step']}", []).append(
+                    step["seconds"]
+                )
+    return sorted(step_seconds.items(), key=lambda kv: -statistics.median(kv[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2, help="repetitions (default 2)")
     parser.add_argument("--slowest", type=int, default=8, help="slowest steps to list")
+    parser.add_argument(
+        "--size", type=int, default=0, help="MiB to grow atmo_prod to (default 0: small seed)"
+    )
     args = parser.parse_args(argv)
 
     reps: list[dict[str, Any]] = []
     for number in range(1, args.reps + 1):
         print(f"repetition {number}/{args.reps}: bare runbook ...", flush=True)
-        bare = with_stack(lambda s: bare_runbook(s, 0.5, 120))
+        bare = with_stack(lambda s: bare_runbook(s, 0.5, 120), args.size)
         print(f"    bare {bare['seconds']} s {bare['phases']}", flush=True)
         print(f"repetition {number}/{args.reps}: suite maintenance window ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-window-") as tmp:
-            suite = with_stack(lambda s, tmp=tmp: suite_window(s, Path(tmp) / "rehearsal-run"))
+            try:
+                suite = with_stack(
+                    lambda s, tmp=tmp: suite_window(s, Path(tmp) / "rehearsal-run"), args.size
+                )
+            except RuntimeError as error:  # a failed step: the measurement is impossible
+                print(f"    {error}", flush=True)
+                failure = {"size_mb": args.size, "repetition": number, "error": str(error)}
+                path = write_result("maintenance_window", {**failure, "repetitions": reps})
+                print(f"\nwrote {path}")
+                return 1
         ratio = round(suite["seconds"] / bare["seconds"], 2)
         print(f"    window {suite['seconds']} s (precise {suite['precise_seconds']} s)", flush=True)
         reps.append({"bare": bare, "suite": suite, "ratio": ratio})
@@ -172,16 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(["median", bare_median, window_median, "", f"{ratio} {result_verdict}"])
     print()
     print(table(["rep", "bare s", "window s", "window precise s", "ratio"], rows))
-    print(f"target: window / bare <= {TARGET_RATIO:g}")
+    size = f"atmo_prod seeded to {args.size} MiB" if args.size else "the small seed"
+    print(f"target: window / bare <= {TARGET_RATIO:g} ({size})")
 
-    step_seconds: dict[str, list[float]] = {}
-    for rep in reps:
-        for step in rep["suite"]["steps"]:
-            if step["in_window"]:
-                step_seconds.setdefault(f"{step['section']}: {step['step']}", []).append(
-                    step["seconds"]
-                )
-    slowest = sorted(step_seconds.items(), key=lambda kv: -statistics.median(kv[1]))
+    slowest = step_medians(reps, "in_window")
     print()
     print(
         table(
@@ -189,7 +227,16 @@ def main(argv: list[str] | None = None) -> int:
             [[name, round(statistics.median(s), 2), s] for name, s in slowest[: args.slowest]],
         )
     )
+    before = step_medians(reps, "before_window")
+    print()
+    print(
+        table(
+            ["slowest steps before the window (not in the ratio)", "median s", "per rep s"],
+            [[name, round(statistics.median(s), 2), s] for name, s in before[: args.slowest]],
+        )
+    )
     result = {
+        "size_mb": args.size,
         "target_ratio": TARGET_RATIO,
         "repetitions": reps,
         "bare_median_s": bare_median,
@@ -199,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         "slowest_window_steps": [
             {"step": name, "median_s": round(statistics.median(s), 2), "seconds": s}
             for name, s in slowest
+        ],
+        "slowest_steps_before_window": [
+            {"step": name, "median_s": round(statistics.median(s), 2), "seconds": s}
+            for name, s in before
         ],
     }
     print(f"\nwrote {write_result('maintenance_window', result)}")
