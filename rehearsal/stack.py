@@ -648,6 +648,8 @@ class RehearsalStack:
         last = {what: done[what] + amounts[what] for what in amounts}
         for what in amounts:
             done[what] += amounts[what]
+        # bigint: the products below outgrow 32 bits past a few GB
+        series = {w: f"generate_series({first[w]}::bigint, {last[w]})" for w in amounts}
         users = "(SELECT min(id) AS lo, count(*) AS cnt FROM core_atmosphereuser) AS u"
         instances = "(SELECT min(id) AS lo, count(*) AS cnt FROM core_instance) AS i"
         kinds = f"(ARRAY{list(SCALE_EVENT_KINDS)})[1 + k % {len(SCALE_EVENT_KINDS)}]"
@@ -655,16 +657,16 @@ class RehearsalStack:
             "INSERT INTO core_atmosphereuser (username, email, is_staff, api_token) "
             "SELECT 'member' || lpad(n::text, 7, '0'), 'member' || n || '@example.org', "
             "n % 500 = 0, NULL "
-            f"FROM generate_series({first['users']}, {last['users']}) AS n;\n"
+            f"FROM {series['users']} AS n;\n"
             "INSERT INTO core_instance (name, owner_id, status, created_at) "
             "SELECT 'vm-' || lpad(n::text, 8, '0'), u.lo + (n * 7919) % u.cnt, "
             "(ARRAY['active', 'suspended', 'deleted', 'shutoff', 'deleted'])[1 + n % 5], "
             "timestamptz '2015-01-01 00:00:00+00' + (n * 3217 % 220000000) * interval '1 second' "
-            f"FROM {users}, generate_series({first['instances']}, {last['instances']}) AS n;\n"
+            f"FROM {users}, {series['instances']} AS n;\n"
             "INSERT INTO core_allocation (owner_id, compute_allowed, start_date, end_date) "
             "SELECT u.lo + (n * 104729) % u.cnt, 168 * (1 + n % 8), s, "
             "CASE WHEN n % 4 = 0 THEN NULL ELSE s + (1 + n % 12) * interval '1 month' END "
-            f"FROM {users}, generate_series({first['allocations']}, {last['allocations']}) AS n, "
+            f"FROM {users}, {series['allocations']} AS n, "
             "LATERAL (SELECT timestamptz '2016-01-01 00:00:00+00' "
             "+ (n % 2200) * interval '1 day' AS s) AS d;\n"
             # 1 event in 1000 repeats the one before it exactly (v37-94 deletes such duplicates).
@@ -673,7 +675,7 @@ class RehearsalStack:
             f"{kinds}, "
             f"{SCALE_PAYLOAD}, "
             "timestamptz '2015-01-01 00:00:00+00' + k * interval '37 seconds' "
-            f"FROM {instances}, generate_series({first['events']}, {last['events']}) AS n, "
+            f"FROM {instances}, {series['events']} AS n, "
             "LATERAL (SELECT CASE WHEN n % 1000 = 0 THEN n - 1 ELSE n END AS k) AS d;"
         )
 
