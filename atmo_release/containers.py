@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import docker
-from atmo_release.target import LocalTarget
+from atmo_release.target import Target
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Container:
     labels: dict[str, str]
 
 
-def project_containers(target: LocalTarget, project: str) -> dict[str, Container]:
+def project_containers(target: Target, project: str) -> dict[str, Container]:
     """service -> its container (the newest one when compose left several)."""
     listed = target.run(docker.project_containers(project))
     if not listed.ok:
@@ -48,7 +48,7 @@ def project_containers(target: LocalTarget, project: str) -> dict[str, Container
     return found
 
 
-def image_labels(target: LocalTarget, reference: str) -> dict[str, str] | None:
+def image_labels(target: Target, reference: str) -> dict[str, str] | None:
     """The labels of a local image, or None when the image does not exist."""
     result = target.run(docker.image_inspect(reference))
     if not result.ok:

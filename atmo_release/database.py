@@ -5,31 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import psql
+from atmo_release.commands import Read, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.environment import Database
 from atmo_release.fingerprint import Fingerprints, fingerprint_database
-from atmo_release.target import LocalTarget
+from atmo_release.target import Target
 
 
 @dataclass
 class DatabaseClient:
-    target: LocalTarget
+    target: Target
     config: Database
     password: str
     compose: Compose
 
     def query(self, database: str, sql: str, timeout: float = 120) -> list[list[str]]:
+        """Rows of a statement that only reads (a plan runs it)."""
+        return self._psql(database, Read(self._sql(database, sql)), timeout)
+
+    def execute(self, database: str, sql: str, timeout: float = 120) -> list[list[str]]:
+        """Rows of a statement that writes (a plan records it instead)."""
+        return self._psql(database, self._sql(database, sql), timeout)
+
+    def _sql(self, database: str, sql: str) -> list[str]:
         if self.config.where == "host":
-            argv = psql.host_query(
+            return psql.host_query(
                 self.config.host, self.config.port, self.config.user, database, sql
             )
-        else:
-            argv = self.compose.exec_(
-                self.config.service,
-                psql.service_query(self.config.user, database, sql),
-                env={"PGPASSWORD": self.password},
-            )
+        return self.compose.exec_(
+            self.config.service,
+            psql.service_query(self.config.user, database, sql),
+            env={"PGPASSWORD": self.password},
+        )
+
+    def _psql(self, database: str, argv: list[str], timeout: float) -> list[list[str]]:
         result = self.target.run(argv, env={"PGPASSWORD": self.password}, timeout=timeout)
         if not result.ok:
             raise CheckFailed(f"database {database} could not be queried: {result.tail(2)}")

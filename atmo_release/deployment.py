@@ -21,7 +21,7 @@ import yaml
 
 from atmo_release import compose_file, dumps, http_checks, row_checks, secrets, window_dumps
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import docker, git, manage, pg
+from atmo_release.commands import docker, git, manage, pg, read
 from atmo_release.commands.compose import Compose
 from atmo_release.containers import Container, image_labels, project_containers
 from atmo_release.database import DatabaseClient
@@ -45,7 +45,7 @@ from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.records import facts, read_records
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
-from atmo_release.target import LocalTarget, PlanTarget, Result
+from atmo_release.target import LocalTarget, PlanTarget, Result, Target
 
 
 def maintenance_title(release: Release, day: date) -> str:
@@ -56,7 +56,7 @@ def maintenance_title(release: Release, day: date) -> str:
 class Deployment:
     env: Environment
     release: Release
-    target: LocalTarget
+    target: Target
     record: ReleaseRecord
     reports_dir: Path
     apps: tuple[str, ...] = APPS
@@ -94,7 +94,8 @@ class Deployment:
         planning: bool = False,
     ) -> Deployment:
         """A deployment run on this host (or only its plan), with a fresh record and redactor."""
-        target = PlanTarget(Redactor()) if planning else LocalTarget(Redactor())
+        local = LocalTarget(Redactor())
+        target: Target = PlanTarget(local) if planning else local
         record = ReleaseRecord(
             env=env.name,
             release=str(release),
@@ -254,7 +255,9 @@ class Deployment:
             layers = sum(int(item.get("SizeRw") or 0) for item in json.loads(inspected.stdout))
         margin = int(self.env.free_space_margin_mb * 2**20)
         needed = sum(sizes.values()) + layers + margin
-        df = self.run(["df", "-P", "-B1", str(self.env.backup_dir)], "df of the backup directory")
+        df = self.run(
+            read(["df", "-P", "-B1", str(self.env.backup_dir)]), "df of the backup directory"
+        )
         free = int(df.stdout.splitlines()[-1].split()[3])
         mib = 2**20
         self.record.facts["disk"] = {
@@ -271,7 +274,7 @@ class Deployment:
             f"container layers {layers // mib} MiB, margin {margin // mib} MiB); "
             "nothing was changed",
         )
-        clock = self.run(["date", "-u", "+%s"], "date on the target")
+        clock = self.run(read(["date", "-u", "+%s"]), "date on the target")
         skew = abs(int(clock.stdout.strip()) - time.time())
         self.record.facts["clock_skew_s"] = round(skew, 1)
         require(
@@ -426,7 +429,7 @@ class Deployment:
     def pull_target_images(self) -> None:
         for app in self.apps:
             image = self.target_image(app)
-            result = self.target.run(docker.pull(image), timeout=1800, changes=True)
+            result = self.target.run(docker.pull(image), timeout=1800)
             require(
                 result.ok,
                 f"image {image} could not be pulled ({result.tail(1)}); nothing "
@@ -456,7 +459,7 @@ class Deployment:
         argv = self.compose.exec_(
             app, manage.maintenance_start(service.venv, service.workdir, self.title, self.message)
         )
-        self.run(argv, f"maintenance start on {app}", changes=True)
+        self.run(argv, f"maintenance start on {app}")
         self.maintenance_on[app] = True
         self.record.maintenance_window.setdefault("started", utc_now())
 
@@ -492,7 +495,6 @@ class Deployment:
         self.run(
             git.checkout(directory, self.env.secrets_branch),
             f"checkout of secrets branch {self.env.secrets_branch}",
-            changes=True,
         )
 
     def check_secrets(self) -> None:
@@ -537,7 +539,7 @@ class Deployment:
     # -- 3. stop and back up ------------------------------------------------------------------
 
     def stop(self) -> None:
-        self.run(self.compose.stop(), "docker-compose stop", timeout=900, changes=True)
+        self.run(self.compose.stop(), "docker-compose stop", timeout=900)
         self.stopped = True
 
     def read_stopped_databases(self) -> None:
@@ -637,7 +639,6 @@ class Deployment:
                         },
                     ),
                     f"docker commit of {container.name}",
-                    changes=True,
                 )
             self.backups[service] = name
         self.record.facts["backups"] = dict(self.backups)
@@ -678,8 +679,8 @@ class Deployment:
             f"saved {len(local.splitlines())} lines of local changes and "
             f"{len(incoming.splitlines())} incoming commits before the reset"
         )
-        self.run(git.reset_hard(directory), "git reset --hard", changes=True)
-        self.run(git.pull(directory), "git pull", changes=True)
+        self.run(git.reset_hard(directory), "git reset --hard")
+        self.run(git.pull(directory), "git pull")
 
     def check_checkout(self) -> None:
         directory = self.env.deploy_dir
@@ -748,9 +749,8 @@ class Deployment:
                 self.compose.pull(list(self.apps)),
                 "docker-compose pull",
                 timeout=1800,
-                changes=True,
             )
-        self.run(self.compose.up(), "docker-compose up -d", timeout=900, changes=True)
+        self.run(self.compose.up(), "docker-compose up -d", timeout=900)
         self.new_release_up = True
 
     def check_running_target_images(self) -> None:
@@ -864,7 +864,7 @@ class Deployment:
     def stop_maintenance(self, app: str) -> None:
         service = self.service(app)
         argv = self.compose.exec_(app, manage.maintenance_stop(service.venv, service.workdir))
-        self.run(argv, f"maintenance stop on {app}", changes=True)
+        self.run(argv, f"maintenance stop on {app}")
         self.maintenance_on[app] = False
         if not any(self.maintenance_on.values()):
             self.record.maintenance_window["ended"] = utc_now()

@@ -29,7 +29,7 @@ from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.labels import run_labels
-from atmo_release.target import LocalTarget, PlanTarget
+from atmo_release.target import Target
 
 KINDS = ("atmo", "tropo")
 KIND_OF_DATABASE = {"atmo_prod": "atmo", "troposphere": "tropo"}
@@ -102,11 +102,6 @@ def dump_name(kind: str, day: date, directory: Path, exists: Callable[[Path], bo
     return candidate
 
 
-def _create_private(path: Path) -> None:
-    """Create the empty dump file, readable by its owner only; fails if it exists already."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 def check_complete(path: Path) -> int:
     """The dump's size; CheckFailed when it is missing, empty or lacks pg_dump's trailer."""
     if not path.is_file():
@@ -126,7 +121,7 @@ def check_complete(path: Path) -> int:
 
 
 def dump(
-    target: LocalTarget,
+    target: Target,
     database_config: Database,
     password: str,
     compose: Compose,
@@ -151,15 +146,16 @@ def dump(
             str(path),
             extra,
         )
-        if not isinstance(target, PlanTarget):
-            _create_private(path)
-        result = target.run(argv, env=env, timeout=timeout, changes=True)
+        # pg_dump -f keeps the mode of the file it finds: readable by its owner only
+        if not target.create_exclusive(path, "", 0o600):
+            raise CheckFailed(f"dump {path} exists already: it is never overwritten")
+        result = target.run(argv, env=env, timeout=timeout)
         where = f"the host database at {database_config.host}:{database_config.port}"
     else:
         argv = pg.service_dump(
             compose, database_config.service, database_config.user, dbname, env=env, extra=extra
         )
-        result = target.run_to_file(argv, path, env=env, timeout=timeout, changes=True)
+        result = target.run_to_file(argv, path, env=env, timeout=timeout)
         where = f"the compose service {database_config.service}"
     if result.planned:
         return DumpResult(dbname, path, 0, 0.0)

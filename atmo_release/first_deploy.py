@@ -30,7 +30,7 @@ from atmo_release.database import DatabaseClient
 from atmo_release.deployment import Deployment
 from atmo_release.environment import Environment
 from atmo_release.row_checks import compare_snapshots
-from atmo_release.target import LocalTarget
+from atmo_release.target import Target
 
 DEPLOY_REPOSITORY = "https://github.com/cyverse/atmosphere-docker.git"
 INIT_DIR = "postgres"
@@ -104,7 +104,7 @@ class FirstDeployment:
         return self.new.env
 
     @property
-    def target(self) -> LocalTarget:
+    def target(self) -> Target:
         return self.new.target
 
     @property
@@ -245,7 +245,6 @@ class FirstDeployment:
                 f"psql loading {path.name} into {name}",
                 env={"PGPASSWORD": self.new.db.password},
                 timeout=3600,
-                changes=True,
             )
 
     def stage_init_dir(self) -> Path:
@@ -269,7 +268,6 @@ class FirstDeployment:
             [*compose.up(), database.service],
             f"docker-compose up -d {database.service}",
             timeout=900,
-            changes=True,
         )
         deadline = time.monotonic() + max(self.env.readiness_timeout_s, 600)
         while not self.target.run(pg.service_ready(compose, database.service, database.user)).ok:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from atmo_release.target import LocalTarget
+from atmo_release.target import Target
 
 
 class LockRefused(RuntimeError):
@@ -50,7 +50,7 @@ def _alive(pid: int) -> bool:
 
 @dataclass
 class DeployLock:
-    target: LocalTarget
+    target: Target
     path: Path
     stale_after_s: float
 

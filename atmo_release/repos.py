@@ -26,7 +26,7 @@ from atmo_release.changelog import (
 from atmo_release.environment import Environment, EnvironmentFileError
 from atmo_release.github import GitHubClient
 from atmo_release.release import Release
-from atmo_release.target import LocalTarget, Result
+from atmo_release.target import Result, Target
 
 CHANGELOG = "CHANGELOG.md"
 MERGE_KINDS = ("local", "github")
@@ -134,7 +134,7 @@ class AppRepository:
 
     app: str
     settings: CandidateSettings
-    target: LocalTarget
+    target: Target
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property

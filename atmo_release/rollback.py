@@ -72,7 +72,6 @@ def restore_database(
             f"restore of {database} from {dump_path}",
             env={"PGPASSWORD": deployment.password},
             timeout=3600,
-            changes=True,
         )
     else:
         argv = deployment.compose.exec_(
@@ -94,16 +93,15 @@ def restore_database(
             f"restore of {database} from {dump_path}",
             input=text,
             timeout=3600,
-            changes=True,
         )
     for table, rows in active.items():
         for row in rows:
-            db.query(
+            db.execute(
                 database,
                 f"INSERT INTO {table} SELECT * FROM json_populate_record("
                 f"NULL::{table}, {_dollar_quoted(row)}::json)",
             )
-        db.query(
+        db.execute(
             database,
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT coalesce(max(id), 1) FROM {table}))",
@@ -118,7 +116,7 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
         "the previous release's image tags are unknown: roll back by hand "
         "with python -m atmo_release.compose_file and docker-compose up -d",
     )
-    deployment.run(deployment.compose.stop(), "docker-compose stop", timeout=900, changes=True)
+    deployment.run(deployment.compose.stop(), "docker-compose stop", timeout=900)
     path = deployment.env.compose_path
     current = deployment.target.read_text(path)
     deployment.target.write_text(path, compose_file.set_image_tags(current, tags))
@@ -146,7 +144,7 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
                 else ""
             )
         )
-    deployment.run(deployment.compose.up(), "docker-compose up -d", timeout=900, changes=True)
+    deployment.run(deployment.compose.up(), "docker-compose up -d", timeout=900)
     deployment.new_release_up = False
     deployment.record.facts["rollback"] = {
         "why": reason,

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 
 from atmo_release.commands import git
-from atmo_release.target import LocalTarget
+from atmo_release.target import Target
 
 SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE", re.IGNORECASE)
 SETTINGS_FILES = ("env", "inis/atmosphere.ini", "inis/troposphere.ini")
@@ -75,7 +75,7 @@ def secret_values(settings: dict[str, str]) -> list[str]:
     return [value for key, value in settings.items() if SECRET_NAME.search(key) and value]
 
 
-def settings_at(target: LocalTarget, directory: Path, commit: str) -> dict[str, dict[str, str]]:
+def settings_at(target: Target, directory: Path, commit: str) -> dict[str, dict[str, str]]:
     """Every settings file as committed at `commit` (files missing there are empty)."""
     found: dict[str, dict[str, str]] = {}
     for path in SETTINGS_FILES:
@@ -84,11 +84,9 @@ def settings_at(target: LocalTarget, directory: Path, commit: str) -> dict[str, 
     return found
 
 
-def all_branch_secrets(target: LocalTarget, directory: Path) -> list[str]:
+def all_branch_secrets(target: Target, directory: Path) -> list[str]:
     """Secret values of every local branch, so that whatever is checked out later is masked."""
-    refs = target.run(
-        ["git", "-C", str(directory), "for-each-ref", "--format=%(refname:short)", "refs/heads"]
-    )
+    refs = target.run(git.branches(directory))
     values: list[str] = []
     for branch in refs.stdout.split():
         for settings in settings_at(target, directory, branch).values():

@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from atmo_release.commands import Read
 from atmo_release.redact import Redactor
 
 
@@ -34,6 +36,48 @@ class Result:
 CommandListener = Callable[[Result, Redactor], None]
 
 
+class Target(Protocol):
+    """Where the deployment lives: every command and every file access of a run goes here."""
+
+    name: str
+    redactor: Redactor
+    listeners: list[CommandListener]
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        input: str | None = None,
+        timeout: float | None = 600,
+    ) -> Result: ...
+
+    def run_to_file(
+        self,
+        argv: Sequence[str],
+        path: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = 3600,
+    ) -> Result: ...
+
+    def read_text(self, path: Path) -> str: ...
+
+    def write_text(self, path: Path, text: str) -> None: ...
+
+    def exists(self, path: Path) -> bool: ...
+
+    def create_exclusive(self, path: Path, text: str, mode: int = 0o644) -> bool: ...
+
+    def remove(self, path: Path) -> None: ...
+
+
+def changes(argv: Sequence[str]) -> bool:
+    """Only a `Read` built by a command builder leaves the deployment as it was."""
+    return not isinstance(argv, Read)
+
+
 class LocalTarget:
     """Runs argv lists on this machine; every command is reported, redacted, to the listeners."""
 
@@ -51,9 +95,8 @@ class LocalTarget:
         env: Mapping[str, str] | None = None,
         input: str | None = None,
         timeout: float | None = 600,
-        changes: bool = False,
     ) -> Result:
-        """Run argv; `changes` marks a command that changes the deployment (a plan skips it)."""
+        """Run argv; the result says whether it was a change (see `changes`)."""
         started = time.monotonic()
         child_env = {**os.environ, **env} if env else None
         try:
@@ -72,7 +115,8 @@ class LocalTarget:
             rc, out, err = 127, "", f"command not found: {error.filename}"
         except subprocess.TimeoutExpired as error:
             rc, out, err = 124, _text(error.stdout), f"timed out after {timeout} s"
-        return self._emit(Result(tuple(argv), rc, out, err, time.monotonic() - started, changes))
+        seconds = time.monotonic() - started
+        return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
 
     def run_to_file(
         self,
@@ -81,7 +125,6 @@ class LocalTarget:
         *,
         env: Mapping[str, str] | None = None,
         timeout: float | None = 3600,
-        changes: bool = False,
     ) -> Result:
         """Run argv with stdout streamed into the new file `path` (created 0600, never
         overwritten): a 1 GB dump never sits in memory."""
@@ -104,7 +147,8 @@ class LocalTarget:
             except subprocess.TimeoutExpired:
                 rc, err = 124, f"timed out after {timeout} s"
         out = f"(stdout written to {path})"
-        return self._emit(Result(tuple(argv), rc, out, err, time.monotonic() - started, changes))
+        seconds = time.monotonic() - started
+        return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
 
     def _emit(self, result: Result) -> Result:
         for listener in self.listeners:
@@ -121,10 +165,11 @@ class LocalTarget:
     def exists(self, path: Path) -> bool:
         return Path(path).exists()
 
-    def create_exclusive(self, path: Path, text: str) -> bool:
-        """Create `path` holding `text` unless it exists: the atomic step of a lock."""
+    def create_exclusive(self, path: Path, text: str, mode: int = 0o644) -> bool:
+        """Create `path` holding `text` unless it exists: the atomic step of a lock, or a file
+        only its owner may read (`mode`)."""
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             return False
         with os.fdopen(descriptor, "w") as file:
@@ -141,22 +186,51 @@ def _text(value: bytes | str | None) -> str:
     return value or ""
 
 
-class PlanTarget(LocalTarget):
-    """Reads for real, changes nothing: each change is recorded as planned and reported done."""
+class PlanTarget:
+    """Wraps any target: reads run there for real, every change is recorded as planned and
+    reported done. What is a change is decided by the command builders, not by the caller."""
 
     name = "plan"
 
-    def run(self, argv: Sequence[str], *, changes: bool = False, **kwargs: object) -> Result:
-        if changes:
-            return self._emit(Result(tuple(argv), 0, "", "", 0.0, changes=True, planned=True))
-        return super().run(argv, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, inner: Target) -> None:
+        self.inner = inner
+
+    @property
+    def redactor(self) -> Redactor:
+        return self.inner.redactor
+
+    @property
+    def listeners(self) -> list[CommandListener]:
+        return self.inner.listeners
+
+    def _planned(self, argv: Sequence[str]) -> Result:
+        result = Result(tuple(argv), 0, "", "", 0.0, changes=True, planned=True)
+        for listener in self.listeners:
+            listener(result, self.redactor)
+        return result
+
+    def run(self, argv: Sequence[str], **kwargs: object) -> Result:
+        if changes(argv):
+            return self._planned(argv)
+        return self.inner.run(argv, **kwargs)  # type: ignore[arg-type]
+
+    def run_to_file(self, argv: Sequence[str], path: Path, **kwargs: object) -> Result:
+        if changes(argv):
+            return self._planned(argv)
+        return self.inner.run_to_file(argv, path, **kwargs)  # type: ignore[arg-type]
+
+    def read_text(self, path: Path) -> str:
+        return self.inner.read_text(path)
+
+    def exists(self, path: Path) -> bool:
+        return self.inner.exists(path)
 
     def write_text(self, path: Path, text: str) -> None:
-        self._emit(Result(("write", str(path)), 0, "", "", 0.0, changes=True, planned=True))
+        self._planned(("write", str(path)))
 
-    def run_to_file(
-        self, argv: Sequence[str], path: Path, *, changes: bool = False, **kwargs: object
-    ) -> Result:
-        if changes:
-            return self._emit(Result(tuple(argv), 0, "", "", 0.0, changes=True, planned=True))
-        return super().run_to_file(argv, path, **kwargs)  # type: ignore[arg-type]
+    def create_exclusive(self, path: Path, text: str, mode: int = 0o644) -> bool:
+        self._planned(("create", str(path)))
+        return True
+
+    def remove(self, path: Path) -> None:
+        self._planned(("remove", str(path)))

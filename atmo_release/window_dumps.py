@@ -15,10 +15,10 @@ from pathlib import Path
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import pg
 from atmo_release.fingerprint import quote
-from atmo_release.target import LocalTarget
+from atmo_release.target import Target
 
 
-def rows_in_dump(target: LocalTarget, path: Path) -> dict[str, int]:
+def rows_in_dump(target: Target, path: Path) -> dict[str, int]:
     """Rows per table that a plain dump holds, counted on the target in one streaming pass."""
     result = target.run(pg.count_copy_rows(str(path)), env={"LC_ALL": "C"}, timeout=3600)
     if not result.ok:

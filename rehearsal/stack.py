@@ -69,7 +69,7 @@ EVENT_KINDS = (
 SEED_PAYLOAD = """format('{"event": %s, "detail": "%s"}', k, md5(k::text))"""
 SCALE_PAYLOAD = (
     """format('{"event": %s, "detail": "%s"}', k, """
-    "substr(repeat(md5(k::text) || md5((k * 7)::text), 8), 1, 410 + k % 80))"
+    "substr(repeat(md5(k::text) || md5((k * 7)::text), 8), 1, 410 + (k % 80)::int))"
 )
 SCALE_EVENT_KINDS = (
     "instance.launched",

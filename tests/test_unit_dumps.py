@@ -172,7 +172,7 @@ class RecordingTarget(LocalTarget):
         self.rc = rc
         self.calls: list[tuple[tuple[str, ...], dict[str, str]]] = []
 
-    def run(self, argv, *, cwd=None, env=None, input=None, timeout=600, changes=False):  # type: ignore[override]
+    def run(self, argv, *, cwd=None, env=None, input=None, timeout=600):  # type: ignore[override]
         self.calls.append((tuple(argv), dict(env or {})))
         return Result(tuple(argv), self.rc, "", "connection to server failed", 0.0)
 
@@ -198,7 +198,7 @@ def test_host_dump_that_writes_nothing_is_refused(tmp_path: Path) -> None:
 def test_dump_never_overwrites_an_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "atmo.sql"
     path.write_text("earlier dump")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(CheckFailed, match="exists already: it is never overwritten"):
         dumps.dump(RecordingTarget(rc=0), HOST_DB, "pw", COMPOSE, "atmo_prod", path)
     assert path.read_text() == "earlier dump"
 
@@ -219,7 +219,7 @@ def test_service_dump_streams_to_the_file(tmp_path: Path, monkeypatch: pytest.Mo
     """The service path: the exec's stdout becomes the file, then the trailer is checked."""
     captured: list[list[str]] = []
 
-    def fake_run_to_file(argv, path, *, env=None, timeout=None, changes=False):  # type: ignore[no-untyped-def]
+    def fake_run_to_file(argv, path, *, env=None, timeout=None):  # type: ignore[no-untyped-def]
         captured.append(list(argv))
         path.write_bytes(COMPLETE)
         return Result(tuple(argv), 0, "", "", 0.1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from atmo_release.commands import Read, like
+
 
 @dataclass(frozen=True)
 class Compose:
@@ -20,7 +22,7 @@ class Compose:
     ) -> list[str]:
         """`exec -T`: without a TTY (pytest, CI) and so a redirected dump is not corrupted."""
         flags = [item for key in sorted(env or {}) for item in ("-e", f"{key}={env[key]}")]
-        return [*self._base(), "exec", "-T", *flags, service, *argv]
+        return like(argv, [*self._base(), "exec", "-T", *flags, service, *argv])
 
     def stop(self) -> list[str]:
         return [*self._base(), "stop"]
@@ -31,8 +33,8 @@ class Compose:
     def up(self) -> list[str]:
         return [*self._base(), "up", "-d"]
 
-    def config(self) -> list[str]:
-        return [*self._base(), "config"]
+    def config(self) -> Read:
+        return Read([*self._base(), "config"])
 
-    def version(self) -> list[str]:
-        return [*self.command, "version"]
+    def version(self) -> Read:
+        return Read([*self.command, "version"])

@@ -4,37 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atmo_release.commands import Read, like
+
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 BACKUP_FROM_LABEL = "org.cyverse.atmo-release.backup-of-image"
 
 
-def info() -> list[str]:
-    return ["docker", "info", "--format", "{{.ServerVersion}}"]
+def info() -> Read:
+    return Read(["docker", "info", "--format", "{{.ServerVersion}}"])
 
 
-def project_containers(project: str) -> list[str]:
-    return [
-        "docker",
-        "ps",
-        "-a",
-        "-q",
-        "--no-trunc",
-        "--filter",
-        f"label={PROJECT_LABEL}={project}",
-    ]
+def project_containers(project: str) -> Read:
+    return Read(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            f"label={PROJECT_LABEL}={project}",
+        ]
+    )
 
 
-def inspect(ids: Sequence[str]) -> list[str]:
-    return ["docker", "inspect", *ids]
+def inspect(ids: Sequence[str]) -> Read:
+    return Read(["docker", "inspect", *ids])
 
 
-def inspect_sizes(ids: Sequence[str]) -> list[str]:
-    return ["docker", "inspect", "--size", *ids]
+def inspect_sizes(ids: Sequence[str]) -> Read:
+    return Read(["docker", "inspect", "--size", *ids])
 
 
-def image_inspect(reference: str) -> list[str]:
-    return ["docker", "image", "inspect", reference]
+def image_inspect(reference: str) -> Read:
+    return Read(["docker", "image", "inspect", reference])
 
 
 def pull(reference: str) -> list[str]:
@@ -49,11 +53,11 @@ def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
 
 
 def exec_(container: str, argv: Sequence[str]) -> list[str]:
-    return ["docker", "exec", container, *argv]
+    return like(argv, ["docker", "exec", container, *argv])
 
 
-def logs(container: str, since: str) -> list[str]:
-    return ["docker", "logs", "--since", since, container]
+def logs(container: str, since: str) -> Read:
+    return Read(["docker", "logs", "--since", since, container])
 
 
 def run_once(

@@ -4,37 +4,47 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from atmo_release.commands import Read
+
 
 def _git(directory: Path, *args: str) -> list[str]:
     return ["git", "-C", str(directory), *args]
+
+
+def _read(directory: Path, *args: str) -> Read:
+    return Read(_git(directory, *args))
 
 
 def checkout(directory: Path, branch: str) -> list[str]:
     return _git(directory, "checkout", branch)
 
 
-def current_branch(directory: Path) -> list[str]:
-    return _git(directory, "symbolic-ref", "--short", "-q", "HEAD")
+def current_branch(directory: Path) -> Read:
+    return _read(directory, "symbolic-ref", "--short", "-q", "HEAD")
 
 
-def rev_parse(directory: Path, ref: str) -> list[str]:
-    return _git(directory, "rev-parse", ref)
+def rev_parse(directory: Path, ref: str) -> Read:
+    return _read(directory, "rev-parse", ref)
 
 
-def status(directory: Path) -> list[str]:
-    return _git(directory, "status", "--porcelain")
+def status(directory: Path) -> Read:
+    return _read(directory, "status", "--porcelain")
 
 
-def diff(directory: Path) -> list[str]:
-    return _git(directory, "diff", "HEAD")
+def diff(directory: Path) -> Read:
+    return _read(directory, "diff", "HEAD")
 
 
-def fetch(directory: Path) -> list[str]:
-    return _git(directory, "fetch", "--quiet")
+def branches(directory: Path) -> Read:
+    return _read(directory, "for-each-ref", "--format=%(refname:short)", "refs/heads")
 
 
-def incoming(directory: Path) -> list[str]:
-    return _git(directory, "log", "--format=%H %an %ad %s", "--date=iso", "HEAD..@{u}")
+def fetch(directory: Path) -> Read:
+    return _read(directory, "fetch", "--quiet")
+
+
+def incoming(directory: Path) -> Read:
+    return _read(directory, "log", "--format=%H %an %ad %s", "--date=iso", "HEAD..@{u}")
 
 
 def reset_hard(directory: Path) -> list[str]:
@@ -45,12 +55,12 @@ def pull(directory: Path) -> list[str]:
     return _git(directory, "pull", "--ff-only", "--quiet")
 
 
-def show(directory: Path, commit: str, path: str) -> list[str]:
-    return _git(directory, "show", f"{commit}:{path}")
+def show(directory: Path, commit: str, path: str) -> Read:
+    return _read(directory, "show", f"{commit}:{path}")
 
 
-def has_commit(directory: Path, commit: str) -> list[str]:
-    return _git(directory, "cat-file", "-e", f"{commit}^{{commit}}")
+def has_commit(directory: Path, commit: str) -> Read:
+    return _read(directory, "cat-file", "-e", f"{commit}^{{commit}}")
 
 
 def clone(source: str, directory: Path) -> list[str]:
@@ -58,6 +68,6 @@ def clone(source: str, directory: Path) -> list[str]:
     return ["git", "clone", "--quiet", source, str(directory)]
 
 
-def ls_remote(source: str, ref: str) -> list[str]:
+def ls_remote(source: str, ref: str) -> Read:
     """`<sha>\\t<ref>` of `ref` as the upstream has it now, without touching a checkout."""
-    return ["git", "ls-remote", source, ref]
+    return Read(["git", "ls-remote", source, ref])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from atmo_release.commands import Read
+
 
 def maintenance(venv: str, workdir: str, verb: str, *options: str) -> list[str]:
     return [f"{venv}/bin/python", f"{workdir}/manage.py", "maintenance", verb, *options]
@@ -15,9 +17,9 @@ def maintenance_stop(venv: str, workdir: str) -> list[str]:
     return maintenance(venv, workdir, "stop")
 
 
-def migrate_check(venv: str, workdir: str) -> list[str]:
-    return [f"{venv}/bin/python", f"{workdir}/manage.py", "migrate", "--check"]
+def migrate_check(venv: str, workdir: str) -> Read:
+    return Read([f"{venv}/bin/python", f"{workdir}/manage.py", "migrate", "--check"])
 
 
-def git_head(workdir: str) -> list[str]:
-    return ["git", "-C", workdir, "rev-parse", "HEAD"]
+def git_head(workdir: str) -> Read:
+    return Read(["git", "-C", workdir, "rev-parse", "HEAD"])

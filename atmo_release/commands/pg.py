@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atmo_release.commands import Read
 from atmo_release.commands.compose import Compose
 
 # Plain SQL, as the runbook takes it: psql and the Postgres init directory can load it.
@@ -61,9 +62,9 @@ _COUNT_COPY_ROWS = (
 )
 
 
-def count_copy_rows(path: str) -> list[str]:
+def count_copy_rows(path: str) -> Read:
     """awk printing `schema.table<TAB>rows` for each table whose rows a plain dump holds."""
-    return ["awk", _COUNT_COPY_ROWS, path]
+    return Read(["awk", _COUNT_COPY_ROWS, path])
 
 
 def restore_plain(user: str, database: str, path: str) -> list[str]:
@@ -113,4 +114,4 @@ def host_restore(
 
 def service_ready(compose: Compose, service: str, user: str) -> list[str]:
     """pg_isready over TCP inside the compose service: it answers only once init has finished."""
-    return compose.exec_(service, ["pg_isready", "-h", "127.0.0.1", "-U", user])
+    return compose.exec_(service, Read(["pg_isready", "-h", "127.0.0.1", "-U", user]))

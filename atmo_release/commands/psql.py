@@ -6,6 +6,7 @@ FLAGS = ["-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
 
 
 def host_query(host: str, port: int, user: str, database: str, sql: str) -> list[str]:
+    """psql running `sql`; a change unless wrapped by `read` (for a SELECT)."""
     return ["psql", "-h", host, "-p", str(port), "-U", user, "-d", database, *FLAGS, "-c", sql]
 
 
