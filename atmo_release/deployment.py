@@ -401,7 +401,7 @@ class Deployment:
             git.show(self.env.secrets_dir, self.env.secrets_branch, service.ini),
             f"git show of {service.ini} on the secrets branch {self.env.secrets_branch}",
         ).stdout
-        folder = self.run(["mktemp", "-d"], "mktemp -d").stdout.strip()
+        folder = self.run(read(["mktemp", "-d"]), "mktemp -d").stdout.strip()  # not deployed
         settings = Path(folder) / "variables.ini"
         try:
             self.target.create_exclusive(
@@ -419,7 +419,7 @@ class Deployment:
             )
             return self.target.run(argv, timeout=3600)
         finally:
-            self.target.run(["rm", "-rf", folder])
+            self.target.run(read(["rm", "-rf", folder]))
 
     def close_copies(self) -> None:
         while self.copies:

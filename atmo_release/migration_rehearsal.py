@@ -13,7 +13,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from atmo_release.commands import docker
+from atmo_release.commands import Read, docker, read
 from atmo_release.environment import Service
 
 APPLIED_SQL = "SELECT app || '.' || name FROM django_migrations ORDER BY id"
@@ -51,17 +51,19 @@ def migrate_argv(
     settings_path: str,
     labels: dict[str, str],
     *verb: str,
-) -> list[str]:
+) -> Read:
     """`manage.py migrate ...` in a new container of `image` sharing the copy's network (the
     copy answers on 127.0.0.1:5432), its settings file mounted read-only where the app reads
-    it, removed when it exits."""
-    return docker.run_once(
-        image,
-        [f"{service.workdir}/manage.py", "migrate", *verb],
-        entrypoint=f"{service.venv}/bin/python",
-        network=f"container:{server_container}",
-        mounts={settings_path: f"{service.workdir}/variables.ini"},
-        labels=labels,
+    it, removed when it exits. It changes the throwaway copy only, never the deployment."""
+    return read(
+        docker.run_once(
+            image,
+            [f"{service.workdir}/manage.py", "migrate", *verb],
+            entrypoint=f"{service.venv}/bin/python",
+            network=f"container:{server_container}",
+            mounts={settings_path: f"{service.workdir}/variables.ini"},
+            labels=labels,
+        )
     )
 
 

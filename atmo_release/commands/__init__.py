@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 
 class Read(list[str]):
-    """An argv that only reads the deployment (a plan runs it; a run records it as a read)."""
+    """An argv that leaves the deployment as it was: it reads, or touches only throwaway things
+    (a plan runs it; a run records it as no change)."""
 
 
 def read(argv: Iterable[str]) -> Read:
