@@ -11,7 +11,7 @@ from atmo_release.environment import (
     parse_environment,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ROOT / "environments"
 ATMOBETA = (ENVIRONMENTS / "atmobeta.toml").read_text()
 

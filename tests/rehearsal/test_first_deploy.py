@@ -16,7 +16,7 @@ from atmo_release.first_deploy import INIT_DUMPS, init_script
 from rehearsal.first_deploy import to_toml
 from rehearsal.stack import PID_LABEL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_feature(tmp_path: Path, fault: str = "") -> tuple[int, str, Path, list[str], int]:
@@ -29,7 +29,7 @@ def run_feature(tmp_path: Path, fault: str = "") -> tuple[int, str, Path, list[s
         "pytest",
         "features/first_deploy.feature",
         "-p",
-        "tests.first_deploy_probe",
+        "tests.rehearsal.first_deploy_probe",
         f"--junitxml={reports / 'junit.xml'}",
     ]
     with subprocess.Popen(

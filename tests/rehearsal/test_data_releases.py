@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from rehearsal.images import APPS, DATA_RELEASES, POSTGRES_IMAGE, ensure_images
-from tests.test_standin_apps import Rehearsal, image, manage
+from tests.rehearsal.test_standin_apps import Rehearsal, image, manage
 
 pytestmark = pytest.mark.docker
 

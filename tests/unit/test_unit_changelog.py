@@ -14,7 +14,7 @@ import pytest
 from atmo_release.changelog import ChangelogError, main, prepare_release, release_changelog
 
 DATA = Path(__file__).parent / "data" / "changelogs"
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 12, 1)
 FILES = {
     "atmosphere.md": "atmosphere",

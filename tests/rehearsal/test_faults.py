@@ -17,7 +17,7 @@ from atmo_release.checks import CheckFailed
 from atmo_release.commands import manage
 from atmo_release.deployment import Deployment
 from rehearsal.stack import RehearsalStack
-from tests.conftest import deployment_for
+from tests.rehearsal.conftest import deployment_for
 
 pytestmark = pytest.mark.docker
 

@@ -16,7 +16,7 @@ from atmo_release.compose_file import (
     split_reference,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path("/work/shared/reference/atmosphere-docker")
 PYTHON = ROOT / ".venv" / "bin" / "python"
 ATMOSPHERE_V37_3 = "    image: 'cyverse/atmosphere:release-v37-3'\n"

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from rehearsal.images import APPS, BROKEN_RELEASES, POSTGRES_IMAGE, ensure_images
-from tests.test_standin_apps import SECRETS_MOUNT, Rehearsal, image, manage
+from tests.rehearsal.test_standin_apps import SECRETS_MOUNT, Rehearsal, image, manage
 
 pytestmark = pytest.mark.docker
 

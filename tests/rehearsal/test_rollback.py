@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rehearsal.stack import RehearsalStack
-from tests.feature_runs import feature, finish, state
+from tests.rehearsal.feature_runs import feature, finish, state
 
 pytestmark = pytest.mark.docker
 

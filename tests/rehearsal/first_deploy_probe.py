@@ -1,6 +1,6 @@
 """A pytest plugin for tests/test_first_deploy.py: exposes the run's secrets, injects one fault.
 
-Loaded with `-p tests.first_deploy_probe` into a run of features/first_deploy.feature:
+Loaded with `-p tests.rehearsal.first_deploy_probe` into a run of features/first_deploy.feature:
 ATMO_TEST_SECRETS_FILE  where to write the database passwords (outside the reports)
 ATMO_TEST_FAULT         `truncate-dump`: cut the atmo dump in half right after it is taken;
                         `delete-row`: delete an instance from the new database after the load

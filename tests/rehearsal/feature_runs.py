@@ -12,7 +12,7 @@ import docker
 
 from rehearsal.stack import RehearsalStack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def feature(
@@ -32,7 +32,7 @@ def feature(
             "pytest",
             "features/deploy.feature",
             "-p",
-            "tests.rehearsal_probe",
+            "tests.rehearsal.rehearsal_probe",
             f"--env={env_file or stack.env_file}",
             f"--release={release}",
             "--crew-chief=Lin",

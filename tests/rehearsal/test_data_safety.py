@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from rehearsal.stack import RehearsalStack
-from tests.feature_runs import UNTOUCHED, feature, finish, state
+from tests.rehearsal.feature_runs import UNTOUCHED, feature, finish, state
 
 pytestmark = pytest.mark.docker
 

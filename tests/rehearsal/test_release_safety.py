@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rehearsal.stack import RehearsalStack
-from tests.feature_runs import UNTOUCHED, feature, finish, released, state
+from tests.rehearsal.feature_runs import UNTOUCHED, feature, finish, released, state
 
 pytestmark = pytest.mark.docker
 

@@ -18,7 +18,7 @@ from atmo_release.release import Release
 from atmo_release.resume import newest_record, unfinished_record
 from atmo_release.target import LocalTarget
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = parse_environment(ROOT / "environments" / "production.toml")
 ATMOBETA = parse_environment(ROOT / "environments" / "atmobeta.toml")
 

@@ -21,7 +21,7 @@ from rehearsal.stack import RUN_LABEL, owner_labels
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"atmosphere": 8000, "troposphere": 8001}
 READY_PATHS = {"atmosphere": "/api/status/celery", "troposphere": "/login"}
 SECRETS_MOUNT = "/opt/dev/atmosphere-docker-secrets"

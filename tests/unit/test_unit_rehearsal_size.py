@@ -85,7 +85,7 @@ def test_a_bad_option_is_a_usage_error_naming_the_option() -> None:
 
 
 def test_the_size_is_refused_for_a_real_environment() -> None:
-    environment = Path(__file__).resolve().parents[1] / "environments" / "atmobeta.toml"
+    environment = Path(__file__).resolve().parents[2] / "environments" / "atmobeta.toml"
     options = {"env": str(environment), "release": "v37-3", "rehearsal_size": "1GB"}
     with pytest.raises(pytest.UsageError, match="sizes the throwaway rehearsal stack only"):
         validate(config(**options))  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """A pytest plugin for the end-to-end tests: exposes the stack's secrets, injects one fault.
 
-Loaded with `-p tests.rehearsal_probe` into a run of features/deploy.feature:
+Loaded with `-p tests.rehearsal.rehearsal_probe` into a run of features/deploy.feature:
 ATMO_TEST_SECRETS_FILE  where to write the rehearsal's secret values (outside the reports)
 ATMO_TEST_FAULT         `delete-row`: delete a seeded row once the new release is ready
 ATMO_TEST_KILL_AFTER    a step's text: the run kills itself with SIGKILL right after it

@@ -17,7 +17,7 @@ import pytest
 from rehearsal.stack import PID_LABEL, RUN_LABEL
 
 pytestmark = pytest.mark.docker
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_feature(
@@ -33,7 +33,7 @@ def run_feature(
             "pytest",
             "features/deploy.feature",
             "-p",
-            "tests.rehearsal_probe",
+            "tests.rehearsal.rehearsal_probe",
             f"--junitxml={reports / 'junit.xml'}",
             *extra,
         ],
