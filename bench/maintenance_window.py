@@ -15,7 +15,9 @@ Each repetition brings up two fresh stacks, one after the other:
          record.maintenance_window (started at the first maintenance start, ended at the last
          maintenance stop), in seconds computed as fixtures/run.py RunState.finish does.
 `--size MB` seeds atmo_prod of every stack to that many MiB (RehearsalStack(size_mb=...)); 0, the
-default, keeps the small seed.
+default, keeps the small seed. `--writes` has a user write between the proven dumps and
+maintenance (an instance launched, a profile edited, an allocation ended) and a periodic task log
+an event once maintenance is on, so the window dumps are taken as on a live production.
 Target: suite window / bare <= 1.3. Writes bench/results/maintenance_window-<UTC stamp>.json.
 """
 
@@ -43,6 +45,32 @@ from atmo_release.upgrade import upgrade_steps
 from rehearsal.stack import NEW_RELEASE, OLD_RELEASE, RehearsalStack
 
 TARGET_RATIO = 1.3
+# (the step after which it is written, database, SQL): users until maintenance, tasks until stop
+WRITES = [
+    (
+        "rehearsed migrations checked",
+        "atmo_prod",
+        "INSERT INTO core_instance (name, owner_id, status, created_at) "
+        "SELECT 'bench-' || n, min(id), 'active', now() FROM core_atmosphereuser, "
+        "generate_series(1, 100) AS n GROUP BY n",
+    ),
+    (
+        "rehearsed migrations checked",
+        "atmo_prod",
+        "UPDATE core_atmosphereuser SET email = 'edited@example.org' WHERE id = 2",
+    ),
+    (
+        "rehearsed migrations checked",
+        "atmo_prod",
+        "UPDATE core_allocation SET end_date = now() WHERE id = 3",
+    ),
+    (
+        "maintenance started on atmosphere",
+        "atmo_prod",
+        "INSERT INTO core_event (instance_id, kind, payload, created_at) "
+        "SELECT max(id), 'task.tick', 'written by a periodic task', now() FROM core_instance",
+    ),
+]
 
 
 def _sh(argv: list[str], timeout: float = 900) -> None:
@@ -83,7 +111,7 @@ def bare_runbook(stack: RehearsalStack, interval_s: float, timeout_s: float) -> 
     return {"seconds": round(time.monotonic() - started, 2), "phases": phases}
 
 
-def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
+def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False) -> dict[str, Any]:
     """Drive the feature's steps; return the record's window seconds and every step's time.
     The throwaway copies of the migration rehearsal are closed whatever happens, as upgrade()
     does."""
@@ -106,6 +134,9 @@ def suite_window(stack: RehearsalStack, reports_dir: Path) -> dict[str, Any]:
                 full = d.target.redactor(str(error))[:2000]
                 raise RuntimeError(f"suite step {scenario!r} / {step!r} failed: {full}") from error
             d.record.end_step("passed")
+            for after, database, sql in WRITES if writes else []:
+                if step == after:
+                    stack.psql(database, sql)
             if step == "maintenance started on troposphere":
                 marks["started"] = time.monotonic()
             if step == "maintenance ended on atmosphere":
@@ -182,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--size", type=int, default=0, help="MiB to grow atmo_prod to (default 0: small seed)"
     )
+    parser.add_argument(
+        "--writes", action="store_true", help="a user and a task write while the run prepares"
+    )
     args = parser.parse_args(argv)
 
     reps: list[dict[str, Any]] = []
@@ -193,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-window-") as tmp:
             try:
                 suite = with_stack(
-                    lambda s, tmp=tmp: suite_window(s, Path(tmp) / "rehearsal-run"), args.size
+                    lambda s, tmp=tmp: suite_window(s, Path(tmp) / "rehearsal-run", args.writes),
+                    args.size,
                 )
             except RuntimeError as error:  # a failed step: the measurement is impossible
                 print(f"    {error}", flush=True)
@@ -237,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = {
         "size_mb": args.size,
+        "writes": args.writes,
         "target_ratio": TARGET_RATIO,
         "repetitions": reps,
         "bare_median_s": bare_median,
