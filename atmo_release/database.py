@@ -21,13 +21,14 @@ class DatabaseClient:
 
     def query(self, database: str, sql: str, timeout: float = 120) -> list[list[str]]:
         """Rows of a statement that only reads (a plan runs it)."""
-        return self._psql(database, Read(self._sql(database, sql)), timeout)
+        return self._psql(database, Read(self.argv(database, sql)), timeout)
 
     def execute(self, database: str, sql: str, timeout: float = 120) -> list[list[str]]:
         """Rows of a statement that writes (a plan records it instead)."""
-        return self._psql(database, self._sql(database, sql), timeout)
+        return self._psql(database, self.argv(database, sql), timeout)
 
-    def _sql(self, database: str, sql: str) -> list[str]:
+    def argv(self, database: str, sql: str) -> list[str]:
+        """psql running `sql` where the database is (a change unless wrapped as a `Read`)."""
         if self.config.where == "host":
             return psql.host_query(
                 self.config.host, self.config.port, self.config.user, database, sql
@@ -61,6 +62,10 @@ class DatabaseClient:
         )
         return [(bytes.fromhex(t).decode(), bytes.fromhex(m).decode()) for t, m in rows]
 
-    def fingerprints(self, database: str, tables: list[str] | None = None) -> Fingerprints:
-        """Every table (or only `tables`) in one streaming pass each; see fingerprint.py."""
-        return fingerprint_database(lambda sql, timeout: self.query(database, sql, timeout), tables)
+    def fingerprints(
+        self, database: str, tables: list[str] | None = None, upto: dict[str, int] | None = None
+    ) -> Fingerprints:
+        """Every table (or only `tables`, up to an id) in one streaming pass each."""
+        return fingerprint_database(
+            lambda sql, timeout: self.query(database, sql, timeout), tables, upto
+        )

@@ -32,7 +32,7 @@ from atmo_release.environment import (
     Service,
     parse_environment,
 )
-from atmo_release.fingerprint import Fingerprints, fingerprint_database, total_rows
+from atmo_release.fingerprint import Fingerprints, fingerprint_database, same, total_rows
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import (
     APPLIED_SQL,
@@ -563,52 +563,107 @@ class Deployment:
         )
 
     def dump_written_tables(self) -> None:
-        """Dump again, rows only, each table written since the proven dump (maintenance
-        records aside: a rollback carries the active ones over itself)."""
+        """Dump again each table written since the proven dump: only its new rows when it just
+        grew, else all its rows (maintenance records aside: a rollback carries the active ones
+        over itself)."""
         if self.planning:
             self.note("the tables written since the proven dumps would be dumped again")
             return
         for name, info in self.dumps.items():
             maintenance = {self.service(app).maintenance_table for app in self.apps_of(name)}
-            stopped = self.snapshot_before[name]
-            tables = [
+            dumped, stopped = info.get("fingerprints") or {}, self.snapshot_before[name]
+            changed = [
                 table
-                for table in row_checks.changed_tables(info.get("fingerprints") or {}, stopped)
+                for table in row_checks.changed_tables(dumped, stopped)
                 if table in stopped and table not in maintenance
             ]
-            if not tables:
-                info["window"] = {"tables": []}
-                self.note(f"{name}: no table was written since the proven dump")
-                continue
-            path = dumps.dump_name(
-                f"{dumps.kind_for(name)}-window", self.day, self.env.backup_dir, self.target.exists
+            grown = self._grown_only(name, dumped, changed)
+            window: dict[str, Any] = {"tables": [t for t in changed if t not in grown]}
+            if window["tables"]:
+                path = dumps.dump_name(
+                    f"{dumps.kind_for(name)}-window",
+                    self.day,
+                    self.env.backup_dir,
+                    self.target.exists,
+                )
+                result = dumps.dump(
+                    self.target,
+                    self.env.database,
+                    self._password,
+                    self.compose,
+                    name,
+                    path,
+                    extra=pg.tables_only(window["tables"]),
+                )
+                window.update(result.as_record())
+            window["grown"] = {t: self._dump_new_rows(name, t, last) for t, last in grown.items()}
+            info["window"] = window
+            parts = [f"all rows of {', '.join(window['tables'])}"] if window["tables"] else []
+            parts += [f"the new rows of {table}" for table in window["grown"]]
+            self.note(
+                f"{name}: dumped again, as written since the proven dump: "
+                + ("; ".join(parts) or "nothing")
             )
-            result = dumps.dump(
-                self.target,
-                self.env.database,
-                self._password,
-                self.compose,
-                name,
-                path,
-                extra=pg.tables_only(tables),
-            )
-            info["window"] = {**result.as_record(), "tables": tables}
-            self.note(f"{name}: written since the proven dump, dumped again to {path}: {tables}")
         self.record.facts["dumps"] = self.dumps
 
+    def _grown_only(self, name: str, dumped: Fingerprints, tables: list[str]) -> dict[str, int]:
+        """The tables whose rows up to the dump's highest id are still the dump's: {table: id}."""
+        last = {t: dumped[t]["max_id"] for t in tables if (dumped.get(t) or {}).get("max_id")}
+        if not last:
+            return {}
+        old = self.db.fingerprints(name, list(last), upto=last)
+        return {t: n for t, n in last.items() if same(old.get(t), dumped[t])}
+
+    def _dump_new_rows(self, name: str, table: str, last_id: int) -> dict[str, Any]:
+        path = dumps.dump_name(
+            f"{dumps.kind_for(name)}-window-{table}",
+            self.day,
+            self.env.backup_dir,
+            self.target.exists,
+            suffix=".rows",
+        )
+        result = self.target.run_to_file(
+            self.db.argv(name, window_dumps.rows_after_sql(table, last_id)),
+            path,
+            env={"PGPASSWORD": self._password},
+        )
+        if not result.ok:
+            self.target.remove(path)
+            raise CheckFailed(
+                f"the new rows of {name}.{table} could not be dumped (exit {result.rc}): "
+                f"{self.target.redactor(result.tail(1))}"
+            )
+        sequence = self.db.scalar(name, window_dumps.sequence_value_sql(table))
+        return {
+            "path": str(path),
+            "after_id": last_id,
+            "sequence": int(sequence) if sequence else None,
+            "seconds": round(result.seconds, 2),
+        }
+
     def check_window_dumps(self) -> None:
+        """Each window dump holds what the stopped database has: all rows of a rewritten
+        table, and exactly the rows a grown table gained since the proven dump."""
         for name, info in self.dumps.items():
             window = info.get("window")
             require(window is not None, f"no window dump of {name} was considered")
-            if not window["tables"]:
-                continue
-            path = Path(window["path"])
-            dumps.check_complete(path)
-            window_dumps.require_rows(
-                path,
-                window_dumps.rows_in_dump(self.target, path),
-                {t: self.snapshot_before[name][t]["count"] for t in window["tables"]},
-            )
+            stopped, dumped = self.snapshot_before[name], info.get("fingerprints") or {}
+            if window["tables"]:
+                path = Path(window["path"])
+                dumps.check_complete(path)
+                window_dumps.require_rows(
+                    path,
+                    window_dumps.rows_in_dump(self.target, path),
+                    {t: stopped[t]["count"] for t in window["tables"]},
+                )
+            for table, grown in window.get("grown", {}).items():
+                path = Path(grown["path"])
+                lines = self.run(window_dumps.count_lines(path), f"wc -l {path}").stdout
+                window_dumps.require_rows(
+                    path,
+                    {table: int(lines.split()[0])},
+                    {table: stopped[table]["count"] - dumped[table]["count"]},
+                )
 
     def check_all_exited(self) -> None:
         containers = self.containers()

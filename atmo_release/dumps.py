@@ -91,13 +91,15 @@ def kind_for(dbname: str) -> str:
     return KIND_OF_DATABASE.get(dbname, dbname)
 
 
-def dump_name(kind: str, day: date, directory: Path, exists: Callable[[Path], bool]) -> Path:
+def dump_name(
+    kind: str, day: date, directory: Path, exists: Callable[[Path], bool], suffix: str = ".sql"
+) -> Path:
     """`<kind>-YYYY-MM-DD.sql`, or `.2.sql`, `.3.sql`... so an earlier dump of the day survives."""
     stem = f"{kind}-{day.isoformat()}"
-    candidate = directory / f"{stem}.sql"
+    candidate = directory / f"{stem}{suffix}"
     number = 2
     while exists(candidate):
-        candidate = directory / f"{stem}.{number}.sql"
+        candidate = directory / f"{stem}.{number}{suffix}"
         number += 1
     return candidate
 

@@ -6,7 +6,8 @@ the sum of a 64-bit hash of each value seeded with its row's id. A sum is order-
 value over 1 GB can be built), and the runner receives one line per table. Seeding with the id
 binds each value to its row, so values moved between rows change the sum.
 
-The shape, kept in the record: `{table: {"count": n, "bytes": size, "columns": {col: "n:sum"}}}`.
+The shape, kept in the record: `{table: {"count": n, "bytes": size, "columns": {col: "n:sum"}}}`,
+plus `"max_id"` where the id is an integer (rows above it were added since the reading).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def timeout_for(size_bytes: int) -> float:
     return TIMEOUT_FLOOR_S + size_bytes / TIMEOUT_BYTES_PER_S
 
 
-def table_sql(table: str, columns: list[tuple[str, str]]) -> str:
-    """The one query that fingerprints `table`; `columns` are (name, data_type) in order."""
+def table_sql(table: str, columns: list[tuple[str, str]], upto: int | None = None) -> str:
+    """The one query that fingerprints `table` (only its rows with an id up to `upto`, when
+    given); `columns` are (name, data_type) in order."""
     types = dict(columns)
     if types.get("id") in _INTEGER_TYPES:
         seed = '"id"'
@@ -58,20 +60,29 @@ def table_sql(table: str, columns: list[tuple[str, str]]) -> str:
         parts += [f"count({column})", f"coalesce(sum(hashtextextended({column}::text, {seed})), 0)"]
     if "id" not in types:
         parts += ["coalesce(sum(hashtextextended(t::text, 0)), 0)"]
-    return f"SELECT {', '.join(parts)} FROM public.{quote(table)} t"
+    if types.get("id") in _INTEGER_TYPES:
+        parts += ['max("id")']
+    where = f' WHERE "id" <= {int(upto)}' if upto is not None else ""
+    return f"SELECT {', '.join(parts)} FROM public.{quote(table)} t{where}"
 
 
 def parse_row(row: list[str], columns: list[tuple[str, str]], size: int) -> dict[str, Any]:
     names = [name for name, _ in columns]
     values = row[1:]
     fingerprint = {name: f"{values[2 * i]}:{values[2 * i + 1]}" for i, name in enumerate(names)}
-    if len(values) > 2 * len(names):
+    result: dict[str, Any] = {"count": int(row[0]), "bytes": size, "columns": fingerprint}
+    if dict(columns).get("id") in _INTEGER_TYPES:
+        result["max_id"] = int(values[-1]) if values[-1] else None
+    elif len(values) > 2 * len(names):
         fingerprint["<row>"] = values[-1]
-    return {"count": int(row[0]), "bytes": size, "columns": fingerprint}
+    return result
 
 
-def fingerprint_database(query: Query, tables: list[str] | None = None) -> Fingerprints:
-    """Every table of the public schema (or only `tables`), one streaming pass each."""
+def fingerprint_database(
+    query: Query, tables: list[str] | None = None, upto: dict[str, int] | None = None
+) -> Fingerprints:
+    """Every table of the public schema (or only `tables`), one streaming pass each; a table
+    named in `upto` is read only up to that id."""
     sizes = {row[0]: int(row[1]) for row in query(TABLES_SQL, TIMEOUT_FLOOR_S)}
     columns: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in query(COLUMNS_SQL, TIMEOUT_FLOOR_S):
@@ -79,7 +90,8 @@ def fingerprint_database(query: Query, tables: list[str] | None = None) -> Finge
     wanted = sorted(sizes) if tables is None else [t for t in sorted(tables) if t in sizes]
     result: Fingerprints = {}
     for table in wanted:
-        row = query(table_sql(table, columns[table]), timeout_for(sizes[table]))[0]
+        sql = table_sql(table, columns[table], (upto or {}).get(table))
+        row = query(sql, timeout_for(sizes[table]))[0]
         result[table] = parse_row(row, columns[table], sizes[table])
     return result
 

@@ -15,6 +15,7 @@ from atmo_release import compose_file, http_checks, row_checks, window_dumps
 from atmo_release.checks import require
 from atmo_release.commands import pg
 from atmo_release.deployment import Deployment
+from atmo_release.fingerprint import quote
 from atmo_release.release import Release
 
 
@@ -43,8 +44,9 @@ def restore_database(
     deployment: Deployment, database: str, dump_path: Path, window: dict[str, Any] | None = None
 ) -> None:
     """Empty the public schema as its owner, load the dump, then replace the rows of the
-    tables in the window dump with its rows, all in one transaction. The active maintenance
-    records are carried over: the dumps predate them, and users must stay out."""
+    tables in the window dump with its rows and add the new rows of the grown ones, all in one
+    transaction. The active maintenance records are carried over: the dumps predate them, and
+    users must stay out."""
     config, db = deployment.env.database, deployment.db
     tables = [
         s.maintenance_table for s in deployment.env.services.values() if s.database == database
@@ -59,14 +61,19 @@ def restore_database(
         for table in tables
     }
     empty = ["DROP SCHEMA public CASCADE", f'CREATE SCHEMA public AUTHORIZATION "{config.user}"']
-    tables = list((window or {}).get("tables") or [])
+    window = window or {}
+    tables = list(window.get("tables") or [])
     replace = window_dumps.replace_rows_sql(tables) if tables else []
+    grown: dict[str, dict[str, Any]] = window.get("grown") or {}
     if config.where == "host":
         argv = pg.host_restore(
             config.host, config.port, config.user, database, str(dump_path), empty
         )
         if tables:
-            argv += [*(item for sql in replace for item in ("-c", sql)), "-f", window["path"]]  # type: ignore[index]
+            argv += [*(item for sql in replace for item in ("-c", sql)), "-f", window["path"]]
+        for table, rows in grown.items():
+            add = window_dumps.add_rows_sql(table, rows["path"], rows["sequence"])
+            argv += [item for sql in add for item in ("-c", sql)]
         deployment.run(
             argv,
             f"restore of {database} from {dump_path}",
@@ -87,7 +94,12 @@ def restore_database(
         text = deployment.target.read_text(dump_path)
         if tables:
             text += "".join(f"{sql};\n" for sql in replace)
-            text += deployment.target.read_text(Path(window["path"]))  # type: ignore[index]
+            text += deployment.target.read_text(Path(window["path"]))
+        for table, rows in grown.items():
+            text += f"COPY public.{quote(table)} FROM stdin;\n"
+            text += deployment.target.read_text(Path(rows["path"])) + "\\.\n"
+            add = window_dumps.add_rows_sql(table, rows["path"], rows["sequence"])
+            text += "".join(f"{sql};\n" for sql in add[1:])
         deployment.run(
             argv,
             f"restore of {database} from {dump_path}",
@@ -138,11 +150,7 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
         restore_database(deployment, name, Path(str(info["path"])), window)
         restored.append(
             f"{name} from {info['path']}"
-            + (
-                f" and {window['path']} ({', '.join(window['tables'])})"
-                if window and window["tables"]
-                else ""
-            )
+            + "".join(f" and {path}" for path in window_dumps.files(window))
         )
     deployment.run(deployment.compose.up(), "docker-compose up -d", timeout=900)
     deployment.new_release_up = False

@@ -2,18 +2,21 @@
 
 Users and periodic tasks write until the apps stop, and the proven dump is minutes older than
 that. Inside the window, once nothing writes, every table whose fingerprint differs from the
-dump's is dumped again (its rows only). A rollback restores the proven dump, then replaces the
-rows of those tables with the window dump's, in the same transaction: the database comes back
-as it was when the apps stopped, not as it was when the dump began.
+dump's is dumped again. A table that only grew (its rows up to the dump's highest id are as the
+dump has them: events, logs) gives only its new rows; any other gives all its rows. A rollback
+restores the proven dump, then replaces the rows of the rewritten tables and adds the new rows
+of the grown ones, in the same transaction: the database comes back as it was when the apps
+stopped, not as it was when the dump began, without dumping a large table again for a few rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import pg
+from atmo_release.commands import Read, pg
 from atmo_release.fingerprint import quote
 from atmo_release.target import Target
 
@@ -31,6 +34,43 @@ def rows_in_dump(target: Target, path: Path) -> dict[str, int]:
             table = table[1:-1].replace('""', '"')
         counts[table] = int(rows)
     return counts
+
+
+def rows_after_sql(table: str, last_id: int) -> str:
+    """The rows a grown table gained since the dump, in COPY's text format."""
+    return f'COPY (SELECT * FROM public.{quote(table)} WHERE "id" > {int(last_id)}) TO STDOUT'
+
+
+def sequence_value_sql(table: str) -> str:
+    """The last value of the table's id sequence (NULL when it has none or never ran)."""
+    return (
+        "SELECT pg_sequence_last_value(pg_get_serial_sequence("
+        f"'public.{quote(table)}', 'id')::regclass)"
+    )
+
+
+def count_lines(path: Path) -> Read:
+    """One row per line in COPY's text format (newlines inside values are escaped)."""
+    return Read(["wc", "-l", str(path)])
+
+
+def add_rows_sql(table: str, path: str, sequence: int | None) -> list[str]:
+    """psql commands, run in the restore's transaction, that add a grown table's new rows from
+    the file on the target and set its id sequence back to where it was when the apps stopped."""
+    literal = "'" + path.replace("'", "''") + "'"
+    commands = [f"\\copy public.{quote(table)} FROM {literal}"]
+    if sequence is not None:
+        commands.append(
+            f"SELECT setval(pg_get_serial_sequence('public.{quote(table)}', 'id'), {int(sequence)})"
+        )
+    return commands
+
+
+def files(window: dict[str, Any] | None) -> list[str]:
+    """The files a window dump decision made: all rows of some tables, new rows of others."""
+    window = window or {}
+    whole = [window["path"]] if window.get("tables") else []
+    return whole + [grown["path"] for grown in (window.get("grown") or {}).values()]
 
 
 def replace_rows_sql(tables: Sequence[str]) -> list[str]:

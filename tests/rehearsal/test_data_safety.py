@@ -89,7 +89,11 @@ def test_writes_while_the_run_prepares_let_a_good_release_pass(
     assert [line.split(":")[0] for line in written["atmo_prod"]] == WRITTEN_TABLES
     assert [line.split(":")[0] for line in written["troposphere"]] == ["api_userpreferences"]
     window = record["facts"]["dumps"]["atmo_prod"]["window"]
-    assert window["tables"] == WRITTEN_TABLES and Path(window["path"]).is_file()
+    # updated or deleted rows: the whole table again; only inserts: only the new rows
+    assert window["tables"] == ["core_allocation", "core_atmosphereuser"]
+    assert Path(window["path"]).is_file()
+    assert sorted(window["grown"]) == ["core_event", "core_instance"]
+    assert all(Path(g["path"]).stat().st_size > 0 for g in window["grown"].values())
     assert any("api_userpreferences" in n and "written since the dump" in n for n in notes(record))
     assert writes_kept(stack) == {"instance": "1", "email": "edited@example.org", "event": "1"}
     assert int(stack.psql("atmo_prod", "SELECT count(*) FROM core_allocation")) == allocations - 1

@@ -137,11 +137,24 @@ def test_window_dump_that_misses_a_written_row(
     fresh_stack.psql(  # a user's write after the proven dump, before the apps stopped
         "atmo_prod", "UPDATE core_atmosphereuser SET email = 'late@example.org' WHERE id = 1"
     )
+    fresh_stack.psql(  # and a task's
+        "atmo_prod",
+        "INSERT INTO core_event (instance_id, kind, payload, created_at) "
+        "SELECT NULL, 'task.tick', 'late', now() FROM generate_series(1, 3)",
+    )
     deployment.read_stopped_databases()
     deployment.dump_written_tables()
     deployment.check_window_dumps()
     window = deployment.dumps["atmo_prod"]["window"]
     assert window["tables"] == ["core_atmosphereuser"]
+    rows = Path(window["grown"]["core_event"]["path"])
+    three = rows.read_text()
+    rows.write_text("".join(three.splitlines(keepends=True)[:2]))
+    try:
+        with pytest.raises(CheckFailed, match="core_event: 3 rows in the stopped database, 2 in"):
+            deployment.check_window_dumps()
+    finally:
+        rows.write_text(three)
     path = Path(window["path"])
     whole = path.read_text()
     lines = whole.splitlines(keepends=True)

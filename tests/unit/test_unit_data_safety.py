@@ -15,15 +15,26 @@ from atmo_release.environment import Service
 from atmo_release.fingerprint import fingerprint_database, parse_row, table_sql, timeout_for
 from atmo_release.migration_rehearsal import applied_timings, migrate_argv, settings_for_copy
 from atmo_release.target import LocalTarget
-from atmo_release.window_dumps import replace_rows_sql, require_rows, rows_in_dump
+from atmo_release.window_dumps import (
+    add_rows_sql,
+    files,
+    replace_rows_sql,
+    require_rows,
+    rows_after_sql,
+    rows_in_dump,
+    sequence_value_sql,
+)
 
 
 def test_a_table_with_an_integer_id_seeds_each_value_with_its_row_id() -> None:
     sql = table_sql("core_event", [("id", "integer"), ("payload", "text")])
     assert sql == (
         'SELECT count(*), count("id"), coalesce(sum(hashtextextended("id"::text, "id")), 0), '
-        'count("payload"), coalesce(sum(hashtextextended("payload"::text, "id")), 0) '
-        'FROM public."core_event" t'
+        'count("payload"), coalesce(sum(hashtextextended("payload"::text, "id")), 0), '
+        'max("id") FROM public."core_event" t'
+    )
+    assert table_sql("t", [("id", "bigint")], upto=41).endswith(
+        ' FROM public."t" t WHERE "id" <= 41'
     )
     assert "string_agg" not in sql and "ORDER BY" not in sql
 
@@ -39,8 +50,15 @@ def test_a_uuid_id_is_hashed_for_the_seed() -> None:
 
 
 def test_parse_row_and_the_size_derived_timeout() -> None:
-    row = parse_row(["3", "3", "-12", "2", "99"], [("id", "integer"), ("x", "text")], 8192)
-    assert row == {"count": 3, "bytes": 8192, "columns": {"id": "3:-12", "x": "2:99"}}
+    row = parse_row(["3", "3", "-12", "2", "99", "7"], [("id", "integer"), ("x", "text")], 8192)
+    assert row == {
+        "count": 3,
+        "bytes": 8192,
+        "columns": {"id": "3:-12", "x": "2:99"},
+        "max_id": 7,
+    }
+    empty = parse_row(["0", "0", "0", "0", "0", ""], [("id", "integer"), ("x", "text")], 0)
+    assert empty["max_id"] is None
     assert timeout_for(0) == 60
     assert timeout_for(5 * 2**30) == 60 + 640
 
@@ -54,10 +72,10 @@ def test_fingerprint_database_runs_one_query_per_table_with_its_timeout() -> Non
             return [["a", str(80 * 2**20)], ["b", "0"]]
         if "information_schema.columns" in sql:
             return [["a", "id", "bigint"], ["b", "v", "text"]]
-        return [["1", "1", "7", "1", "8"]] if 'public."b"' in sql else [["1", "1", "7"]]
+        return [["1", "1", "7", "1", "8"]] if 'public."b"' in sql else [["1", "1", "7", "5"]]
 
     result = fingerprint_database(query)
-    assert result["a"] == {"count": 1, "bytes": 80 * 2**20, "columns": {"id": "1:7"}}
+    assert result["a"] == {"count": 1, "bytes": 80 * 2**20, "columns": {"id": "1:7"}, "max_id": 5}
     assert result["b"]["columns"] == {"v": "1:7", "<row>": "8"}
     assert [t for _, t in asked[2:]] == [70.0, 60.0]
     assert fingerprint_database(query, ["b", "gone"]).keys() == {"b"}
@@ -161,3 +179,23 @@ def test_a_window_dump_must_hold_the_stopped_counts() -> None:
     require_rows(Path("w.sql"), {"a": 2, "b": 0}, {"a": 2, "b": 0})
     with pytest.raises(CheckFailed, match="a: 3 rows in the stopped database, 2 in the dump"):
         require_rows(Path("w.sql"), {"a": 2}, {"a": 3, "b": 0})
+
+
+def test_a_grown_table_gives_only_its_new_rows_and_gets_its_sequence_back() -> None:
+    assert rows_after_sql("core_event", 41) == (
+        'COPY (SELECT * FROM public."core_event" WHERE "id" > 41) TO STDOUT'
+    )
+    assert "pg_get_serial_sequence('public.\"core_event\"', 'id')" in sequence_value_sql(
+        "core_event"
+    )
+    assert add_rows_sql("core_event", "/root/it's.rows", 57) == [
+        "\\copy public.\"core_event\" FROM '/root/it''s.rows'",
+        "SELECT setval(pg_get_serial_sequence('public.\"core_event\"', 'id'), 57)",
+    ]
+    assert add_rows_sql("t", "/r", None) == ["\\copy public.\"t\" FROM '/r'"]
+
+
+def test_the_files_of_a_window_dump_decision() -> None:
+    assert files(None) == [] and files({"tables": []}) == []
+    window = {"tables": ["a"], "path": "/w.sql", "grown": {"e": {"path": "/e.rows"}}}
+    assert files(window) == ["/w.sql", "/e.rows"]
