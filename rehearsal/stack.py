@@ -168,23 +168,28 @@ def sweep_leftovers(
             foreign.add(f"{labels[RUN_LABEL]} (pid {labels.get(PID_LABEL, '?')} on {where})")
         return verdict is Fate.REMOVE
 
+    def gone(remove: Callable[[], object]) -> int:
+        """1 once removed; a `--rm` container may remove itself between listing and removal."""
+        try:
+            remove()
+        except docker.errors.NotFound:
+            return 0
+        return 1
+
+    selector = {"label": RUN_LABEL}
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
+    for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         if to_remove(container.labels):
-            container.remove(force=True, v=True)
-            removed += 1
-    for network in client.networks.list(filters={"label": RUN_LABEL}):
+            removed += gone(lambda c=container: c.remove(force=True, v=True))
+    for network in client.networks.list(filters=selector):
         if to_remove(network.attrs.get("Labels") or {}):
-            network.remove()
-            removed += 1
-    for volume in client.volumes.list(filters={"label": RUN_LABEL}):
+            removed += gone(network.remove)
+    for volume in client.volumes.list(filters=selector):
         if to_remove(volume.attrs.get("Labels") or {}):
-            volume.remove(force=True)
-            removed += 1
-    for image in client.images.list(filters={"label": RUN_LABEL}):
+            removed += gone(lambda v=volume: v.remove(force=True))
+    for image in client.images.list(filters=selector):
         if to_remove(image.labels):
-            client.images.remove(image.id, force=True)
-            removed += 1
+            removed += gone(lambda i=image: client.images.remove(i.id, force=True))
     if removed:
         whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
         log(f"removed {removed} containers, networks, volumes and images of {whose}")
