@@ -10,7 +10,9 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -35,11 +37,11 @@ from atmo_release.environment import (
 from atmo_release.fingerprint import Fingerprints, fingerprint_database, same, total_rows
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import (
-    APPLIED_SQL,
     RehearsedMigrations,
     applied_timings,
-    migrate_argv,
+    manage_argv,
     settings_for_copy,
+    unapplied,
 )
 from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.records import facts, read_records
@@ -347,33 +349,46 @@ class Deployment:
         self.record.facts["dumps"] = self.dumps
 
     def rehearse_migrations(self) -> None:
-        """The release's images migrate the restored copies; a failure halts with nothing
-        touched and nobody locked out."""
+        """The release's images migrate the restored copies one migration at a time, each
+        followed by a reading of the copy; a failure halts with nothing touched and nobody
+        locked out."""
         if self.planning:
             self.note("the release's migrations would run on the restored copies of the dumps")
             return
         for name, copy in self.copies.items():
             rehearsal = RehearsedMigrations(name)
-            before = [row[0] for row in copy.query(APPLIED_SQL)]
+            before = self.dumps[name]["fingerprints"]
             for app in self.apps_of(name):
-                result = self._migrate_copy(app, copy, "--noinput", "-v", "2")
-                require(
-                    result.ok,
-                    f"the migrations of {self.target_image(app)} fail on a copy of {name} "
-                    f"restored from {copy.path} (exit {result.rc}): "
-                    f"{self.target.redactor(result.tail(1))}; nothing was changed and users "
-                    "were never locked out: fix the release",
-                )
-                rehearsal.timings.update(applied_timings(result.stdout))
-                rehearsal.seconds += result.seconds
-            rehearsal.migrations = [row[0] for row in copy.query(APPLIED_SQL)][len(before) :]
-            after = fingerprint_database(copy.query)
+                with self._copy_settings(app, copy) as manage:
+                    plan = manage("showmigrations", "--plan")
+                    self._require_ok(plan, app, name, copy)
+                    for migration in unapplied(plan.stdout):
+                        label, _, number = migration.partition(".")
+                        result = manage("migrate", label, number, "--noinput", "-v", "2")
+                        self._require_ok(result, app, name, copy)
+                        after = fingerprint_database(copy.query)
+                        rehearsal.migrations.append(migration)
+                        rehearsal.timings.update(applied_timings(result.stdout))
+                        rehearsal.seconds += result.seconds
+                        rehearsal.tables_by_migration[migration] = list(
+                            row_checks.migration_changes(before, after)
+                        )
+                        before = after
             rehearsal.changes = row_checks.migration_changes(
-                self.dumps[name]["fingerprints"], after
+                self.dumps[name]["fingerprints"], before
             )
-            self.rehearsed[name] = {**vars(rehearsal), "fingerprints": after}
+            self.rehearsed[name] = {**vars(rehearsal), "fingerprints": before}
             self.note("migrations rehearsed on " + rehearsal.summary())
         self.record.facts["migration_rehearsal"] = self.rehearsed
+
+    def _require_ok(self, result: Result, app: str, name: str, copy: dumps.RestoredCopy) -> None:
+        require(
+            result.ok,
+            f"the migrations of {self.target_image(app)} fail on a copy of {name} "
+            f"restored from {copy.path} (exit {result.rc}): "
+            f"{self.target.redactor(result.tail(1))}; nothing was changed and users "
+            "were never locked out: fix the release",
+        )
 
     def check_migration_rehearsal(self) -> None:
         """`migrate --check` of the release on each copy, then the copies go."""
@@ -381,7 +396,8 @@ class Deployment:
             for name, copy in self.copies.items():
                 require(name in self.rehearsed, f"the migrations were not rehearsed on {name}")
                 for app in self.apps_of(name):
-                    result = self._migrate_copy(app, copy, "--check")
+                    with self._copy_settings(app, copy) as manage:
+                        result = manage("migrate", "--check")
                     require(
                         result.ok,
                         f"{self.target_image(app)} still finds unapplied migrations on the "
@@ -393,9 +409,11 @@ class Deployment:
     def apps_of(self, database: str) -> list[str]:
         return [app for app in self.apps if self.service(app).database == database]
 
-    def _migrate_copy(self, app: str, copy: dumps.RestoredCopy, *verb: str) -> Result:
-        """The release's image runs `migrate` against `copy`, with the environment's settings
-        of the secrets branch but for the database (a private file, removed afterwards)."""
+    @contextmanager
+    def _copy_settings(self, app: str, copy: dumps.RestoredCopy) -> Iterator[Callable[..., Result]]:
+        """A runner of `manage.py` from the release's image against `copy`, with the
+        environment's settings of the secrets branch but for the database (a private file on
+        the target, removed afterwards)."""
         service = self.service(app)
         ini = self.run(
             git.show(self.env.secrets_dir, self.env.secrets_branch, service.ini),
@@ -409,15 +427,19 @@ class Deployment:
                 settings_for_copy(ini, "127.0.0.1", 5432, copy.DATABASE, copy.owner, copy.password),
             )
             self.target.redactor.add([copy.password])
-            argv = migrate_argv(
-                self.target_image(app),
-                service,
-                copy.container_id,
-                str(settings),
-                run_labels(self.record.run_id),
-                *verb,
-            )
-            return self.target.run(argv, timeout=3600)
+
+            def manage(*command: str) -> Result:
+                argv = manage_argv(
+                    self.target_image(app),
+                    service,
+                    copy.container_id,
+                    str(settings),
+                    run_labels(self.record.run_id),
+                    *command,
+                )
+                return self.target.run(argv, timeout=3600)
+
+            yield manage
         finally:
             self.target.run(read(["rm", "-rf", folder]))
 
@@ -906,7 +928,7 @@ class Deployment:
                 after[name],
                 (self.dumps.get(name) or {}).get("fingerprints") or {},
                 rehearsed.get("fingerprints") or {},
-                list(rehearsed.get("migrations") or []),
+                dict(rehearsed.get("tables_by_migration") or {}),
             )
             problems += [f"{name}: {p}" for p in lost]
             for text in notes:

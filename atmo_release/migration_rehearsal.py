@@ -1,9 +1,11 @@
 """The release's migrations, run on a restored copy of the proven dump before the window.
 
 The new image runs `manage.py migrate` against the throwaway server that holds the dump, with
-the environment's own settings except the database, which points at the copy. A migration that
+the environment's own settings except the database, which points at the copy, one migration at
+a time in the order `showmigrations --plan` gives, the copy read after each. A migration that
 fails there fails before anyone is locked out; one that succeeds tells, table by table, what the
-real upgrade will change, and how long each migration takes (a prediction of the window).
+real upgrade will change, which migration changes it, and how long each takes (a prediction of
+the window).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from dataclasses import dataclass, field
 from atmo_release.commands import Read, docker, read
 from atmo_release.environment import Service
 
-APPLIED_SQL = "SELECT app || '.' || name FROM django_migrations ORDER BY id"
 SETTINGS_SECTION = "local.py"
 # Django's `migrate -v 2` prints "  Applying core.0002_x... OK (0.123s)".
 _APPLIED_LINE = re.compile(r"Applying (\S+)\.\.\. OK \((\d+(?:\.\d+)?)s\)")
+# `showmigrations --plan` prints "[ ]  core.0002_x" for one not applied yet, in order.
+_UNAPPLIED_LINE = re.compile(r"^\[ \]\s+(\S+)", re.MULTILINE)
 
 
 def settings_for_copy(
@@ -44,27 +47,32 @@ def settings_for_copy(
     return out.getvalue()
 
 
-def migrate_argv(
+def manage_argv(
     image: str,
     service: Service,
     server_container: str,
     settings_path: str,
     labels: dict[str, str],
-    *verb: str,
+    *command: str,
 ) -> Read:
-    """`manage.py migrate ...` in a new container of `image` sharing the copy's network (the
+    """`manage.py <command>` in a new container of `image` sharing the copy's network (the
     copy answers on 127.0.0.1:5432), its settings file mounted read-only where the app reads
     it, removed when it exits. It changes the throwaway copy only, never the deployment."""
     return read(
         docker.run_once(
             image,
-            [f"{service.workdir}/manage.py", "migrate", *verb],
+            [f"{service.workdir}/manage.py", *command],
             entrypoint=f"{service.venv}/bin/python",
             network=f"container:{server_container}",
             mounts={settings_path: f"{service.workdir}/variables.ini"},
             labels=labels,
         )
     )
+
+
+def unapplied(showmigrations_plan: str) -> list[str]:
+    """`app.name` of each migration not applied yet, in the order Django applies them."""
+    return _UNAPPLIED_LINE.findall(showmigrations_plan)
 
 
 def applied_timings(stdout: str) -> dict[str, float]:
@@ -81,11 +89,13 @@ class RehearsedMigrations:
     timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     changes: dict[str, dict[str, object]] = field(default_factory=dict)
+    tables_by_migration: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
-        ran = ", ".join(self.migrations) or "no migration"
-        changed = "; ".join(
-            f"{table}: {', '.join(change['how'])}"  # type: ignore[arg-type]
-            for table, change in self.changes.items()
+        """`atmo_prod: core.0003_x (0.12 s; core_event, core_allocation), ... in 3.4 s`."""
+        ran = ", ".join(
+            f"{m} ({self.timings.get(m, 0):g} s; "
+            f"{', '.join(self.tables_by_migration.get(m, [])) or 'no table changed'})"
+            for m in self.migrations
         )
-        return f"{self.database}: {ran} in {self.seconds:.1f} s; {changed or 'no table changes'}"
+        return f"{self.database}: {ran or 'no migration'}, in {self.seconds:.1f} s"

@@ -77,21 +77,15 @@ def migration_changes(dumped: Fingerprints, rehearsed: Fingerprints) -> dict[str
     return changes
 
 
-def explaining(table: str, migrations: list[str]) -> list[str]:
-    """The applied migrations of the Django app that owns `table` (`core_instance` -> `core.*`),
-    or all of them when no app's prefix matches."""
-    own = [m for m in migrations if table.startswith(m.split(".", 1)[0] + "_")]
-    return own or migrations
-
-
 def judge_upgrade(
     stopped: Fingerprints,
     after: Fingerprints,
     dumped: Fingerprints,
     rehearsed: Fingerprints,
-    migrations: list[str],
+    tables_by_migration: dict[str, list[str]],
 ) -> tuple[list[str], list[str]]:
-    """(problems, notes) for one database after the upgrade; see the module's docstring."""
+    """(problems, notes) for one database after the upgrade; see the module's docstring.
+    `tables_by_migration` names, per rehearsed migration, the tables it changed."""
     changes = migration_changes(dumped, rehearsed)
     problems: list[str] = []
     notes: list[str] = []
@@ -104,7 +98,8 @@ def judge_upgrade(
                 for p in differences(before, now)
             ]
             continue
-        by = ", ".join(explaining(table, migrations)) or "the release's migrations"
+        by = ", ".join(m for m, tables in tables_by_migration.items() if table in tables)
+        by = by or "the release's migrations"
         if same(before, dumped.get(table)):
             problems += [
                 f"table {table}: {p} compared with what the rehearsed migrations produced"

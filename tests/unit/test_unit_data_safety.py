@@ -13,7 +13,12 @@ from atmo_release.checks import CheckFailed
 from atmo_release.commands import pg
 from atmo_release.environment import Service
 from atmo_release.fingerprint import fingerprint_database, parse_row, table_sql, timeout_for
-from atmo_release.migration_rehearsal import applied_timings, migrate_argv, settings_for_copy
+from atmo_release.migration_rehearsal import (
+    applied_timings,
+    manage_argv,
+    settings_for_copy,
+    unapplied,
+)
 from atmo_release.target import LocalTarget
 from atmo_release.window_dumps import (
     add_rows_sql,
@@ -117,9 +122,9 @@ def test_the_migrate_command_on_the_copy() -> None:
         database="atmo_prod",
         maintenance_table="maintenance_record",
     )
-    argv = migrate_argv(
+    argv = manage_argv(
         "cyverse/atmosphere:release-v37-3", service, "abc123", "/tmp/x/variables.ini",
-        {"org.cyverse.atmo-release.rehearsal": "run1"}, "--noinput", "-v", "2",
+        {"org.cyverse.atmo-release.rehearsal": "run1"}, "migrate", "--noinput", "-v", "2",
     )  # fmt: skip
     assert argv == [
         "docker", "run", "--rm",
@@ -130,6 +135,15 @@ def test_the_migrate_command_on_the_copy() -> None:
         "cyverse/atmosphere:release-v37-3",
         "/opt/dev/atmosphere/manage.py", "migrate", "--noinput", "-v", "2",
     ]  # fmt: skip
+
+
+def test_the_unapplied_migrations_in_plan_order() -> None:
+    plan = (
+        "[X]  contenttypes.0001_initial\n[X]  core.0001_initial\n"
+        "[ ]  core.0002_instance_is_running_volume\n[ ]  core.0003_data_cleanup\n"
+    )
+    assert unapplied(plan) == ["core.0002_instance_is_running_volume", "core.0003_data_cleanup"]
+    assert unapplied("[X]  core.0001_initial\n") == []
 
 
 def test_applied_timings_from_migrate_verbose_output() -> None:
