@@ -9,28 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import pytest
 import requests
 
-from rehearsal.images import APPS, BROKEN_RELEASES, POSTGRES_IMAGE, ensure_images
-from tests.rehearsal.test_standin_apps import SECRETS_MOUNT, Rehearsal, image, manage
+from rehearsal.images import BROKEN_RELEASES
+from tests.rehearsal.test_standin_apps import SECRETS_MOUNT, Rehearsal, image, manage, rehearsal_of
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
-    wanted = [image(app, r) for app in APPS for r in ("v37-2", "v37-3", *BROKEN_RELEASES)]
-    ensure_images([POSTGRES_IMAGE, *wanted], log=lambda line: None)
-    client = docker.from_env()
-    stack = Rehearsal(client, tmp_path_factory.mktemp("secrets"))
-    try:
-        stack.start_postgres()
-        yield stack
-    finally:
-        stack.remove_all()
-        client.close()
+    yield from rehearsal_of(("v37-2", "v37-3", *BROKEN_RELEASES), tmp_path_factory)
 
 
 def run_to_exit(rehearsal: Rehearsal, release: str, secrets: Path) -> tuple[int, str, str]:

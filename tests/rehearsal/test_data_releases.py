@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 import requests
 
-from rehearsal.images import APPS, DATA_RELEASES, POSTGRES_IMAGE, ensure_images
-from tests.rehearsal.test_standin_apps import Rehearsal, image, manage
+from rehearsal.images import DATA_RELEASES
+from tests.rehearsal.test_standin_apps import Rehearsal, image, manage, rehearsal_of
 
 pytestmark = pytest.mark.docker
 
@@ -61,16 +60,7 @@ APPLIED = "SELECT string_agg(name, ',' ORDER BY id) FROM django_migrations WHERE
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
-    wanted = [image(app, r) for app in APPS for r in ("v37-2", "v37-3", *DATA_RELEASES)]
-    ensure_images([POSTGRES_IMAGE, *wanted], log=lambda line: None)
-    client = docker.from_env()
-    stack = Rehearsal(client, tmp_path_factory.mktemp("secrets"))
-    try:
-        stack.start_postgres()
-        yield stack
-    finally:
-        stack.remove_all()
-        client.close()
+    yield from rehearsal_of(("v37-2", "v37-3", *DATA_RELEASES), tmp_path_factory)
 
 
 def seeded_at_v37_2(rehearsal: Rehearsal, db: str, *inserts: str) -> Path:

@@ -8,7 +8,6 @@ of this module's run id and is removed at the end, also after a failure.
 import contextlib
 import shlex
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ import docker
 import pytest
 import requests
 
+from rehearsal.images import POSTGRES_IMAGE, ensure_images
 from rehearsal.stack import RUN_LABEL, owner_labels
 
 pytestmark = pytest.mark.docker
@@ -155,17 +155,12 @@ class Rehearsal:
                 volume.remove(force=True)
 
 
-@pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory):
-    images = [image(app, release) for app in PORTS for release in ("v37-2", "v37-3")]
-    built = subprocess.run(
-        [sys.executable, "-m", "rehearsal.images", "build", "atmo-rehearsal/postgres:15", *images],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+def rehearsal_of(releases, tmp_path_factory):
+    """A Rehearsal with its Postgres, the images of `releases` built or reused; removed after."""
+    ensure_images(
+        [POSTGRES_IMAGE, *(image(app, release) for app in PORTS for release in releases)],
+        log=lambda line: None,
     )
-    assert built.returncode == 0, built.stdout + built.stderr
     client = docker.from_env()
     stack = Rehearsal(client, tmp_path_factory.mktemp("secrets"))
     try:
@@ -174,6 +169,11 @@ def rehearsal(tmp_path_factory):
     finally:
         stack.remove_all()
         client.close()
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory):
+    yield from rehearsal_of(("v37-2", "v37-3"), tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
