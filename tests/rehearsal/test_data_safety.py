@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
+from atmo_release import rollback
+from atmo_release.checks import CheckFailed
+from atmo_release.upgrade import upgrade
 from rehearsal.stack import RehearsalStack
+from tests.rehearsal.conftest import deployment_for
 from tests.rehearsal.feature_runs import UNTOUCHED, feature, finish, state
 
 pytestmark = pytest.mark.docker
@@ -159,3 +163,16 @@ def test_a_release_whose_migration_fails_is_stopped_before_maintenance(
     assert state(stack) == before
     assert before["maintenance_records"] == 0 and before["backups"] == []
     assert stack.compose_path.read_text() == compose_before
+
+
+def test_the_rollback_check_sees_a_row_lost_after_the_restore(
+    stack: RehearsalStack, tmp_path: Path
+) -> None:
+    deployment = deployment_for(stack, tmp_path / "reports")
+    upgrade(deployment)
+    rollback.roll_back(deployment, "rehearsed by hand")
+    rollback.check_old_release_answers(deployment)
+    rollback.check_rows_as_before(deployment)
+    stack.psql("atmo_prod", "DELETE FROM core_event WHERE id = (SELECT max(id) FROM core_event)")
+    with pytest.raises(CheckFailed, match="atmo_prod: table core_event: 30 rows before, 29 after"):
+        rollback.check_rows_as_before(deployment)
