@@ -143,12 +143,14 @@ def fate(
     labels: Mapping[str, str], run_id: str | None, host: str, alive: Callable[[str], bool]
 ) -> Fate:
     """What a sweep does with a labelled object: all of `run_id`; else, as the deploy lock does,
-    a pid is judged dead only when it was labelled on this `host`."""
+    a pid is judged dead only when it was labelled on this `host`. An object with no host label
+    was made before hosts were told apart, by a run on the engine's host: its pid is judged
+    there, as it always was (else a killed old run's stack would stay for good)."""
     if RUN_LABEL not in labels:
         return Fate.KEEP
     if run_id is not None:
         return Fate.REMOVE if labels[RUN_LABEL] == run_id else Fate.KEEP
-    if labels.get(HOST_LABEL) != host:
+    if labels.get(HOST_LABEL, host) != host:
         return Fate.FOREIGN
     return Fate.KEEP if alive(labels.get(PID_LABEL, "")) else Fate.REMOVE
 
