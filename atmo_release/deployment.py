@@ -47,7 +47,7 @@ from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.records import facts, read_records
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
-from atmo_release.target import LocalTarget, PlanTarget, Result, Target
+from atmo_release.target import PlanTarget, Result, Target, open_target
 
 
 def maintenance_title(release: Release, day: date) -> str:
@@ -96,8 +96,7 @@ class Deployment:
         planning: bool = False,
     ) -> Deployment:
         """A deployment run on this host (or only its plan), with a fresh record and redactor."""
-        local = LocalTarget(Redactor())
-        target: Target = PlanTarget(local) if planning else local
+        target = open_target(Redactor(), planning=planning)
         record = ReleaseRecord(
             env=env.name,
             release=str(release),

@@ -36,7 +36,7 @@ from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.labels import RUN_LABEL, owner_labels
-from atmo_release.target import LocalTarget
+from atmo_release.target import open_target
 from rehearsal.images import POSTGRES_IMAGE, ensure_images
 
 TARGET_RATIO = 2.0
@@ -121,7 +121,7 @@ def main() -> int:
         log(f"generated {figures['database_bytes'] / 1e9:.2f} GB in {figures['generate_s']} s")
 
         config = Database("host", USER, (DBNAME,), "bench", "127.0.0.1", port)
-        target = LocalTarget()
+        target = open_target()
         client = DatabaseClient(target, config, PASSWORD, Compose(("docker-compose",), "-", "-"))
 
         # The suite: counts, dump, verify.

@@ -1,81 +1,15 @@
-"""Where commands run: one object, so a remote target can follow without touching a step."""
+"""This host as the target: argv lists run with subprocess, files are local paths."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
 
-from atmo_release.commands import Read
 from atmo_release.redact import Redactor
-
-
-@dataclass(frozen=True)
-class Result:
-    argv: tuple[str, ...]
-    rc: int
-    stdout: str
-    stderr: str
-    seconds: float
-    changes: bool = False
-    planned: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.rc == 0
-
-    def tail(self, lines: int = 5) -> str:
-        text = (self.stderr.strip() or self.stdout.strip()).splitlines()
-        return "\n".join(text[-lines:])
-
-
-CommandListener = Callable[[Result, Redactor], None]
-
-
-class Target(Protocol):
-    """Where the deployment lives: every command and every file access of a run goes here."""
-
-    name: str
-    redactor: Redactor
-    listeners: list[CommandListener]
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None = None,
-        env: Mapping[str, str] | None = None,
-        input: str | None = None,
-        timeout: float | None = 600,
-    ) -> Result: ...
-
-    def run_to_file(
-        self,
-        argv: Sequence[str],
-        path: Path,
-        *,
-        env: Mapping[str, str] | None = None,
-        timeout: float | None = 3600,
-    ) -> Result: ...
-
-    def read_text(self, path: Path) -> str: ...
-
-    def write_text(self, path: Path, text: str) -> None: ...
-
-    def exists(self, path: Path) -> bool: ...
-
-    def create_exclusive(self, path: Path, text: str, mode: int = 0o644) -> bool: ...
-
-    def remove(self, path: Path) -> None: ...
-
-
-def changes(argv: Sequence[str]) -> bool:
-    """Only a `Read` built by a command builder leaves the deployment as it was."""
-    return not isinstance(argv, Read)
+from atmo_release.target import CommandListener, Result, changes
 
 
 class LocalTarget:
@@ -184,53 +118,3 @@ def _text(value: bytes | str | None) -> str:
     if isinstance(value, bytes):
         return value.decode(errors="replace")
     return value or ""
-
-
-class PlanTarget:
-    """Wraps any target: reads run there for real, every change is recorded as planned and
-    reported done. What is a change is decided by the command builders, not by the caller."""
-
-    name = "plan"
-
-    def __init__(self, inner: Target) -> None:
-        self.inner = inner
-
-    @property
-    def redactor(self) -> Redactor:
-        return self.inner.redactor
-
-    @property
-    def listeners(self) -> list[CommandListener]:
-        return self.inner.listeners
-
-    def _planned(self, argv: Sequence[str]) -> Result:
-        result = Result(tuple(argv), 0, "", "", 0.0, changes=True, planned=True)
-        for listener in self.listeners:
-            listener(result, self.redactor)
-        return result
-
-    def run(self, argv: Sequence[str], **kwargs: object) -> Result:
-        if changes(argv):
-            return self._planned(argv)
-        return self.inner.run(argv, **kwargs)  # type: ignore[arg-type]
-
-    def run_to_file(self, argv: Sequence[str], path: Path, **kwargs: object) -> Result:
-        if changes(argv):
-            return self._planned(argv)
-        return self.inner.run_to_file(argv, path, **kwargs)  # type: ignore[arg-type]
-
-    def read_text(self, path: Path) -> str:
-        return self.inner.read_text(path)
-
-    def exists(self, path: Path) -> bool:
-        return self.inner.exists(path)
-
-    def write_text(self, path: Path, text: str) -> None:
-        self._planned(("write", str(path)))
-
-    def create_exclusive(self, path: Path, text: str, mode: int = 0o644) -> bool:
-        """As if created: the command that fills the file is what the plan lists."""
-        return True
-
-    def remove(self, path: Path) -> None:
-        self._planned(("remove", str(path)))
