@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atmo_release import compose_file, dumps, secrets
+from atmo_release import dumps, secrets
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import git, pg
+from atmo_release.commands import git, pg, read
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.deployment import Deployment
@@ -48,12 +48,11 @@ class Sources:
     secrets: str
 
 
-def old_password(env: Environment, fallback: str = "") -> str:
+def old_password(target: Target, env: Environment, fallback: str = "") -> str:
     """The old production's database password from its secrets checkout, else `fallback`."""
     path, _, key = env.database.password_from.partition(":")
-    file = env.secrets_dir / path
-    if file.is_file():
-        value = secrets.read_settings(env.secrets_dir, path).get(key, "")
+    if target.exists(env.secrets_dir / path):
+        value = secrets.read_settings(target, env.secrets_dir, path).get(key, "")
         if value:
             return value
     return fallback
@@ -126,7 +125,7 @@ class FirstDeployment:
     def dump_old_production(self) -> None:
         """Row counts and checksums first, then pg_dump as the owner, named as the runbook does."""
         backup_dir = self.env.backup_dir
-        backup_dir.mkdir(parents=True, exist_ok=True)
+        self.new.run(["mkdir", "-p", str(backup_dir)], f"mkdir {backup_dir}")
         taken: dict[str, Any] = {}
         for name in self.old_env.database.names:
             self.source_counts[name] = dumps.row_counts(self.old_db, name)
@@ -169,8 +168,11 @@ class FirstDeployment:
     # -- 2. the repositories --------------------------------------------------------------------
 
     def _fresh(self, directory: Path) -> None:
+        first = self.target.run(
+            read(["find", str(directory), "-mindepth", "1", "-maxdepth", "1", "-print", "-quit"])
+        )
         require(
-            not directory.exists() or not any(directory.iterdir()),
+            not first.ok or not first.stdout.strip(),
             f"{directory} exists and is not empty: a first deployment clones into a fresh "
             "directory (move the old one aside)",
         )
@@ -187,7 +189,7 @@ class FirstDeployment:
             git.checkout(secrets_dir, self.env.secrets_branch),
             f"git checkout {self.env.secrets_branch} in the secrets",
         )
-        self.new.load_secrets()
+        self.new.secrets.load()
 
     def _upstream_head(self, source: str, ref: str) -> str:
         lines = self.new.run(git.ls_remote(source, ref), f"git ls-remote {ref}").stdout.split()
@@ -207,7 +209,7 @@ class FirstDeployment:
             (deploy_dir, self.sources.deploy, "HEAD"),
             (secrets_dir, self.sources.secrets, f"refs/heads/{branch}"),
         ):
-            require((directory / ".git").is_dir(), f"{directory} is not a git checkout")
+            require(self.target.exists(directory / ".git"), f"{directory} is not a git checkout")
             head, upstream = self._head(directory), self._upstream_head(source, ref)
             require(
                 head == upstream,
@@ -219,7 +221,7 @@ class FirstDeployment:
         on = self.new.run(git.current_branch(secrets_dir), "git symbolic-ref").stdout.strip()
         require(on == branch, f"the secrets checkout is on {on or 'a detached HEAD'}, not {branch}")
         require(
-            self.env.compose_path.is_file(),
+            self.target.exists(self.env.compose_path),
             f"the deploy checkout has no {self.env.compose_file}",
         )
         self.fact("checkout_heads", heads)
@@ -251,7 +253,7 @@ class FirstDeployment:
         """Copy the dumps into the deploy checkout's Postgres init directory, with the loader."""
         init_dir = self.env.deploy_dir / INIT_DIR
         holder = init_dir / INIT_DUMPS
-        holder.mkdir(parents=True, exist_ok=True)
+        self.new.run(["mkdir", "-p", str(holder)], f"mkdir {holder}")
         loads: list[tuple[str, str]] = []
         for name, path in self.dumps.items():
             self.new.run(["cp", "--", str(path), str(holder / path.name)], f"copy {path.name}")
@@ -295,20 +297,18 @@ class FirstDeployment:
     def bring_up(self) -> None:
         if self.adapt_compose is not None:
             self.adapt_compose(self.env.compose_path)
-        text = self.target.read_text(self.env.compose_path)
-        tags = {app: self.new.release.image_tag for app in self.new.apps}
-        self.target.write_text(self.env.compose_path, compose_file.set_image_tags(text, tags))
-        self.new.pull_and_up()
+        self.new.compose_edit.set_release_tags()
+        self.new.containers.pull_and_up()
 
     def check_answering(self) -> None:
-        self.new.check_running_target_images()
-        self.new.wait_until_ready()
-        self.new.check_versions()
+        self.new.containers.check_running_release_images()
+        self.new.readiness.wait()
+        self.new.readiness.check_new_versions()
 
     def check_migrated(self) -> None:
         """migrate --check passes, and it was the new database that migrated: the old
         production's rows (django_migrations included) are exactly as they were dumped."""
-        self.new.check_migrations()
+        self.new.readiness.check_migrations()
         ran: dict[str, int] = {}
         problems: list[str] = []
         for name, source in self.source_counts.items():

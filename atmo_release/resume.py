@@ -11,6 +11,7 @@ from atmo_release.commands import git
 from atmo_release.containers import image_labels
 from atmo_release.deployment import Deployment
 from atmo_release.records import facts, read_records
+from atmo_release.state import ADOPTED
 
 
 @dataclass(frozen=True)
@@ -50,33 +51,24 @@ def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, An
 
 def survey(deployment: Deployment) -> Progress:
     """Re-read the target: what of this release's sections has already taken effect."""
-    target, env = deployment.target, deployment.env
-    active = [
-        (deployment.title, deployment.message)
-        in deployment.db.active_records(
-            deployment.service(app).database, deployment.service(app).maintenance_table
-        )
-        for app in deployment.apps
-    ]
-    branch = target.run(git.current_branch(env.secrets_dir)).stdout.strip()
-    clean = not target.run(git.status(env.secrets_dir)).stdout.strip()
-    containers = deployment.containers()
+    target, env, containers = deployment.target, deployment.env, deployment.containers
+    running = containers.now()
     backups = [
-        image_labels(target, deployment.backup_name(service)) is not None for service in containers
+        image_labels(target, containers.backup_name(service)) is not None for service in running
     ]
     target.run(git.fetch(env.deploy_dir))
     head = target.run(git.rev_parse(env.deploy_dir, "HEAD")).stdout.strip()
     upstream = target.run(git.rev_parse(env.deploy_dir, "@{u}")).stdout.strip()
     return Progress(
-        maintenance_on=all(active),
-        secrets_on_branch=branch == env.secrets_branch and clean,
+        maintenance_on=all(deployment.maintenance.is_on(app) for app in deployment.apps),
+        secrets_on_branch=deployment.secrets.is_on_branch(),
         backed_up=bool(backups) and all(backups),
-        stopped=bool(containers) and all(c.status == "exited" for c in containers.values()),
+        stopped=bool(running) and all(c.status == "exited" for c in running.values()),
         checkout_current=bool(head) and head == upstream,
         release_up=all(
-            app in containers
-            and containers[app].status == "running"
-            and containers[app].image == deployment.target_image(app)
+            app in running
+            and running[app].status == "running"
+            and running[app].image == deployment.release_image(app)
             for app in deployment.apps
         ),
     )
@@ -85,24 +77,10 @@ def survey(deployment: Deployment) -> Progress:
 def adopt(deployment: Deployment, record: dict[str, Any]) -> None:
     """Take over what the interrupted run learnt before it changed anything."""
     facts = record.get("facts") or {}
-    deployment.resumed_from = str(record.get("run_id", "?"))
-    deployment.previous_images = dict(facts.get("previous_images") or {})
-    deployment.versions_before = dict(facts.get("versions_before") or {})
-    deployment.snapshot_preflight = dict(facts.get("snapshot_preflight") or {})
-    deployment.snapshot_before = dict(facts.get("snapshot_before") or {})
-    deployment.rehearsed = dict(facts.get("migration_rehearsal") or {})
-    deployment.schema_before = dict(facts.get("schema_before") or {})
-    deployment.dumps = dict(facts.get("dumps") or {})
+    deployment.state.resumed_from = str(record.get("run_id", "?"))
+    deployment.state.adopt(facts)
     deployment.record.previous_release = str(record.get("previous_release", ""))
-    for key in (
-        "previous_images",
-        "versions_before",
-        "snapshot_preflight",
-        "snapshot_before",
-        "migration_rehearsal",
-        "schema_before",
-        "dumps",
-    ):
+    for key in ADOPTED.values():
         deployment.record.facts[key] = facts.get(key)
     started = (record.get("maintenance_window") or {}).get("started")
     if started:
@@ -116,12 +94,13 @@ def adopt(deployment: Deployment, record: dict[str, Any]) -> None:
 
 
 def apply(deployment: Deployment, progress: Progress) -> None:
-    """Let the stack state fields say what the survey found (for the record's closing state)."""
-    deployment.maintenance_on = {app: progress.maintenance_on for app in deployment.apps}
-    deployment.stopped = progress.stopped or progress.release_up
-    deployment.backups = (
-        {s: deployment.backup_name(s) for s in deployment.previous_images}
+    """Let the run's state say what the survey found (for the record's closing state)."""
+    state = deployment.state
+    state.maintenance_on = {app: progress.maintenance_on for app in deployment.apps}
+    state.stopped = progress.stopped or progress.release_up
+    state.backups = (
+        {s: deployment.containers.backup_name(s) for s in state.previous_images}
         if progress.backed_up
         else {}
     )
-    deployment.new_release_up = progress.release_up
+    state.new_release_up = progress.release_up

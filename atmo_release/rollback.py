@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from atmo_release import compose_file, http_checks, row_checks, window_dumps
+from atmo_release import compose_file, row_checks, window_dumps
 from atmo_release.checks import require
 from atmo_release.commands import pg
 from atmo_release.deployment import Deployment
@@ -21,7 +21,8 @@ from atmo_release.release import Release
 
 def needed(deployment: Deployment) -> bool:
     """Only a run that touched the running release has something to roll back."""
-    return not deployment.planning and (deployment.compose_edited or deployment.new_release_up)
+    state = deployment.state
+    return not deployment.planning and (state.compose_edited or state.new_release_up)
 
 
 def previous_tags(deployment: Deployment, to: Release | None = None) -> dict[str, str]:
@@ -29,7 +30,7 @@ def previous_tags(deployment: Deployment, to: Release | None = None) -> dict[str
         return {app: to.image_tag for app in deployment.apps}
     return {
         app: compose_file.split_reference(image)[1] or ""
-        for app, image in deployment.previous_images.items()
+        for app, image in deployment.state.previous_images.items()
     }
 
 
@@ -128,19 +129,17 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
         "the previous release's image tags are unknown: roll back by hand "
         "with python -m atmo_release.compose_file and docker-compose up -d",
     )
-    deployment.run(deployment.compose.stop(), "docker-compose stop", timeout=900)
-    path = deployment.env.compose_path
-    current = deployment.target.read_text(path)
-    deployment.target.write_text(path, compose_file.set_image_tags(current, tags))
+    state, databases = deployment.state, deployment.databases
+    deployment.containers.stop()
+    deployment.compose_edit.set_tags(tags)
     restored = []
-    for name, before in deployment.schema_before.items():
-        stopped = row_checks.checked(deployment.snapshot_before.get(name) or {})
-        rows_now = row_checks.checked(deployment.db.fingerprints(name))
-        if deployment.schema_fingerprint(name) == before and not (
-            stopped and row_checks.changed_tables(stopped, rows_now)
+    for name, before in state.schema_before.items():
+        stopped = row_checks.checked(state.snapshot_before.get(name) or {})
+        if databases.schema(name) == before and not (
+            stopped and databases.changes_from(stopped, name)
         ):
             continue
-        info = deployment.dumps.get(name) or {}
+        info = state.dumps.get(name) or {}
         require(
             bool(info.get("path")),
             f"the schema or rows of {name} changed and no dump of it is recorded: "
@@ -152,59 +151,30 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
             f"{name} from {info['path']}"
             + "".join(f" and {path}" for path in window_dumps.files(window))
         )
-    deployment.run(deployment.compose.up(), "docker-compose up -d", timeout=900)
-    deployment.new_release_up = False
-    deployment.record.facts["rollback"] = {
+    deployment.containers.up()
+    state.new_release_up = False
+    state.rollback = {
         "why": reason,
         "images": tags,
         "restored": restored or "no database (schema unchanged)",
     }
+    deployment.record.facts["rollback"] = state.rollback
     deployment.note(
         f"rolled back to {tags} because {reason}; restored: {', '.join(restored) or 'no database'}"
     )
 
 
 def check_old_release_answers(deployment: Deployment) -> None:
-    tags = deployment.record.facts["rollback"]["images"]
-    http_checks.wait_until(
-        {
-            "atmosphere": lambda: http_checks.atmosphere_ready(
-                deployment.service("atmosphere").url
-            ),
-            "troposphere": lambda: http_checks.troposphere_ready(
-                deployment.service("troposphere").url
-            ),
-        },
-        deployment.env.readiness_interval_s,
-        deployment.env.readiness_timeout_s,
+    """The rolled-back images run, answer, and serve the versions from before the run."""
+    tags = deployment.state.rollback["images"]
+    deployment.readiness.wait("rollback_readiness")
+    deployment.containers.check_running(
+        {app: f"{deployment.service(app).image}:{tags[app]}" for app in deployment.apps}
     )
-    containers = deployment.containers()
-    for app in deployment.apps:
-        expected = f"{deployment.service(app).image}:{tags[app]}"
-        require(
-            containers[app].image == expected and containers[app].status == "running",
-            f"{app} is {containers[app].status} on {containers[app].image}, expected running "
-            f"{expected}",
-        )
-        before = deployment.versions_before.get(app, {}).get("git_sha")
-        served = deployment.version(app)["git_sha"]
-        require(
-            before is None or served == before,
-            f"{app} serves {served[:12]}, not {before[:12] if before else '?'} from before",
-        )
+    deployment.readiness.check_versions_as_before()
 
 
 def check_rows_as_before(deployment: Deployment) -> None:
     """Every table exactly as the apps left it when they stopped: no write lost, none added."""
-    problems: list[str] = []
-    for name, before in deployment.snapshot_before.items():
-        stopped = row_checks.checked(before)
-        now = row_checks.checked(deployment.db.fingerprints(name))
-        for table in row_checks.changed_tables(stopped, now):
-            how = "; ".join(row_checks.differences(stopped.get(table), now.get(table)))
-            problems.append(f"{name}: table {table}: {how}")
-    require(
-        not problems,
-        "after the rollback the data is not as before the deploy: " + "; ".join(problems),
-    )
-    deployment.record.facts["rollback"]["proven"] = True
+    deployment.databases.check_rows_as_stopped()
+    deployment.state.rollback["proven"] = True

@@ -67,8 +67,8 @@ def parse_settings(path: str, text: str) -> dict[str, str]:
     return parse_ini(text) if path.endswith(".ini") else parse_env_file(text)
 
 
-def read_settings(directory: Path, path: str) -> dict[str, str]:
-    return parse_settings(path, (directory / path).read_text())
+def read_settings(target: Target, directory: Path, path: str) -> dict[str, str]:
+    return parse_settings(path, target.read_text(directory / path))
 
 
 def secret_values(settings: dict[str, str]) -> list[str]:

@@ -108,7 +108,7 @@ def worker(kind: str, env_file: Path) -> dict[str, Any]:
             "bench driver",
             Path(tmp) / "rehearsal-run",
         )
-        d.load_secrets()
+        d.secrets.load()
         commands: list[Result] = []
         d.target.listeners.append(lambda result, redactor: commands.append(result))
         commands.clear()

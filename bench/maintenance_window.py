@@ -9,7 +9,7 @@ Each repetition brings up two fresh stacks, one after the other:
          then poll (every readiness interval) until atmosphere /api/v2/version answers 200, or
          503 with a detail, and troposphere /tropo-api/version answers 200. Timed here; the
          release images are pulled beforehand, as the suite's preflight does.
-  suite  a Deployment driven through atmo_release/upgrade.py upgrade_steps (deploy.feature's
+  suite  a Deployment driven through atmo_release/deploy_steps.py deploy_steps (deploy.feature's
          lines: the dumps, their restore and the migration rehearsal before the window; the
          fingerprint of the stopped databases and the window dumps inside it); the window is
          record.maintenance_window (started at the first maintenance start, ended at the last
@@ -37,11 +37,11 @@ from typing import Any
 from _common import table, verdict, write_result
 
 from atmo_release import http_checks
+from atmo_release.deploy_steps import deploy_steps
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.record import utc_now
 from atmo_release.release import Release
-from atmo_release.upgrade import upgrade_steps
 from rehearsal.stack import NEW_RELEASE, OLD_RELEASE, RehearsalStack
 
 TARGET_RATIO = 1.3
@@ -113,7 +113,7 @@ def bare_runbook(stack: RehearsalStack, interval_s: float, timeout_s: float) -> 
 
 def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False) -> dict[str, Any]:
     """Drive the feature's steps; return the record's window seconds and every step's time.
-    The throwaway copies of the migration rehearsal are closed whatever happens, as upgrade()
+    The throwaway copies of the migration rehearsal are closed whatever happens, as deploy()
     does."""
     d = Deployment.create(
         parse_environment(stack.env_file),
@@ -124,7 +124,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
     )
     marks: dict[str, float] = {}
     try:
-        for scenario, step, action in upgrade_steps(d):
+        for scenario, step, action in deploy_steps(d):
             d.record.begin_step(scenario, step)
             try:
                 action()
@@ -142,7 +142,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
             if step == "maintenance ended on atmosphere":
                 marks["ended"] = time.monotonic()
     finally:
-        d.close_copies()
+        d.proven_dumps.close_copies()
     record = d.record
     record.finished = utc_now()
     window = record.maintenance_window

@@ -1,4 +1,5 @@
-"""Preflight: everything is checked and the release images are pulled before anything changes."""
+"""Scenario "Preflight, before anything changes": everything is checked and the release images
+are pulled before anything changes."""
 
 from atmo_release.deployment import Deployment
 from steps.verbs import then, when
@@ -6,7 +7,7 @@ from steps.verbs import then, when
 
 @then("the environment file is valid")
 def _(deployment: Deployment) -> None:
-    deployment.check_environment_file()
+    deployment.host.check_environment_file()
 
 
 @then("the crew chief and the driver are named")
@@ -20,18 +21,18 @@ def _(deployment: Deployment) -> None:
 
 @then("Docker answers")
 def _(deployment: Deployment) -> None:
-    deployment.check_docker()
+    deployment.host.check_docker()
 
 
 @then("the compose file and the secrets checkout exist")
 def _(deployment: Deployment) -> None:
-    deployment.check_files()
+    deployment.host.check_files()
 
 
 @when("the running deployment is recorded")
 def _(deployment: Deployment) -> None:
-    deployment.load_secrets()
-    deployment.inspect_running()
+    deployment.secrets.load()
+    deployment.record_running()
 
 
 @then("the previous release, its versions and its rows are in the record")
@@ -39,19 +40,19 @@ def _(deployment: Deployment) -> None:
     facts = deployment.record.facts
     assert deployment.record.previous_release, "the previous release is unknown"
     assert set(facts["versions_before"]) == set(deployment.apps), "versions missing"
-    assert all(deployment.snapshot_preflight.values()), "no table was counted"
+    assert all(deployment.state.snapshot_preflight.values()), "no table was counted"
 
 
 @then("there is room for the backups and dumps and the clock is right")
 def _(deployment: Deployment) -> None:
-    deployment.check_room_and_clock()
+    deployment.host.check_room_and_clock()
 
 
 @when("the release images are pulled")
 def _(deployment: Deployment) -> None:
-    deployment.pull_target_images()
+    deployment.containers.pull_release_images()
 
 
 @then("the release images are on the deploy host")
 def _(deployment: Deployment) -> None:
-    deployment.check_target_images_present()
+    deployment.containers.check_release_images_present()

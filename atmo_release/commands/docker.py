@@ -9,6 +9,7 @@ from atmo_release.commands import Read, like
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 BACKUP_FROM_LABEL = "org.cyverse.atmo-release.backup-of-image"
+BACKUP_LABEL = "org.cyverse.atmo-release"
 
 
 def info() -> Read:

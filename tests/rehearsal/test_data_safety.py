@@ -12,7 +12,7 @@ import pytest
 
 from atmo_release import rollback
 from atmo_release.checks import CheckFailed
-from atmo_release.upgrade import upgrade
+from atmo_release.deploy_steps import deploy
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
 from tests.rehearsal.feature_runs import UNTOUCHED, feature, finish, state
@@ -169,7 +169,7 @@ def test_the_rollback_check_sees_a_row_lost_after_the_restore(
     stack: RehearsalStack, tmp_path: Path
 ) -> None:
     deployment = deployment_for(stack, tmp_path / "reports")
-    upgrade(deployment)
+    deploy(deployment)
     rollback.roll_back(deployment, "rehearsed by hand")
     rollback.check_old_release_answers(deployment)
     rollback.check_rows_as_before(deployment)

@@ -28,17 +28,17 @@ def deployment(
 ) -> Iterator[Deployment]:
     deployment = deployment_for(fresh_stack, tmp_path_factory.mktemp("reports"))
     deployment.record.begin_step("faults", "injected")
-    deployment.check_docker()
-    deployment.check_files()
-    deployment.load_secrets()
-    deployment.inspect_running()
-    deployment.pull_target_images()
-    deployment.dump_databases()
-    deployment.check_dumps_restore()
+    deployment.host.check_docker()
+    deployment.host.check_files()
+    deployment.secrets.load()
+    deployment.record_running()
+    deployment.containers.pull_release_images()
+    deployment.proven_dumps.dump()
+    deployment.proven_dumps.check_restore()
     try:
         yield deployment
     finally:
-        deployment.close_copies()
+        deployment.proven_dumps.close_copies()
 
 
 def docker(*args: str) -> str:
@@ -48,14 +48,14 @@ def docker(*args: str) -> str:
 
 
 def test_rehearsed_copy_with_an_unapplied_migration(deployment: Deployment) -> None:
-    deployment.rehearse_migrations()
-    assert deployment.rehearsed["atmo_prod"]["migrations"]
-    deployment.copies["atmo_prod"].query(
+    deployment.migration_rehearsal.rehearse()
+    assert deployment.state.rehearsed["atmo_prod"]["migrations"]
+    deployment.proven_dumps.copies["atmo_prod"].query(
         "DELETE FROM django_migrations WHERE id = (SELECT max(id) FROM django_migrations)"
     )
     with pytest.raises(CheckFailed, match="still finds unapplied migrations on the rehearsed"):
-        deployment.check_migration_rehearsal()
-    assert not deployment.copies
+        deployment.migration_rehearsal.check()
+    assert not deployment.proven_dumps.copies
 
 
 def test_maintenance_command_that_writes_no_record(
@@ -71,36 +71,36 @@ def test_maintenance_command_that_writes_no_record(
                 )
             ],
         )
-        deployment.start_maintenance("troposphere")
+        deployment.maintenance.start("troposphere")
         with pytest.raises(CheckFailed, match="holds 0 active maintenance records"):
-            deployment.check_one_active_record("troposphere")
-    deployment.start_maintenance("troposphere")
-    deployment.start_maintenance("atmosphere")
-    deployment.check_one_active_record("troposphere")
-    deployment.check_one_active_record("atmosphere")
-    deployment.check_atmosphere_503()
-    deployment.check_troposphere_maintenance_page()
+            deployment.maintenance.check_one_active_record("troposphere")
+    deployment.maintenance.start("troposphere")
+    deployment.maintenance.start("atmosphere")
+    deployment.maintenance.check_one_active_record("troposphere")
+    deployment.maintenance.check_one_active_record("atmosphere")
+    deployment.maintenance.check_atmosphere_503()
+    deployment.maintenance.check_troposphere_page()
 
 
 def test_second_maintenance_start_is_seen(deployment: Deployment) -> None:
-    deployment.start_maintenance("atmosphere")
-    deployment.check_one_active_record("atmosphere")
+    deployment.maintenance.start("atmosphere")
+    deployment.maintenance.check_one_active_record("atmosphere")
     service = deployment.service("atmosphere")
     argv = deployment.compose.exec_(
         "atmosphere",
         manage.maintenance_start(
-            service.venv, service.workdir, deployment.title, deployment.message
+            service.venv, service.workdir, deployment.title, deployment.maintenance.message
         ),
     )
     assert deployment.target.run(argv).ok
     with pytest.raises(CheckFailed, match="holds 2 active"):
-        deployment.check_one_active_record("atmosphere")
+        deployment.maintenance.check_one_active_record("atmosphere")
     deployment.db.query(
         service.database,
         f"DELETE FROM {service.maintenance_table} WHERE id = "
         f"(SELECT max(id) FROM {service.maintenance_table})",
     )
-    deployment.check_one_active_record("atmosphere")
+    deployment.maintenance.check_one_active_record("atmosphere")
 
 
 def test_hostile_title_lands_literally(deployment: Deployment) -> None:
@@ -115,20 +115,20 @@ def test_hostile_title_lands_literally(deployment: Deployment) -> None:
     deployment.db.query(
         service.database, f"DELETE FROM {service.maintenance_table} WHERE message = 'msg; $(id)'"
     )
-    deployment.check_one_active_record("troposphere")
+    deployment.maintenance.check_one_active_record("troposphere")
 
 
 def test_service_still_running_after_stop(deployment: Deployment) -> None:
-    deployment.checkout_secrets()
-    deployment.check_secrets()
-    deployment.stop()
-    deployment.check_all_exited()
-    troposphere = deployment.containers()["troposphere"]
+    deployment.secrets.check_out()
+    deployment.secrets.check()
+    deployment.containers.stop()
+    deployment.containers.check_all_exited()
+    troposphere = deployment.containers.now()["troposphere"]
     docker("start", troposphere.id)
     with pytest.raises(CheckFailed, match="still running after stop"):
-        deployment.check_all_exited()
+        deployment.containers.check_all_exited()
     docker("stop", troposphere.id)
-    deployment.check_all_exited()
+    deployment.containers.check_all_exited()
 
 
 def test_window_dump_that_misses_a_written_row(
@@ -142,17 +142,17 @@ def test_window_dump_that_misses_a_written_row(
         "INSERT INTO core_event (instance_id, kind, payload, created_at) "
         "SELECT NULL, 'task.tick', 'late', now() FROM generate_series(1, 3)",
     )
-    deployment.read_stopped_databases()
-    deployment.dump_written_tables()
-    deployment.check_window_dumps()
-    window = deployment.dumps["atmo_prod"]["window"]
+    deployment.databases.read_stopped()
+    deployment.window_dumps.dump_written_tables()
+    deployment.window_dumps.check()
+    window = deployment.state.dumps["atmo_prod"]["window"]
     assert window["tables"] == ["core_atmosphereuser"]
     rows = Path(window["grown"]["core_event"]["path"])
     three = rows.read_text()
     rows.write_text("".join(three.splitlines(keepends=True)[:2]))
     try:
         with pytest.raises(CheckFailed, match="core_event: 3 rows in the stopped database, 2 in"):
-            deployment.check_window_dumps()
+            deployment.window_dumps.check()
     finally:
         rows.write_text(three)
     path = Path(window["path"])
@@ -162,60 +162,60 @@ def test_window_dump_that_misses_a_written_row(
     path.write_text("".join(lines[:first_row] + lines[first_row + 1 :]))
     try:
         with pytest.raises(CheckFailed, match="core_atmosphereuser: 13 rows in the stopped"):
-            deployment.check_window_dumps()
+            deployment.window_dumps.check()
     finally:
         path.write_text(whole)
-    deployment.check_window_dumps()
+    deployment.window_dumps.check()
 
 
 def test_backup_image_missing(deployment: Deployment) -> None:
-    deployment.back_up()
-    deployment.check_backups()
-    missing = deployment.backups["troposphere"]
+    deployment.containers.back_up()
+    deployment.containers.check_backups()
+    missing = deployment.state.backups["troposphere"]
     docker("image", "rm", missing)
     with pytest.raises(CheckFailed, match=f"backup image {missing} of troposphere does not"):
-        deployment.check_backups()
-    deployment.back_up()
-    deployment.check_backups()
+        deployment.containers.check_backups()
+    deployment.containers.back_up()
+    deployment.containers.check_backups()
 
 
 def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
-    deployment.update_checkout()
-    deployment.check_checkout()
-    deployment.edit_compose_file()
-    deployment.check_compose_file()
+    deployment.checkout.update()
+    deployment.checkout.check()
+    deployment.compose_edit.set_release_tags()
+    deployment.compose_edit.check_release_tags()
     path: Path = deployment.env.compose_path
     edited = path.read_text()
     path.write_text(edited.replace("atmosphere:release-v37-3", "atmosphere:release-v37-2"))
     with pytest.raises(CheckFailed, match="docker-compose config shows atmosphere image"):
-        deployment.check_compose_file()
+        deployment.compose_edit.check_release_tags()
     path.write_text(edited.replace("version: '3'", "version: '3.0'"))
     with pytest.raises(CheckFailed, match="not an image line"):
-        deployment.check_compose_file()
+        deployment.compose_edit.check_release_tags()
     path.write_text(edited)
-    deployment.check_compose_file()
+    deployment.compose_edit.check_release_tags()
 
 
 def test_app_answering_500_after_up(
     deployment: Deployment, fresh_stack: RehearsalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deployment.pull_and_up()
-    deployment.check_running_target_images()
-    deployment.wait_until_ready()
+    deployment.containers.pull_and_up()
+    deployment.containers.check_running_release_images()
+    deployment.readiness.wait()
     monkeypatch.setattr(deployment, "env", replace(deployment.env, readiness_timeout_s=2.0))
     fresh_stack.psql("atmo_prod", "ALTER TABLE maintenance_record RENAME TO broken_record")
     try:
         with pytest.raises(CheckFailed, match="not ready within 2 s.*atmosphere"):
-            deployment.wait_until_ready()
+            deployment.readiness.wait()
     finally:
         fresh_stack.psql("atmo_prod", "ALTER TABLE broken_record RENAME TO maintenance_record")
-    deployment.wait_until_ready()
+    deployment.readiness.wait()
 
 
 def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack) -> None:
-    deployment.check_versions()
-    deployment.check_migrations()
-    deployment.check_rows_kept()
+    deployment.readiness.check_new_versions()
+    deployment.readiness.check_migrations()
+    deployment.databases.check_rows_kept()
     fresh_stack.psql(
         "atmo_prod",
         "CREATE TABLE saved_row AS SELECT * FROM core_instance "
@@ -226,7 +226,7 @@ def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack)
     )
     try:
         with pytest.raises(CheckFailed, match="core_instance: 40 rows before, 39 after"):
-            deployment.check_rows_kept()
+            deployment.databases.check_rows_kept()
     finally:
         fresh_stack.psql("atmo_prod", "INSERT INTO core_instance SELECT * FROM saved_row")
         fresh_stack.psql("atmo_prod", "DROP TABLE saved_row")
@@ -236,16 +236,16 @@ def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack)
         "WHERE id = (SELECT min(id) FROM api_userpreferences)",
     )
     with pytest.raises(CheckFailed, match="values changed in username"):
-        deployment.check_rows_kept()
+        deployment.databases.check_rows_kept()
 
 
 def test_maintenance_not_ended(deployment: Deployment) -> None:
-    deployment.stop_maintenance("troposphere")
-    deployment.check_no_active_record("troposphere")
+    deployment.maintenance.stop("troposphere")
+    deployment.maintenance.check_no_active_record("troposphere")
     with pytest.raises(CheckFailed, match="maintenance_record still holds 1 active"):
-        deployment.check_no_active_record("atmosphere")
+        deployment.maintenance.check_no_active_record("atmosphere")
     with pytest.raises(CheckFailed, match="answered 503"):
-        deployment.check_users_let_in()
-    deployment.stop_maintenance("atmosphere")
-    deployment.check_no_active_record("atmosphere")
-    deployment.check_users_let_in()
+        deployment.maintenance.check_users_let_in()
+    deployment.maintenance.stop("atmosphere")
+    deployment.maintenance.check_no_active_record("atmosphere")
+    deployment.maintenance.check_users_let_in()

@@ -42,7 +42,7 @@ def _(deployment: Deployment, request: pytest.FixtureRequest) -> None:
         "pass --records-dir where its record.json is"
     )
     resume.adopt(deployment, last)
-    deployment.load_secrets()
+    deployment.secrets.load()
     deployment.note(
         f"rolling back the deployment of {last['release']} by {last['driver']} "
         f"(run {last['run_id']}, {last['outcome']})"

@@ -1,4 +1,4 @@
-"""Use and test: the new release answers, is migrated, logs no Traceback and kept every row."""
+"""Scenario "Use and test": the new release serves, is migrated, logs no error, kept every row."""
 
 from atmo_release.deployment import Deployment
 from steps.verbs import then
@@ -6,19 +6,19 @@ from steps.verbs import then
 
 @then("the version endpoints report the new release")
 def _(deployment: Deployment) -> None:
-    deployment.check_versions()
+    deployment.readiness.check_new_versions()
 
 
 @then("no migration is left unapplied and the apps reach the database")
 def _(deployment: Deployment) -> None:
-    deployment.check_migrations()
+    deployment.readiness.check_migrations()
 
 
 @then("no container logged a Traceback since it started")
 def _(deployment: Deployment) -> None:
-    deployment.check_logs()
+    deployment.readiness.check_logs()
 
 
 @then("every row is kept, changed only as the rehearsed migrations change it")
 def _(deployment: Deployment) -> None:
-    deployment.check_rows_kept()
+    deployment.databases.check_rows_kept()

@@ -1,0 +1,54 @@
+"""The compose file's image tags: the only lines a run edits in the deploy checkout."""
+
+from __future__ import annotations
+
+import yaml
+
+from atmo_release import compose_file
+from atmo_release.checks import require
+from atmo_release.commands import git
+from atmo_release.resources import Resource
+
+
+class ComposeEdit(Resource):
+    def committed_text(self) -> str:
+        """The compose file as the deploy checkout's HEAD has it: the base of every edit."""
+        return self.run(
+            git.show(self.env.deploy_dir, "HEAD", self.env.compose_file),
+            "git show of the committed compose file",
+        ).stdout
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        """Write `tags` into the image lines; a file that already has them is not written."""
+        path = self.env.compose_path
+        current = self.target.read_text(path)
+        updated = compose_file.set_image_tags(current, tags)
+        if updated == current:
+            self.note(f"{path.name} already names those images; not edited again")
+            return
+        self.target.write_text(path, updated)
+        for number, old, new in compose_file.changed_lines(current, updated):
+            self.note(f"{path.name}:{number}: {old.strip()} -> {new.strip()}")
+
+    def set_release_tags(self) -> None:
+        self.state.compose_edited = True
+        self.set_tags({app: self.deployment.release.image_tag for app in self.apps})
+
+    def check_release_tags(self) -> None:
+        """`docker-compose config` shows the release's images, and only image lines changed."""
+        config = self.run(self.compose.config(), "docker-compose config")
+        services = (yaml.safe_load(config.stdout) or {}).get("services", {})
+        for app in self.apps:
+            shown = services.get(app, {}).get("image")
+            require(
+                shown == self.release_image(app),
+                f"docker-compose config shows {app} image {shown!r}, expected "
+                f"{self.release_image(app)!r}",
+            )
+        text = self.target.read_text(self.env.compose_path)
+        for number, old, new in compose_file.changed_lines(self.committed_text(), text):
+            require(
+                old.strip().startswith("image:") and new.strip().startswith("image:"),
+                f"the compose edit changed line {number} which is not an image line: "
+                f"{old.strip()!r} -> {new.strip()!r}",
+            )

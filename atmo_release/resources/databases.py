@@ -1,0 +1,101 @@
+"""The databases' rows and schema: read while users write, read once nothing writes, and
+judged after the upgrade or the rollback against that stopped reading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atmo_release import row_checks
+from atmo_release.checks import require
+from atmo_release.fingerprint import total_rows
+from atmo_release.resources import Resource
+
+
+class Databases(Resource):
+    def schema(self, database: str) -> str:
+        """Tables, columns and applied migrations: what a careless rollback would leave newer."""
+        return self.db.scalar(
+            database,
+            "SELECT md5(coalesce(string_agg(table_name || '.' || column_name || ':' || data_type,"
+            " ',' ORDER BY table_name, column_name), '') || coalesce((SELECT string_agg(app || "
+            "'.' || name, ',' ORDER BY app, name) FROM django_migrations), '')) "
+            "FROM information_schema.columns WHERE table_schema = 'public'",
+        )
+
+    def read_running(self) -> None:
+        """Rows and schema while the release still serves: what users write from now on
+        is told apart later, never mistaken for a loss."""
+        names = self.env.database.names
+        self.state.snapshot_preflight = {name: self.db.fingerprints(name) for name in names}
+        self.record.facts["snapshot_preflight"] = self.state.snapshot_preflight
+        self.state.schema_before = {name: self.schema(name) for name in names}
+        self.record.facts["schema_before"] = self.state.schema_before
+        self.note("rows in preflight: " + counts(self.state.snapshot_preflight))
+
+    def read_stopped(self) -> None:
+        """The "before" that counts: read once nothing writes. What users and tasks wrote while
+        the run prepared is noted, never mistaken for a loss."""
+        names = self.env.database.names
+        self.state.snapshot_before = {name: self.db.fingerprints(name) for name in names}
+        self.record.facts["snapshot_before"] = self.state.snapshot_before
+        written: dict[str, list[str]] = {}
+        for name, stopped in self.state.snapshot_before.items():
+            preflight = row_checks.checked(self.state.snapshot_preflight.get(name, {}))
+            for table, how in self.changes_from(preflight, name, stopped).items():
+                written.setdefault(name, []).append(f"{table}: {how}")
+        self.record.facts["written_while_preparing"] = written
+        rows = sum(total_rows(f) for f in self.state.snapshot_before.values())
+        self.note(
+            f"{rows} rows read with the apps stopped; written while the run prepared: "
+            + ("; ".join(f"{db}: {', '.join(t)}" for db, t in written.items()) or "nothing")
+        )
+
+    def changes_from(
+        self, before: dict[str, Any], name: str, now: dict[str, Any] | None = None
+    ) -> dict[str, str]:
+        """{table: how it differs} between `before` and `name` as read now (or `now`)."""
+        after = row_checks.checked(self.db.fingerprints(name) if now is None else now)
+        return {
+            table: "; ".join(row_checks.differences(before.get(table), after.get(table)))
+            for table in row_checks.changed_tables(before, after)
+        }
+
+    def check_rows_kept(self) -> None:
+        """Untouched tables identical to when the apps stopped; touched ones as rehearsed."""
+        problems: list[str] = []
+        after = {}
+        for name, stopped in self.state.snapshot_before.items():
+            after[name] = self.db.fingerprints(name)
+            rehearsed = self.state.rehearsed.get(name) or {}
+            lost, notes = row_checks.judge_upgrade(
+                stopped,
+                after[name],
+                (self.state.dumps.get(name) or {}).get("fingerprints") or {},
+                rehearsed.get("fingerprints") or {},
+                dict(rehearsed.get("tables_by_migration") or {}),
+            )
+            problems += [f"{name}: {p}" for p in lost]
+            for text in notes:
+                self.note(f"{name}: {text}")
+        self.note("rows after: " + counts(after))
+        require(not problems, "; ".join(problems))
+
+    def check_rows_as_stopped(self) -> None:
+        """Every table exactly as the apps left it when they stopped: no write lost, none
+        added (after a rollback)."""
+        problems = [
+            f"{name}: table {table}: {how}"
+            for name, before in self.state.snapshot_before.items()
+            for table, how in self.changes_from(row_checks.checked(before), name).items()
+        ]
+        require(
+            not problems,
+            "after the rollback the data is not as before the deploy: " + "; ".join(problems),
+        )
+
+
+def counts(snapshots: dict[str, Any]) -> str:
+    return "; ".join(
+        f"{db}: " + ", ".join(f"{t}={v['count']}" for t, v in tables.items())
+        for db, tables in snapshots.items()
+    )

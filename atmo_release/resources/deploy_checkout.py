@@ -1,0 +1,70 @@
+"""The deploy checkout (atmosphere-docker): local edits saved, then reset to upstream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from atmo_release.checks import require
+from atmo_release.commands import git
+from atmo_release.dumps import dump_name
+from atmo_release.resources import Resource
+
+
+class DeployCheckout(Resource):
+    def update(self) -> None:
+        """Save what is local (beside the dumps on the target, and masked in the reports),
+        then `git reset --hard` and pull."""
+        directory = self.env.deploy_dir
+        local = self.run(git.diff(directory), "git diff").stdout
+        untracked = self.run(git.status(directory), "git status").stdout
+        self.run(git.fetch(directory), "git fetch")
+        incoming = self.run(git.incoming(directory), "git log HEAD..@{u}").stdout
+        texts = {"local.diff": local, "status.txt": untracked, "incoming.txt": incoming}
+        reports = self.deployment.reports_dir
+        reports.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            stem, _, suffix = name.partition(".")
+            path = dump_name(
+                f"deploy-checkout-{stem}",
+                self.deployment.day,
+                self.env.backup_dir,
+                self.target.exists,
+                suffix=f".{suffix}",
+            )
+            self.target.create_exclusive(path, text, 0o600)
+            self.state.checkout_saved[name] = text
+            self.state.checkout_copies[name] = str(path)
+            (reports / f"deploy-checkout-{name}").write_text(self.target.redactor(text))
+        self.record.facts["deploy_checkout"] = {
+            "local_diff_lines": len(local.splitlines()),
+            "incoming_commits": incoming.splitlines(),
+            "saved_in": str(self.env.backup_dir),
+            "copies_in": str(reports),
+        }
+        self.note(
+            f"saved {len(local.splitlines())} lines of local changes and "
+            f"{len(incoming.splitlines())} incoming commits before the reset"
+        )
+        self.run(git.reset_hard(directory), "git reset --hard")
+        self.run(git.pull(directory), "git pull")
+
+    def check(self) -> None:
+        directory = self.env.deploy_dir
+        head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse HEAD").stdout.strip()
+        upstream = self.run(git.rev_parse(directory, "@{u}"), "git rev-parse @{u}").stdout.strip()
+        require(
+            head == upstream,
+            f"deploy checkout HEAD {head[:12]} is not the upstream head {upstream[:12]}",
+        )
+        reports = self.deployment.reports_dir
+        for name, text in self.state.checkout_saved.items():
+            path = Path(self.state.checkout_copies[name])
+            require(
+                self.target.exists(path) and self.target.read_text(path) == text,
+                f"the saved copy {path} does not hold what was local before the reset",
+            )
+            masked = reports / f"deploy-checkout-{name}"
+            require(
+                masked.is_file() and masked.read_text() == self.target.redactor(text),
+                f"the report's copy {masked} does not hold what was local before the reset",
+            )

@@ -1,0 +1,76 @@
+"""The runbook's pg_dumps, proven by restoring each into a throwaway server that stays up for
+the migration rehearsal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from atmo_release import dumps, window_dumps
+from atmo_release.fingerprint import fingerprint_database
+from atmo_release.resources import Resource
+
+if TYPE_CHECKING:
+    from atmo_release.deployment import Deployment
+
+
+class ProvenDumps(Resource):
+    def __init__(self, deployment: Deployment) -> None:
+        super().__init__(deployment)
+        self.copies: dict[str, dumps.RestoredCopy] = {}
+
+    def dump(self) -> None:
+        """pg_dump each database into the backup directory; a second dump the same day gets a
+        new name, never the first one's."""
+        for name in self.env.database.names:
+            counts = dumps.row_counts(self.db, name)
+            path = dumps.dump_name(
+                dumps.kind_for(name), self.deployment.day, self.env.backup_dir, self.target.exists
+            )
+            result = dumps.dump(
+                self.target, self.env.database, self.deployment.password, self.compose, name, path
+            )
+            after = dumps.row_counts(self.db, name)
+            self.state.dumps[name] = {
+                **result.as_record(),
+                "counts": counts,
+                "counts_after": after,
+            }
+            self.note(f"dumped {name} to {path} ({result.bytes} bytes in {result.seconds:.1f} s)")
+        self.record.facts["dumps"] = self.state.dumps
+
+    def check_restore(self) -> None:
+        """Each dump restored into a throwaway server that stays up for the migrations: its
+        rows are the dump file's, and the source's wherever nobody wrote during the dump."""
+        for name, info in self.state.dumps.items():
+            path = Path(info["path"])
+            dumps.check_complete(path)
+            in_file = window_dumps.rows_in_dump(self.target, path)
+            copy = dumps.RestoredCopy(
+                path, self.env.database.verify_image, self.env.database.user, self.record.run_id
+            )
+            self.copies[name] = copy
+            copy.open()
+            dumps.require_counts(path, in_file, copy.counts)
+            still = {t: c for t, c in info["counts"].items() if info["counts_after"].get(t) == c}
+            dumps.require_counts(path, still, {t: in_file.get(t, -1) for t in still})
+            written = sorted(set(info["counts"]) - set(still))
+            info["fingerprints"] = fingerprint_database(copy.query)
+            info["verified"] = {
+                "rows": sum(copy.counts.values()),
+                "tables": len(copy.counts),
+                "server_major": copy.server_major,
+                "written_during_dump": written,
+                "seconds": {k: round(v, 2) for k, v in copy.seconds.items()},
+            }
+            self.note(
+                f"{path} restored {sum(copy.counts.values())} rows in {len(copy.counts)} tables, "
+                "counts equal"
+                + (f" (written while it was taken: {', '.join(written)})" if written else "")
+            )
+        self.record.facts["dumps"] = self.state.dumps
+
+    def close_copies(self) -> None:
+        while self.copies:
+            _, copy = self.copies.popitem()
+            copy.close()

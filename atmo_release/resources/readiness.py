@@ -1,0 +1,101 @@
+"""The apps as users meet them: ready over HTTP, serving which version, migrated, no errors."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from atmo_release import http_checks
+from atmo_release.checks import require
+from atmo_release.commands import docker, manage
+from atmo_release.resources import Resource
+
+
+class Readiness(Resource):
+    def wait(self, fact: str = "readiness") -> None:
+        """Poll every app until it answers as ready; how long it took goes to `fact`."""
+        urls = {app: self.service(app).url for app in self.apps}
+        probes = {
+            "atmosphere": lambda: http_checks.atmosphere_ready(urls["atmosphere"]),
+            "troposphere": lambda: http_checks.troposphere_ready(urls["troposphere"]),
+        }
+        interval, timeout = self.env.readiness_interval_s, self.env.readiness_timeout_s
+        try:
+            ready = http_checks.wait_until({a: probes[a] for a in self.apps}, interval, timeout)
+        finally:
+            self.record.facts[fact] = {"interval_s": interval, "timeout_s": timeout}
+        self.record.facts[fact]["ready_after_s"] = ready
+        self.note(f"ready after {ready} (polled every {interval:g} s, timeout {timeout:g} s)")
+
+    def version(self, app: str) -> dict[str, str]:
+        """Atmosphere through an exempt user's token, troposphere through its open endpoint."""
+        if app == "troposphere":
+            return http_checks.version(self.service(app).url + http_checks.TROPOSPHERE_VERSION)
+        token = os.environ.get(self.env.api_token_env, "")
+        headers = {"Authorization": f"Token {token}"} if token else None
+        return http_checks.version(self.service(app).url + http_checks.ATMOSPHERE_VERSION, headers)
+
+    def read_versions_before(self) -> None:
+        self.state.versions_before = {app: self.version(app) for app in self.apps}
+        self.record.facts["versions_before"] = self.state.versions_before
+
+    def check_new_versions(self) -> None:
+        """Each app serves what its image holds, and not what it served before."""
+        containers = self.deployment.containers.now()
+        versions: dict[str, dict[str, str]] = {}
+        for app in self.apps:
+            service = self.service(app)
+            served = self.version(app)
+            baked = self.run(
+                docker.exec_(containers[app].id, manage.git_head(service.workdir)),
+                f"git rev-parse in the {app} container",
+            ).stdout.strip()
+            require(
+                served["git_sha"] == baked,
+                f"{app} serves {served['git_sha'][:12]} but its image holds {baked[:12]}",
+            )
+            before = self.state.versions_before.get(app, {}).get("git_sha")
+            require(
+                served["git_sha"] != before,
+                f"{app} still serves {served['git_sha'][:12]}, the version from before",
+            )
+            versions[app] = served
+        self.record.facts["versions_after"] = versions
+
+    def check_versions_as_before(self) -> None:
+        """After a rollback: each app serves the version it served before the run."""
+        for app in self.apps:
+            before = self.state.versions_before.get(app, {}).get("git_sha")
+            served = self.version(app)["git_sha"]
+            require(
+                before is None or served == before,
+                f"{app} serves {served[:12]}, not {before[:12] if before else '?'} from before",
+            )
+
+    def check_migrations(self) -> None:
+        """`migrate --check` in each running container at once: it also proves the app reaches
+        its database."""
+        containers = self.deployment.containers.now()
+
+        def check(app: str) -> None:
+            service = self.service(app)
+            self.run(
+                docker.exec_(
+                    containers[app].id, manage.migrate_check(service.venv, service.workdir)
+                ),
+                f"{app}: unapplied migrations or no database (manage.py migrate --check)",
+            )
+
+        with ThreadPoolExecutor(max_workers=len(self.apps)) as pool:
+            list(pool.map(check, self.apps))
+
+    def check_logs(self) -> None:
+        for app, container in self.deployment.containers.now().items():
+            logs = self.run(docker.logs(container.id, container.started_at), f"docker logs {app}")
+            text = logs.stdout + logs.stderr
+            at = text.find("Traceback")
+            require(
+                at < 0,
+                f"{app} logged a Traceback since it started: "
+                f"{self.target.redactor(text[at : at + 300])}",
+            )

@@ -1,0 +1,68 @@
+"""Where a run left the stack, and the one command that safely goes on from there: what the
+record ends with, whatever the outcome."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from atmo_release import compose_file
+from atmo_release.checks import CheckFailed
+
+if TYPE_CHECKING:
+    from atmo_release.deployment import Deployment
+
+
+def stack_state(deployment: Deployment) -> dict[str, Any]:
+    state = deployment.state
+    described: dict[str, Any] = {
+        "maintenance on": dict(state.maintenance_on) or "no",
+        "containers stopped by this run": state.stopped,
+        "backups": state.backups or "none taken",
+        "compose file edited": state.compose_edited,
+        "new release started": state.new_release_up,
+    }
+    try:
+        described["containers now"] = {
+            s: f"{c.status} {c.image}" for s, c in deployment.containers.now().items()
+        }
+    except CheckFailed as error:
+        described["containers now"] = f"unknown ({error})"
+    return described
+
+
+def next_safe_command(deployment: Deployment) -> str:
+    state, env = deployment.state, deployment.env
+    compose = " ".join(deployment.compose.up()[:-2])
+    rerun = f"pytest features/deploy.feature --env={env.name} --release={deployment.release}"
+    if not state.maintenance_on:
+        return f"nothing was changed; fix the cause above, then: {rerun}"
+    stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"
+    if state.rollback:
+        if state.rollback.get("proven"):
+            return (
+                f"rolled back to {state.rollback['images']} and proven; maintenance is still "
+                f"on: look at the old release, then end maintenance with: {stop}"
+            )
+        return (
+            "a rollback ran but did not prove itself (see the failed step); maintenance "
+            "is on: restore by hand from the dumps in the record, then check again"
+        )
+    if not state.stopped:
+        return (
+            "the old release still serves under maintenance; fix the cause, or end "
+            f"maintenance with: {stop}"
+        )
+    if not state.new_release_up:
+        back = " ".join(
+            f"--set {app}={compose_file.split_reference(image)[1]}"
+            for app, image in state.previous_images.items()
+        )
+        return (
+            f"the old release is stopped and backed up; to bring it back: "
+            f"python -m atmo_release.compose_file {env.compose_path} {back} && "
+            f"{compose} up -d"
+        )
+    return (
+        f"the new release is up under maintenance; inspect with `{compose} logs`; to roll "
+        f"back restore the database dumps, set the old tags and run `{compose} up -d`"
+    )
