@@ -24,11 +24,12 @@ from typing import Any
 
 from atmo_release import dumps, secrets
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import git, pg, read
+from atmo_release.commands import pg
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.deployment import Deployment
 from atmo_release.environment import Environment
+from atmo_release.resources.fresh_clones import FreshClones, Sources
 from atmo_release.row_checks import compare_snapshots
 from atmo_release.target import Target
 
@@ -38,14 +39,6 @@ INIT_DUMPS = "atmo-release-dumps"
 INIT_SCRIPT = "50-atmo-release-load-dumps.sh"
 # Rows Django itself writes while migrating: they differ by design after the release's migrations.
 MIGRATION_BOOKKEEPING = frozenset({"django_migrations", "django_content_type", "auth_permission"})
-
-
-@dataclass(frozen=True)
-class Sources:
-    """Where the two repositories are cloned from (URLs, or paths in the rehearsal)."""
-
-    deploy: str
-    secrets: str
 
 
 def old_password(target: Target, env: Environment, fallback: str = "") -> str:
@@ -167,64 +160,11 @@ class FirstDeployment:
 
     # -- 2. the repositories --------------------------------------------------------------------
 
-    def _fresh(self, directory: Path) -> None:
-        first = self.target.run(
-            read(["find", str(directory), "-mindepth", "1", "-maxdepth", "1", "-print", "-quit"])
-        )
-        require(
-            not first.ok or not first.stdout.strip(),
-            f"{directory} exists and is not empty: a first deployment clones into a fresh "
-            "directory (move the old one aside)",
-        )
-
     def clone_repositories(self) -> None:
-        deploy_dir, secrets_dir = self.env.deploy_dir, self.env.secrets_dir
-        self._fresh(deploy_dir)
-        self._fresh(secrets_dir)
-        self.new.run(git.clone(self.sources.deploy, deploy_dir), "git clone atmosphere-docker")
-        self.new.run(
-            git.clone(self.sources.secrets, secrets_dir), "git clone atmosphere-docker-secrets"
-        )
-        self.new.run(
-            git.checkout(secrets_dir, self.env.secrets_branch),
-            f"git checkout {self.env.secrets_branch} in the secrets",
-        )
-        self.new.secrets.load()
-
-    def _upstream_head(self, source: str, ref: str) -> str:
-        lines = self.new.run(git.ls_remote(source, ref), f"git ls-remote {ref}").stdout.split()
-        require(bool(lines), f"the upstream {source} has no {ref}")
-        return lines[0]
-
-    def _head(self, directory: Path) -> str:
-        return self.new.run(
-            git.rev_parse(directory, "HEAD"), f"git rev-parse in {directory}"
-        ).stdout.strip()
+        FreshClones(self.new, self.sources).clone()
 
     def check_checkouts(self) -> None:
-        deploy_dir, secrets_dir = self.env.deploy_dir, self.env.secrets_dir
-        branch = self.env.secrets_branch
-        heads: dict[str, str] = {}
-        for directory, source, ref in (
-            (deploy_dir, self.sources.deploy, "HEAD"),
-            (secrets_dir, self.sources.secrets, f"refs/heads/{branch}"),
-        ):
-            require(self.target.exists(directory / ".git"), f"{directory} is not a git checkout")
-            head, upstream = self._head(directory), self._upstream_head(source, ref)
-            require(
-                head == upstream,
-                f"{directory} is at {head[:12]}, the upstream's {ref} is at {upstream[:12]}",
-            )
-            dirty = self.new.run(git.status(directory), f"git status in {directory}").stdout
-            require(not dirty.strip(), f"{directory} has local changes: {dirty.strip()[:200]}")
-            heads[directory.name] = head
-        on = self.new.run(git.current_branch(secrets_dir), "git symbolic-ref").stdout.strip()
-        require(on == branch, f"the secrets checkout is on {on or 'a detached HEAD'}, not {branch}")
-        require(
-            self.target.exists(self.env.compose_path),
-            f"the deploy checkout has no {self.env.compose_file}",
-        )
-        self.fact("checkout_heads", heads)
+        FreshClones(self.new, self.sources).check()
 
     # -- 3. the new database --------------------------------------------------------------------
 

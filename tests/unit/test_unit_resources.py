@@ -1,0 +1,181 @@
+"""Resources of a deployment on a fake target: the exact argv they send, in order, and that a
+plan sends no change to the target it wraps."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from atmo_release.checks import CheckFailed
+from atmo_release.deployment import Deployment
+from atmo_release.environment import parse_environment
+from atmo_release.record import ReleaseRecord
+from atmo_release.release import Release
+from atmo_release.target import PlanTarget, Target
+from tests.unit.fake_target import FakeTarget
+
+ENVIRONMENT = Path(__file__).parents[2] / "environments" / "atmobeta.toml"
+COMPOSE = [
+    "docker-compose",
+    "-f",
+    "/opt/dev/atmosphere-docker/docker-compose.prod.yml",
+    "-p",
+    "atmosphere-docker",
+]
+DEPLOY = "/opt/dev/atmosphere-docker"
+DAY = date(2026, 12, 1)
+TITLE = "2026-12-01 v37-3 deployment"
+COMPOSE_TEXT = (
+    "services:\n  atmosphere:\n    image: cyverse/atmosphere:release-v37-2\n"
+    "  troposphere:\n    image: cyverse/troposphere:release-v37-2\n"
+)
+
+
+def deployment_on(target: Target, reports: Path) -> Deployment:
+    record = ReleaseRecord(
+        env="atmobeta",
+        release="v37-3",
+        crew_chief="Ada",
+        driver="Grace",
+        target=target.name,
+        run_id="r1",
+    )
+    env = parse_environment(ENVIRONMENT)
+    return Deployment(env, Release.parse("37-3"), target, record, reports, day=DAY)
+
+
+@pytest.fixture
+def fake() -> FakeTarget:
+    return FakeTarget()
+
+
+@pytest.fixture
+def deployment(fake: FakeTarget, tmp_path: Path) -> Deployment:
+    return deployment_on(fake, tmp_path / "reports")
+
+
+def test_stop_sends_compose_stop_and_the_state_says_so(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    deployment.containers.stop()
+    assert fake.calls == [(*COMPOSE, "stop")]
+    assert deployment.state.stopped
+
+
+def test_maintenance_start_runs_manage_py_in_the_app_container(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    deployment.maintenance.start("troposphere")
+    message = deployment.env.maintenance_message
+    assert fake.calls[-1] == (
+        *COMPOSE,
+        "exec",
+        "-T",
+        "troposphere",
+        "/opt/env/troposphere/bin/python",
+        "/opt/dev/troposphere/manage.py",
+        "maintenance",
+        "start",
+        "--title",
+        TITLE,
+        "--message",
+        message,
+    )
+    assert deployment.state.maintenance_on == {"troposphere": True}
+
+
+def test_maintenance_already_on_with_this_title_is_not_started_again(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    message = deployment.env.maintenance_message
+    fake.answer("psql", stdout=f"{TITLE.encode().hex()}\t{message.encode().hex()}\n")
+    deployment.maintenance.start("atmosphere")
+    assert not fake.commands("maintenance", "start")
+    assert deployment.state.maintenance_on == {"atmosphere": True}
+
+
+def test_checkout_saves_what_is_local_on_the_target_before_the_reset(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    fake.answer("diff", "HEAD", stdout="-old\n+mine\n")
+    fake.answer("status", "--porcelain", stdout="?? notes.txt\n")
+    deployment.checkout.update()
+    saved = Path("/root/deploy-checkout-local-2026-12-01.diff")
+    assert fake.files[saved] == "-old\n+mine\n"
+    order = [call[:1] if call[0] in ("create",) else call[3:5] for call in fake.calls]
+    assert order.index(("create",)) < order.index(("reset", "--hard"))
+    assert fake.calls[-2:] == [
+        ("git", "-C", DEPLOY, "reset", "--hard", "--quiet"),
+        ("git", "-C", DEPLOY, "pull", "--ff-only", "--quiet"),
+    ]
+    fake.answer("rev-parse", stdout="abc\n")
+    deployment.checkout.check()
+    fake.files[saved] = "lost"
+    with pytest.raises(CheckFailed, match="does not hold what was local before the reset"):
+        deployment.checkout.check()
+
+
+def test_a_second_save_the_same_day_gets_its_own_file(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    fake.files[Path("/root/deploy-checkout-local-2026-12-01.diff")] = "earlier"
+    deployment.checkout.update()
+    assert Path("/root/deploy-checkout-local-2026-12-01.2.diff") in fake.files
+    assert fake.files[Path("/root/deploy-checkout-local-2026-12-01.diff")] == "earlier"
+
+
+def test_compose_tags_are_written_through_the_target_once(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    path = deployment.env.compose_path
+    fake.files[path] = COMPOSE_TEXT
+    deployment.compose_edit.set_release_tags()
+    assert "image: cyverse/atmosphere:release-v37-3" in fake.files[path]
+    assert fake.calls == [("write", str(path))]
+    deployment.compose_edit.set_release_tags()
+    assert fake.calls == [("write", str(path))]
+
+
+def test_back_up_keeps_an_existing_backup_image(deployment: Deployment, fake: FakeTarget) -> None:
+    fake.answer("ps", stdout="c1\n")
+    fake.answer(
+        "inspect",
+        "c1",
+        stdout=json.dumps(
+            [
+                {
+                    "Id": "c1",
+                    "Name": "/atmosphere",
+                    "Created": "1",
+                    "State": {"Status": "exited"},
+                    "Config": {
+                        "Image": "cyverse/atmosphere:v37-2",
+                        "Labels": {"com.docker.compose.service": "atmosphere"},
+                    },
+                }
+            ]
+        ),
+    )
+    fake.answer("image", "inspect", stdout=json.dumps([{"Config": {"Labels": {}}}]))
+    deployment.containers.back_up()
+    assert not fake.commands("commit")
+    assert deployment.state.backups == {"atmosphere": "old_atmosphere-docker_atmosphere:v37-2"}
+
+
+def test_a_plan_sends_no_change_to_the_target_it_wraps(tmp_path: Path) -> None:
+    inner = FakeTarget()
+    inner.files[parse_environment(ENVIRONMENT).compose_path] = COMPOSE_TEXT
+    deployment = deployment_on(PlanTarget(inner), tmp_path)
+    deployment.record.begin_step("plan", "every action")
+    deployment.containers.stop()
+    deployment.maintenance.start("troposphere")
+    deployment.checkout.update()
+    deployment.compose_edit.set_release_tags()
+    assert inner.results and not any(result.changes for result in inner.results)
+    assert not any(call[0] in ("write", "create") for call in inner.calls)
+    planned = deployment.record.commands(changes_only=True)
+    assert any("stop" in argv for argv in planned)
+    assert any("reset" in argv for argv in planned)
