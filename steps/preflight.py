@@ -37,9 +37,8 @@ def _(deployment: Deployment) -> None:
 
 @then("the previous release, its versions and its rows are in the record")
 def _(deployment: Deployment) -> None:
-    facts = deployment.record.facts
     assert deployment.record.previous_release, "the previous release is unknown"
-    assert set(facts["versions_before"]) == set(deployment.apps), "versions missing"
+    assert set(deployment.state.versions_before) == set(deployment.apps), "versions missing"
     assert all(deployment.state.snapshot_preflight.values()), "no table was counted"
 
 

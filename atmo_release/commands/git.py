@@ -59,6 +59,10 @@ def show(directory: Path, commit: str, path: str) -> Read:
     return _read(directory, "show", f"{commit}:{path}")
 
 
+def has_branch(directory: Path, branch: str) -> Read:
+    return _read(directory, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+
+
 def has_commit(directory: Path, commit: str) -> Read:
     return _read(directory, "cat-file", "-e", f"{commit}^{{commit}}")
 
