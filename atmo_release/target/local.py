@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from atmo_release.redact import Redactor
-from atmo_release.target import CommandListener, Result, changes
+from atmo_release.target import Result, changes
+from atmo_release.target.process import Reporting, execute
 
 
-class LocalTarget:
+class LocalTarget(Reporting):
     """Runs argv lists on this machine; every command is reported, redacted, to the listeners."""
 
     name = "local"
-
-    def __init__(self, redactor: Redactor | None = None) -> None:
-        self.redactor = redactor or Redactor()
-        self.listeners: list[CommandListener] = []
 
     def run(
         self,
@@ -32,23 +27,7 @@ class LocalTarget:
     ) -> Result:
         """Run argv; the result says whether it was a change (see `changes`)."""
         started = time.monotonic()
-        child_env = {**os.environ, **env} if env else None
-        try:
-            done = subprocess.run(
-                list(argv),
-                cwd=cwd,
-                env=child_env,
-                input=input,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-            rc, out, err = done.returncode, done.stdout, done.stderr
-        except FileNotFoundError as error:
-            rc, out, err = 127, "", f"command not found: {error.filename}"
-        except subprocess.TimeoutExpired as error:
-            rc, out, err = 124, _text(error.stdout), f"timed out after {timeout} s"
+        rc, out, err = execute(argv, cwd=cwd, env=env, input=input, timeout=timeout)
         seconds = time.monotonic() - started
         return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
 
@@ -63,31 +42,12 @@ class LocalTarget:
         """Run argv with stdout streamed into the new file `path` (created 0600, never
         overwritten): a 1 GB dump never sits in memory."""
         started = time.monotonic()
-        child_env = {**os.environ, **env} if env else None
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as output:
-            try:
-                done = subprocess.run(
-                    list(argv),
-                    env=child_env,
-                    stdout=output,
-                    stderr=subprocess.PIPE,
-                    timeout=timeout,
-                    check=False,
-                )
-                rc, err = done.returncode, _text(done.stderr)
-            except FileNotFoundError as error:
-                rc, err = 127, f"command not found: {error.filename}"
-            except subprocess.TimeoutExpired:
-                rc, err = 124, f"timed out after {timeout} s"
-        out = f"(stdout written to {path})"
+            rc, _, err = execute(argv, env=env, timeout=timeout, stdout=output)
         seconds = time.monotonic() - started
+        out = f"(stdout written to {path})"
         return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
-
-    def _emit(self, result: Result) -> Result:
-        for listener in self.listeners:
-            listener(result, self.redactor)
-        return result
 
     def read_text(self, path: Path) -> str:
         return Path(path).read_text()
@@ -112,9 +72,3 @@ class LocalTarget:
 
     def remove(self, path: Path) -> None:
         Path(path).unlink(missing_ok=True)
-
-
-def _text(value: bytes | str | None) -> str:
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return value or ""

@@ -1,0 +1,64 @@
+"""Running a program on this machine, for every target: a local one runs the command itself,
+an SSH one runs `ssh` with the command as its last argument."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from atmo_release.redact import Redactor
+from atmo_release.target import CommandListener, Result
+
+
+def execute(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float | None = 600,
+    stdout: IO[bytes] | None = None,
+) -> tuple[int, str, str]:
+    """(rc, stdout, stderr); 127 when the program is missing, 124 after `timeout`. With
+    `stdout`, the output goes into that file and never sits in memory."""
+    child_env = {**os.environ, **env} if env else None
+    try:
+        done = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=child_env,
+            input=None if input is None else input.encode(),
+            stdout=stdout if stdout is not None else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL if input is None else None,
+            timeout=timeout,
+            check=False,
+        )
+        return done.returncode, _text(done.stdout), _text(done.stderr)
+    except FileNotFoundError as error:
+        return 127, "", f"command not found: {error.filename}"
+    except subprocess.TimeoutExpired as error:
+        return 124, _text(error.stdout), f"timed out after {timeout} s"
+
+
+def _text(value: bytes | str | None) -> str:
+    """A command's bytes are not always text (a dump's tail): undecodable bytes are replaced."""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value or ""
+
+
+class Reporting:
+    """Every command a target runs is reported, redacted, to its listeners (the record)."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or Redactor()
+        self.listeners: list[CommandListener] = []
+
+    def _emit(self, result: Result) -> Result:
+        for listener in self.listeners:
+            listener(result, self.redactor)
+        return result

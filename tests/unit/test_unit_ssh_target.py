@@ -1,0 +1,77 @@
+"""The SSH target's quoting and file operations, through a stand-in `ssh` that hands the
+remote command to a real POSIX shell, as sshd does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from atmo_release.target import Target
+from atmo_release.target.ssh import SshSettings, SshTarget, remote_command
+
+FAKE_SSH = Path(__file__).parent / "data" / "fake-ssh"
+HOSTILE = ["a'b", 'c"d', "$(touch /tmp/pwned)", "x;y", "`id`", "new\nline", "", " sp ace ", "\\"]
+
+
+@pytest.fixture
+def target(monkeypatch: pytest.MonkeyPatch) -> SshTarget:
+    monkeypatch.setenv("PATH", f"{FAKE_SSH}{os.pathsep}{os.environ['PATH']}")
+    return SshTarget(SshSettings("root@deploy-host", 2222)).open()
+
+
+def test_every_argument_reaches_the_remote_program_literally(target: SshTarget) -> None:
+    result = target.run(["printf", "%s\\n", *HOSTILE])
+    assert result.ok
+    assert result.stdout == "".join(f"{value}\n" for value in HOSTILE)
+    assert result.argv == ("printf", "%s\\n", *HOSTILE)
+
+
+def test_env_and_cwd_are_spelled_out_in_the_command(target: SshTarget, tmp_path: Path) -> None:
+    result = target.run(["sh", "-c", 'pwd; echo "$SECRET"'], cwd=tmp_path, env={"SECRET": "a'$b"})
+    assert result.stdout == f"{tmp_path}\na'$b\n"
+    assert remote_command(["ls"], env={"A": "1"}) == "env A=1 ls"
+
+
+def test_run_to_file_streams_into_a_new_private_file_on_the_host(
+    target: SshTarget, tmp_path: Path
+) -> None:
+    path = tmp_path / "dump.sql"
+    result = target.run_to_file(["printf", "%s", "rows;$(x)"], path)
+    assert result.ok and path.read_text() == "rows;$(x)"
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = target.run_to_file(["printf", "%s", "other"], path)
+    assert not again.ok and path.read_text() == "rows;$(x)"
+
+
+def test_files_are_read_written_created_and_removed_on_the_host(
+    target: Target, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd 'name'.txt"
+    assert not target.exists(path)
+    assert target.create_exclusive(path, "first\n", 0o600)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert not target.create_exclusive(path, "second\n")
+    assert target.read_text(path) == "first\n"
+    target.write_text(path, "line 'one'\n$HOME\n")
+    assert path.read_text() == "line 'one'\n$HOME\n"
+    target.remove(path)
+    assert not target.exists(path)
+    with pytest.raises(FileNotFoundError):
+        target.read_text(path)
+
+
+def test_the_options_refuse_prompts_and_unknown_host_keys(tmp_path: Path) -> None:
+    settings = SshSettings("root@h", 2200, tmp_path / "id", tmp_path / "known", "atmo-host")
+    argv = SshTarget(settings).ssh_argv("true")
+    assert argv[:4] == ["ssh", "-T", "-p", "2200"]
+    for option in (
+        "BatchMode=yes",
+        "StrictHostKeyChecking=yes",
+        f"UserKnownHostsFile={tmp_path / 'known'}",
+        "HostKeyAlias=atmo-host",
+        "ControlMaster=no",
+    ):
+        assert option in argv
+    assert argv[-3:] == ["root@h", "--", "true"]
