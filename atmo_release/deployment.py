@@ -70,7 +70,7 @@ class Deployment:
         planning: bool = False,
     ) -> Deployment:
         """A deployment run on its target (or only its plan), with a fresh record and redactor."""
-        target = open_target(Redactor(), planning=planning)
+        target = open_target(Redactor(), planning=planning, ssh=env.ssh)
         record = ReleaseRecord(
             env=env.name,
             release=str(release),

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atmo_release.target.ssh import SshSettings
+
 APPS = ("atmosphere", "troposphere")
 
 
@@ -61,6 +63,7 @@ class Environment:
     extra: dict[str, Any] = field(default_factory=dict)
     lock_stale_after_s: float = 12 * 3600
     free_space_margin_mb: float = 512
+    ssh: SshSettings | None = None  # None: the deploy host is the machine that runs pytest
 
     @property
     def compose_path(self) -> Path:
@@ -95,6 +98,13 @@ _SCHEMA: dict[str, Any] = {
     "services": "services",
     "readiness": {"interval_s": (int, float), "timeout_s": (int, float)},
     "smoke": {"api_token_env": str},
+    "target?": {
+        "ssh": str,
+        "port?": int,
+        "identity_file?": str,
+        "known_hosts?": str,
+        "host_key_alias?": str,
+    },
     # Optional tables of the weeks before release day, kept as they are in Environment.extra.
     "release_candidate?": {
         "checkouts_dir": str,
@@ -216,6 +226,21 @@ def parse_environment(path: Path) -> Environment:
         readiness_timeout_s=float(data["readiness"]["timeout_s"]),
         api_token_env=data["smoke"]["api_token_env"],
         extra={key: data[key] for key in EXTRA_TABLES if key in data},
+        ssh=_ssh_settings(path, data.get("target")),
+    )
+
+
+def _ssh_settings(path: Path, table: dict[str, Any] | None) -> SshSettings | None:
+    if table is None:
+        return None
+    known_hosts = table.get("known_hosts")
+    identity = table.get("identity_file")
+    return SshSettings(
+        destination=table["ssh"],
+        port=table.get("port", 22),
+        identity_file=(path.parent / identity) if identity else None,
+        known_hosts=(path.parent / known_hosts) if known_hosts else None,
+        host_key_alias=table.get("host_key_alias", ""),
     )
 
 

@@ -72,26 +72,34 @@ class Target(Protocol):
 
     def remove(self, path: Path) -> None: ...
 
+    def close(self) -> None: ...
+
 
 def changes(argv: Sequence[str]) -> bool:
     """Only a `Read` built by a command builder leaves the deployment as it was."""
     return not isinstance(argv, Read)
 
 
-def open_target(redactor: Redactor | None = None, *, planning: bool = False) -> Target:
-    """The target a run acts on: this host, or only its plan."""
-    local = LocalTarget(redactor or Redactor())
-    return PlanTarget(local) if planning else local
+def open_target(
+    redactor: Redactor | None = None, *, planning: bool = False, ssh: SshSettings | None = None
+) -> Target:
+    """The target a run acts on: this machine, or the deploy host over SSH (its connection
+    opened, so a wrong host key is refused before any action); or only its plan."""
+    chosen: Target = LocalTarget(redactor) if ssh is None else SshTarget(ssh, redactor).open()
+    return PlanTarget(chosen) if planning else chosen
 
 
 from atmo_release.target.local import LocalTarget  # noqa: E402
 from atmo_release.target.plan import PlanTarget  # noqa: E402
+from atmo_release.target.ssh import SshSettings, SshTarget  # noqa: E402
 
 __all__ = [
     "CommandListener",
     "LocalTarget",
     "PlanTarget",
     "Result",
+    "SshSettings",
+    "SshTarget",
     "Target",
     "changes",
     "open_target",

@@ -72,3 +72,6 @@ class LocalTarget(Reporting):
 
     def remove(self, path: Path) -> None:
         Path(path).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Nothing is held open here."""

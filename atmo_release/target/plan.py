@@ -57,3 +57,6 @@ class PlanTarget:
 
     def remove(self, path: Path) -> None:
         self._planned(("remove", str(path)))
+
+    def close(self) -> None:
+        self.inner.close()

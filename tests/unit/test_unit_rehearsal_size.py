@@ -64,6 +64,7 @@ def config(**options: object) -> SimpleNamespace:
         "env": "rehearsal",
         "release": None,
         "to": None,
+        "target": None,
         "crew_chief": None,
         "driver": None,
         "rehearsal_size": "0",

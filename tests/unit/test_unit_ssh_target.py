@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from atmo_release.environment import parse_environment
 from atmo_release.target import Target
 from atmo_release.target.ssh import SshSettings, SshTarget, remote_command
+from fixtures.options import parse_target
 
 FAKE_SSH = Path(__file__).parent / "data" / "fake-ssh"
 HOSTILE = ["a'b", 'c"d', "$(touch /tmp/pwned)", "x;y", "`id`", "new\nline", "", " sp ace ", "\\"]
@@ -75,3 +77,35 @@ def test_the_options_refuse_prompts_and_unknown_host_keys(tmp_path: Path) -> Non
     ):
         assert option in argv
     assert argv[-3:] == ["root@h", "--", "true"]
+
+
+def test_the_environment_file_names_the_host_and_its_key(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "environments" / "atmobeta.toml").read_text()
+    path = tmp_path / "host.toml"
+    path.write_text(
+        text + '\n[target]\nssh = "root@atmobeta"\nport = 2222\nknown_hosts = "keys/known_hosts"\n'
+    )
+    settings = parse_environment(path).ssh
+    assert settings == SshSettings("root@atmobeta", 2222, None, tmp_path / "keys/known_hosts")
+    assert (
+        parse_environment(Path(__file__).parents[2] / "environments" / "atmobeta.toml").ssh is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "destination", "port"),
+    [("ssh://root@host.example:2222", "root@host.example", 2222), ("ssh://h", "h", 22)],
+)
+def test_the_target_option_replaces_the_file_s_host(
+    value: str, destination: str, port: int
+) -> None:
+    env = parse_environment(Path(__file__).parents[2] / "environments" / "atmobeta.toml")
+    ssh = parse_target(value, env).ssh
+    assert ssh is not None and (ssh.destination, ssh.port) == (destination, port)
+
+
+@pytest.mark.parametrize("value", ["root@host", "http://host", "ssh://host/path"])
+def test_a_malformed_target_is_refused_in_one_sentence(value: str) -> None:
+    env = parse_environment(Path(__file__).parents[2] / "environments" / "atmobeta.toml")
+    with pytest.raises(pytest.UsageError, match="is not ssh://user@host"):
+        parse_target(value, env)
