@@ -240,7 +240,6 @@ class RehearsalStack:
         self.compose_path = self.deploy_dir / "docker-compose.prod.yml"
         self.env_file = self.root / "rehearsal.toml"
         self.backup_dir = self.root / "backups"
-        self._testcontainers: list[DockerContainer] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -291,7 +290,6 @@ class RehearsalStack:
         `kwargs` go to the Docker SDK's `containers.run`."""
         container.ports[f"{port}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
         container.with_name(f"{self.project}-{alias}").with_kwargs(labels=self.labels, **kwargs)
-        self._testcontainers.append(container)
         container.start()
         wrapped = container.get_wrapped_container()
         self.client.networks.get(self.network).connect(wrapped, aliases=[alias])
