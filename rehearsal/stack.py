@@ -18,14 +18,12 @@ import json
 import os
 import secrets as random_secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import docker
@@ -34,14 +32,33 @@ from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 
 from rehearsal import images
+from rehearsal.shell import Log, free_port, run, wait_until
+from rehearsal.sweep import (
+    HOST_LABEL,
+    PID_LABEL,
+    RUN_LABEL,
+    Fate,
+    fate,
+    owner_labels,
+    sweep_leftovers,
+)
 
-RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
-PID_LABEL = "org.cyverse.atmo-release.pid"
-HOST_LABEL = "org.cyverse.atmo-release.host"
 OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
 DB_USER, DB_NAMES = "atmo_app", ("atmo_prod", "troposphere")
 EXEMPT_USER = "atmo-release-bot"
 TOKEN_ENV = "ATMO_RELEASE_REHEARSAL_TOKEN"
+
+# The stack and, for callers that import them from here, the sweep's names (rehearsal.sweep).
+__all__ = [
+    "HOST_LABEL",
+    "PID_LABEL",
+    "RUN_LABEL",
+    "Fate",
+    "RehearsalStack",
+    "fate",
+    "owner_labels",
+    "sweep_leftovers",
+]
 MIB = 1024 * 1024
 # Growing atmo_prod (size_mb > 0): about this much per INSERT ... SELECT, then the size is read
 # again; per 1000 events, this many users, instances and allocations come with them.
@@ -82,125 +99,6 @@ SCALE_EVENT_KINDS = (
     "Volume.Attached",
 )
 SECRETS_BRANCH = "atmobeta"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Rehearsal",
-    "GIT_AUTHOR_EMAIL": "rehearsal@example.org",
-    "GIT_COMMITTER_NAME": "Rehearsal",
-    "GIT_COMMITTER_EMAIL": "rehearsal@example.org",
-}
-
-Log = Callable[[str], None]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _run(
-    argv: list[str], cwd: Path | None = None, check: bool = True, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        argv,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **GIT_ENV},
-        check=False,
-    )
-    if check and done.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(argv[:4])} ... failed: {(done.stderr or done.stdout)[-800:]}"
-        )
-    return done
-
-
-def _pid_alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def owner_labels() -> dict[str, str]:
-    """Who owns a labelled object, as the sweep judges it: a pid means something only on its
-    host (and pid namespace, whose host name a container has of its own)."""
-    return {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
-
-
-class Fate(Enum):
-    KEEP = "keep"
-    REMOVE = "remove"
-    FOREIGN = "foreign"  # another host's (or an unknown host's): kept, its run may be alive
-
-
-def fate(
-    labels: Mapping[str, str], run_id: str | None, host: str, alive: Callable[[str], bool]
-) -> Fate:
-    """What a sweep does with a labelled object: all of `run_id`; else, as the deploy lock does,
-    a pid is judged dead only when it was labelled on this `host`. An object with no host label
-    was made before hosts were told apart, by a run on the engine's host: its pid is judged
-    there, as it always was (else a killed old run's stack would stay for good)."""
-    if RUN_LABEL not in labels:
-        return Fate.KEEP
-    if run_id is not None:
-        return Fate.REMOVE if labels[RUN_LABEL] == run_id else Fate.KEEP
-    if labels.get(HOST_LABEL, host) != host:
-        return Fate.FOREIGN
-    return Fate.KEEP if alive(labels.get(PID_LABEL, "")) else Fate.REMOVE
-
-
-def sweep_leftovers(
-    client: docker.DockerClient, log: Log = print, run_id: str | None = None
-) -> int:
-    """Remove what rehearsals left: all of `run_id`, or of this host's runs whose process is
-    gone; what runs of other hosts left is kept and named."""
-    host = socket.gethostname()
-    foreign: set[str] = set()
-
-    def to_remove(labels: dict[str, str]) -> bool:
-        verdict = fate(labels, run_id, host, _pid_alive)
-        if verdict is Fate.FOREIGN:
-            where = labels.get(HOST_LABEL, "a host it does not name")
-            foreign.add(f"{labels[RUN_LABEL]} (pid {labels.get(PID_LABEL, '?')} on {where})")
-        return verdict is Fate.REMOVE
-
-    def gone(remove: Callable[[], object]) -> int:
-        """1 once removed; a `--rm` container may remove itself between listing and removal."""
-        try:
-            remove()
-        except docker.errors.NotFound:
-            return 0
-        return 1
-
-    selector = {"label": RUN_LABEL}
-    removed = 0
-    for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
-        if to_remove(container.labels):
-            removed += gone(lambda c=container: c.remove(force=True, v=True))
-    for network in client.networks.list(filters=selector):
-        if to_remove(network.attrs.get("Labels") or {}):
-            removed += gone(network.remove)
-    for volume in client.volumes.list(filters=selector):
-        if to_remove(volume.attrs.get("Labels") or {}):
-            removed += gone(lambda v=volume: v.remove(force=True))
-    for image in client.images.list(filters=selector):
-        if to_remove(image.labels):
-            removed += gone(lambda i=image: client.images.remove(i.id, force=True))
-    if removed:
-        whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
-        log(f"removed {removed} containers, networks, volumes and images of {whose}")
-    if foreign:
-        log(
-            f"kept what rehearsals of other hosts left ({host} cannot tell whether they still "
-            f"run; remove them there): {', '.join(sorted(foreign))}"
-        )
-    return removed
 
 
 @dataclass
@@ -265,7 +163,7 @@ class RehearsalStack:
     def down(self) -> None:
         """Remove everything of this run; safe to call twice and after a half-done `up()`."""
         if self.compose_path.exists():
-            _run(self.compose("down", "--volumes", "--remove-orphans"), check=False)
+            run(self.compose("down", "--volumes", "--remove-orphans"), check=False)
         backups = [i for i in self.client.images.list(name=f"old_{self.project}_*")]
         for image in backups:
             self.client.images.remove(image.id, force=True)
@@ -319,9 +217,9 @@ class RehearsalStack:
         # Reused when current (a few inspects, not logged); built when missing or stale.
         images.ensure_images([local], log=self._log_builds)
         remote = f"{self.image(app)}:release-{release}"
-        _run(["docker", "tag", local, remote])
-        _run(["docker", "push", remote], timeout=900)
-        _run(["docker", "image", "rm", remote])
+        run(["docker", "tag", local, remote])
+        run(["docker", "push", remote], timeout=900)
+        run(["docker", "image", "rm", remote])
         return remote
 
     def _log_builds(self, line: str) -> None:
@@ -355,15 +253,7 @@ class RehearsalStack:
         self._wait(lambda: self.psql(DB_NAMES[-1], "SELECT 1").strip() == "1", "postgres")
 
     def _wait(self, probe: Callable[[], bool], what: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if probe():
-                    return
-            except (requests.RequestException, RuntimeError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"rehearsal {what} was not ready within {timeout:g} s")
+        wait_until(probe, what, timeout)
 
     def psql(self, database: str, sql: str, timeout: float = 60) -> str:
         done = subprocess.run(
@@ -427,19 +317,19 @@ class RehearsalStack:
         )
 
     def _make_repositories(self) -> None:
-        self.ports["atmosphere"], self.ports["troposphere"] = _free_port(), _free_port()
+        self.ports["atmosphere"], self.ports["troposphere"] = free_port(), free_port()
         self._make_secrets()
         work = self.root / "upstream-work"
-        _run(["git", "init", "-q", "-b", "master", str(work)])
+        run(["git", "init", "-q", "-b", "master", str(work)])
         (work / "docker-compose.prod.yml").write_text(self.compose_text(OLD_RELEASE))
         (work / "README.md").write_text("# atmosphere-docker\n")
-        _run(["git", "-C", str(work), "add", "-A"])
-        _run(["git", "-C", str(work), "commit", "-q", "-m", f"Deploy {OLD_RELEASE}"])
-        _run(["git", "clone", "-q", "--bare", str(work), str(self.upstream)])
-        _run(["git", "clone", "-q", str(self.upstream), str(self.deploy_dir)])
+        run(["git", "-C", str(work), "add", "-A"])
+        run(["git", "-C", str(work), "commit", "-q", "-m", f"Deploy {OLD_RELEASE}"])
+        run(["git", "clone", "-q", "--bare", str(work), str(self.upstream)])
+        run(["git", "clone", "-q", str(self.upstream), str(self.deploy_dir)])
         (work / "README.md").write_text("# atmosphere-docker\n\nUpgrade notes for v37-3.\n")
-        _run(["git", "-C", str(work), "commit", "-q", "-am", "Notes for v37-3"])
-        _run(["git", "-C", str(work), "push", "-q", str(self.upstream), "master"])
+        run(["git", "-C", str(work), "commit", "-q", "-am", "Notes for v37-3"])
+        run(["git", "-C", str(work), "push", "-q", str(self.upstream), "master"])
         with (self.compose_path).open("a") as compose:
             compose.write("# driver's note: local edit that git reset --hard would lose\n")
         self.backup_dir.mkdir()
@@ -462,19 +352,19 @@ class RehearsalStack:
 
     def _make_secrets(self) -> None:
         repo = self.secrets_dir
-        _run(["git", "init", "-q", "-b", "prod", str(repo)])
+        run(["git", "init", "-q", "-b", "prod", str(repo)])
         (repo / "inis").mkdir()
         self.secret_keys["argo"] = random_secrets.token_hex(16)
         for branch in ("prod", "atmobeta", "jetstream-prod"):
             if branch != "prod":
-                _run(["git", "-C", str(repo), "checkout", "-q", "-b", branch, "prod"])
+                run(["git", "-C", str(repo), "checkout", "-q", "-b", branch, "prod"])
             for app in images.APPS:
                 self.secret_keys[f"{app}-{branch}"] = random_secrets.token_urlsafe(24)
                 (repo / "inis" / f"{app}.ini").write_text(self.ini(app, branch))
             (repo / "env").write_text(f"env_type={branch}\nserver_name=rehearsal-{branch}\n")
-            _run(["git", "-C", str(repo), "add", "-A"])
-            _run(["git", "-C", str(repo), "commit", "-q", "-m", f"{branch} settings"])
-        _run(["git", "-C", str(repo), "checkout", "-q", "prod"])
+            run(["git", "-C", str(repo), "add", "-A"])
+            run(["git", "-C", str(repo), "commit", "-q", "-m", f"{branch} settings"])
+        run(["git", "-C", str(repo), "checkout", "-q", "prod"])
 
     def secret_values(self) -> list[str]:
         return [self.password, self.token, *self.secret_keys.values()]
@@ -485,8 +375,8 @@ class RehearsalStack:
         return ["docker-compose", "-f", str(self.compose_path), "-p", self.project, *args]
 
     def _start_production(self) -> None:
-        _run(self.compose("pull"), timeout=900)
-        _run(self.compose("up", "-d"), timeout=900)
+        run(self.compose("pull"), timeout=900)
+        run(self.compose("up", "-d"), timeout=900)
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 120) -> None:
