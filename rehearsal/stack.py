@@ -18,7 +18,6 @@ import json
 import os
 import secrets as random_secrets
 import shutil
-import subprocess
 import tempfile
 import time
 import uuid
@@ -31,7 +30,9 @@ import requests
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 
-from rehearsal import images
+from rehearsal import database as db
+from rehearsal import growth, images
+from rehearsal.database import DB_NAMES, DB_USER, EXEMPT_USER, MIB
 from rehearsal.shell import Log, free_port, run, wait_until
 from rehearsal.sweep import (
     HOST_LABEL,
@@ -44,8 +45,6 @@ from rehearsal.sweep import (
 )
 
 OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
-DB_USER, DB_NAMES = "atmo_app", ("atmo_prod", "troposphere")
-EXEMPT_USER = "atmo-release-bot"
 TOKEN_ENV = "ATMO_RELEASE_REHEARSAL_TOKEN"
 
 # The stack and, for callers that import them from here, the sweep's names (rehearsal.sweep).
@@ -59,45 +58,7 @@ __all__ = [
     "owner_labels",
     "sweep_leftovers",
 ]
-MIB = 1024 * 1024
-# Growing atmo_prod (size_mb > 0): about this much per INSERT ... SELECT, then the size is read
-# again; per 1000 events, this many users, instances and allocations come with them.
-GROW_CHUNK_BYTES = 256 * MIB
-GROW_FIRST_GUESS_BYTES_PER_EVENT = 640
-GROW_PER_1000_EVENTS = {"users": 1, "instances": 20, "allocations": 4}
-GROW_TIMEOUT_S = 900
 POSTGRES_SHM = "1g"
-# Checked once after growing, since the growth inserts without the per-row foreign key triggers.
-GROW_FOREIGN_KEYS = (
-    ("core_instance", "owner_id", "core_atmosphereuser"),
-    ("core_allocation", "owner_id", "core_atmosphereuser"),
-    ("core_event", "instance_id", "core_instance"),
-)
-# Event kinds as the seeds write them: some in upper or mixed case (release v37-94 lower-cases).
-EVENT_KINDS = (
-    "instance.launched",
-    "instance.stopped",
-    "INSTANCE.RESIZED",
-    "Allocation.Exceeded",
-    "volume.attached",
-)
-# Event payloads as SQL over the event's number k: short in the small seed, 440 to 520 characters
-# (about 480, all different, too short for TOAST to compress) when growing.
-SEED_PAYLOAD = """format('{"event": %s, "detail": "%s"}', k, md5(k::text))"""
-SCALE_PAYLOAD = (
-    """format('{"event": %s, "detail": "%s"}', k, """
-    "substr(repeat(md5(k::text) || md5((k * 7)::text), 8), 1, 410 + (k % 80)::int))"
-)
-SCALE_EVENT_KINDS = (
-    "instance.launched",
-    "instance.started",
-    "instance.stopped",
-    "instance.suspended",
-    "instance.resized",
-    "INSTANCE.DELETED",
-    "allocation.exceeded",
-    "Volume.Attached",
-)
 SECRETS_BRANCH = "atmobeta"
 
 
@@ -151,7 +112,7 @@ class RehearsalStack:
         self._timed("postgres", self._start_postgres)
         self._timed("repositories", self._make_repositories)
         self._timed("production", self._start_production)
-        self._timed("seed", self._seed)
+        self._timed("seed", lambda: db.seed(self.psql, self.token))
         if self.size_mb > 0:
             self.grow(self.size_mb)
         else:
@@ -256,35 +217,7 @@ class RehearsalStack:
         wait_until(probe, what, timeout)
 
     def psql(self, database: str, sql: str, timeout: float = 60) -> str:
-        done = subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.ports["postgres"]),
-                "-U",
-                DB_USER,
-                "-d",
-                database,
-                "-X",
-                "-A",
-                "-t",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                sql,
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PGPASSWORD": self.password},
-            check=False,
-            timeout=timeout,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"psql on {database} failed: {done.stderr.strip()[-300:]}")
-        return done.stdout
+        return db.psql(self.ports["postgres"], self.password, database, sql, timeout)
 
     # -- repositories ---------------------------------------------------------------------------
 
@@ -396,194 +329,19 @@ class RehearsalStack:
             timeout,
         )
 
-    def _seed(self) -> None:
-        users = [(EXEMPT_USER, "true", self.token)] + [
-            (f"user{n:02d}", "false", None) for n in range(12)
-        ]
-        self.psql(
-            "atmo_prod",
-            "INSERT INTO core_atmosphereuser (username, email, is_staff, "
-            "api_token) VALUES "
-            + ", ".join(
-                f"('{name}', '{name}@example.org', {staff}, {repr(token) if token else 'NULL'})"
-                for name, staff, token in users
-            ),
-        )
-        statuses = ("active", "suspended", "deleted", "active")
-        self.psql(
-            "atmo_prod",
-            "INSERT INTO core_instance (name, owner_id, status, created_at) "
-            "SELECT 'vm-' || n, (SELECT min(id) FROM core_atmosphereuser) + n % 12, "
-            f"(ARRAY{list(statuses)})[1 + n % 4], now() - n * interval '1 day' "
-            "FROM generate_series(1, 40) AS n",
-        )
-        # 30 events: n 26..30 repeat events 4, 8, 12, 16 and 20 exactly (instance, kind,
-        # payload, created_at), 12's without an instance; some kinds are not lower case.
-        self.psql(
-            "atmo_prod",
-            "INSERT INTO core_event (instance_id, kind, payload, created_at) "
-            "SELECT CASE WHEN k % 6 = 0 THEN NULL "
-            "ELSE (SELECT min(id) FROM core_instance) + k % 40 END, "
-            f"(ARRAY{list(EVENT_KINDS)})[1 + k % {len(EVENT_KINDS)}], "
-            f"{SEED_PAYLOAD}, "
-            "timestamptz '2022-01-03 09:00:00+00' + k * interval '1 hour' "
-            "FROM generate_series(1, 30) AS n, "
-            "LATERAL (SELECT CASE WHEN n > 25 THEN (n - 25) * 4 ELSE n END AS k) AS d "
-            "ORDER BY n",
-        )
-        # 12 allocations, one per user (not the bot); every third is open-ended (end_date NULL).
-        self.psql(
-            "atmo_prod",
-            "INSERT INTO core_allocation (owner_id, compute_allowed, start_date, end_date) "
-            "SELECT u.id, 168 * (1 + n % 4), s, "
-            "CASE WHEN n % 3 = 0 THEN NULL ELSE s + (3 + n) * interval '1 month' END "
-            "FROM generate_series(0, 11) AS n "
-            "JOIN core_atmosphereuser u ON u.username = 'user' || lpad(n::text, 2, '0'), "
-            "LATERAL (SELECT timestamptz '2021-01-01 00:00:00+00' "
-            "+ n * interval '1 month' AS s) AS d "
-            "ORDER BY n",
-        )
-        self.psql(
-            "troposphere",
-            "INSERT INTO api_userpreferences (username, show_beta_interface, "
-            "created_date) SELECT 'user' || lpad(n::text, 2, '0'), n % 3 = 0, now() "
-            "FROM generate_series(0, 11) AS n",
-        )
-
-    # -- a production-sized database ------------------------------------------------------------
+    # -- the database ---------------------------------------------------------------------------
 
     def database_size(self, database: str = "atmo_prod") -> int:
-        return int(self.psql(database, f"SELECT pg_database_size('{database}')"))
+        return db.database_size(self.psql, database)
 
     def grow(self, size_mb: int) -> None:
-        """Grow atmo_prod until pg_database_size is at least `size_mb` MiB: mostly events with
-        ~480-character payloads, and users, instances and allocations in proportion. `up()`
-        calls it for `self.size_mb`; called again on the running stack, it grows it further
-        (the rows are of the v37-2 schema, as `up()` leaves the stack, and the ids of each
-        table contiguous; rows that would break a foreign key fail the growth).
-        Records the seconds (`timings["grow"]`) and the size reached (`timings["seed_mb"]`).
-
-        Each round is one transaction of set-based INSERT ... SELECT generate_series, about
-        GROW_CHUNK_BYTES, then the size is read again and the next round sized from the bytes
-        per event the last one took. For speed, as a bulk load does: core_event's secondary
-        indexes are dropped and built again at the end, and the rounds run with
-        session_replication_role = replica (no per-row foreign key triggers; the rows are valid
-        by construction, and every foreign key is checked once at the end). Then VACUUM ANALYZE,
-        as a long-lived production database is.
-        """
-        target = size_mb * MIB
-        started = time.monotonic()
-        size = self.database_size()
-        per_event = GROW_FIRST_GUESS_BYTES_PER_EVENT
-        done = self.grown  # numbering continues after an earlier growth: every row differs
-        before = dict(done)
-        self.log(f"rehearsal grow: atmo_prod {size / MIB:.0f} MiB, growing to {size_mb} MiB")
-        if size >= target:
-            self.timings["grow"], self.timings["seed_mb"] = 0.0, round(size / MIB, 1)
-            return
-        indexes = self.psql(
-            "atmo_prod",
-            "SELECT indexname || '|' || indexdef FROM pg_indexes WHERE schemaname = 'public' "
-            "AND tablename = 'core_event' AND indexname NOT IN "
-            "(SELECT conname FROM pg_constraint WHERE conrelid = 'core_event'::regclass)",
-        ).splitlines()
-        for line in indexes:
-            self.psql("atmo_prod", f'DROP INDEX "{line.split("|", 1)[0]}"')
-        while size < target:
-            events = max(10_000, min(GROW_CHUNK_BYTES, int((target - size) * 1.02)) // per_event)
-            self.psql(
-                "atmo_prod",
-                "SET session_replication_role = replica;\n" + self._grow_sql(done, events),
-                timeout=GROW_TIMEOUT_S,
-            )
-            grown = self.database_size()
-            per_event = max(200, (grown - size) // events)
-            size = grown
-            self.log(
-                f"rehearsal grow: atmo_prod {size / MIB:.0f} of {size_mb} MiB, "
-                f"{done['events']:,} events, {time.monotonic() - started:.1f} s"
-            )
-        for line in indexes:
-            self.psql("atmo_prod", line.split("|", 1)[1], timeout=GROW_TIMEOUT_S)
-        self._check_foreign_keys()
-        self.psql("atmo_prod", "VACUUM ANALYZE", timeout=GROW_TIMEOUT_S)
-        self.timings["grow"] = round(time.monotonic() - started, 2)
-        self.timings["seed_mb"] = round(self.database_size() / MIB, 1)
-        added = ", ".join(f"{done[what] - before[what]:,} {what}" for what in done)
-        self.log(
-            f"rehearsal grow: atmo_prod holds {self.timings['seed_mb']:.0f} MiB ({added} added) "
-            f"in {self.timings['grow']} s"
-        )
-
-    def _check_foreign_keys(self) -> None:
-        broken = [
-            f"{table}.{column}"
-            for table, column, parent in GROW_FOREIGN_KEYS
-            if self.psql(
-                "atmo_prod",
-                f"SELECT count(*) FROM {table} c WHERE c.{column} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {parent} p WHERE p.id = c.{column})",
-                timeout=GROW_TIMEOUT_S,
-            ).strip()
-            != "0"
-        ]
-        if broken:
-            raise RuntimeError(f"rehearsal grow: rows without a parent in {', '.join(broken)}")
-
-    @staticmethod
-    def _grow_sql(done: dict[str, int], events: int) -> str:
-        """One round of growth as one transaction; `done` counts what earlier rounds added, so
-        every generated row differs (names stay unique) and the rounds continue one sequence.
-        Ids come from each table's serial and are contiguous (nothing else inserts while the
-        stack is brought up), so `lo + x % count` always names an existing row."""
-        amounts = {"events": events}
-        for what, per_1000 in GROW_PER_1000_EVENTS.items():
-            amounts[what] = max(1, events * per_1000 // 1000)
-        first = {what: done[what] + 1 for what in amounts}
-        last = {what: done[what] + amounts[what] for what in amounts}
-        for what in amounts:
-            done[what] += amounts[what]
-        # bigint: the products below outgrow 32 bits past a few GB
-        series = {w: f"generate_series({first[w]}::bigint, {last[w]})" for w in amounts}
-        users = "(SELECT min(id) AS lo, count(*) AS cnt FROM core_atmosphereuser) AS u"
-        instances = "(SELECT min(id) AS lo, count(*) AS cnt FROM core_instance) AS i"
-        kinds = f"(ARRAY{list(SCALE_EVENT_KINDS)})[1 + k % {len(SCALE_EVENT_KINDS)}]"
-        return (
-            "INSERT INTO core_atmosphereuser (username, email, is_staff, api_token) "
-            "SELECT 'member' || lpad(n::text, 7, '0'), 'member' || n || '@example.org', "
-            "n % 500 = 0, NULL "
-            f"FROM {series['users']} AS n;\n"
-            "INSERT INTO core_instance (name, owner_id, status, created_at) "
-            "SELECT 'vm-' || lpad(n::text, 8, '0'), u.lo + (n * 7919) % u.cnt, "
-            "(ARRAY['active', 'suspended', 'deleted', 'shutoff', 'deleted'])[1 + n % 5], "
-            "timestamptz '2015-01-01 00:00:00+00' + (n * 3217 % 220000000) * interval '1 second' "
-            f"FROM {users}, {series['instances']} AS n;\n"
-            "INSERT INTO core_allocation (owner_id, compute_allowed, start_date, end_date) "
-            "SELECT u.lo + (n * 104729) % u.cnt, 168 * (1 + n % 8), s, "
-            "CASE WHEN n % 4 = 0 THEN NULL ELSE s + (1 + n % 12) * interval '1 month' END "
-            f"FROM {users}, {series['allocations']} AS n, "
-            "LATERAL (SELECT timestamptz '2016-01-01 00:00:00+00' "
-            "+ (n % 2200) * interval '1 day' AS s) AS d;\n"
-            # 1 event in 1000 repeats the one before it exactly (v37-94 deletes such duplicates).
-            "INSERT INTO core_event (instance_id, kind, payload, created_at) "
-            "SELECT CASE WHEN k % 10 = 0 THEN NULL ELSE i.lo + (k * 31) % i.cnt END, "
-            f"{kinds}, "
-            f"{SCALE_PAYLOAD}, "
-            "timestamptz '2015-01-01 00:00:00+00' + k * interval '37 seconds' "
-            f"FROM {instances}, {series['events']} AS n, "
-            "LATERAL (SELECT CASE WHEN n % 1000 = 0 THEN n - 1 ELSE n END AS k) AS d;"
-        )
+        """Grow atmo_prod to at least `size_mb` MiB (rehearsal.growth). `up()` calls it for
+        `self.size_mb`; called again on the running stack (as `up()` leaves it, at v37-2), it
+        grows it further."""
+        growth.grow(self.psql, size_mb, self.grown, self.timings, self.log)
 
     def counts(self) -> dict[str, int]:
-        tables = {
-            "atmo_prod": ("core_atmosphereuser", "core_instance", "core_event", "core_allocation"),
-            "troposphere": ("api_userpreferences",),
-        }
-        return {
-            f"{db}.{t}": int(self.psql(db, f"SELECT count(*) FROM {t}"))
-            for db, names in tables.items()
-            for t in names
-        }
+        return db.counts(self.psql)
 
     def _write_environment(self) -> None:
         url = "http://127.0.0.1:{}"
