@@ -34,30 +34,11 @@ from rehearsal import database as db
 from rehearsal import growth, images
 from rehearsal.database import DB_NAMES, DB_USER, EXEMPT_USER, MIB
 from rehearsal.shell import Log, free_port, run, wait_until
-from rehearsal.sweep import (
-    HOST_LABEL,
-    PID_LABEL,
-    RUN_LABEL,
-    Fate,
-    fate,
-    owner_labels,
-    sweep_leftovers,
-)
+from rehearsal.sweep import RUN_LABEL, owner_labels, sweep_leftovers
 
 OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
 TOKEN_ENV = "ATMO_RELEASE_REHEARSAL_TOKEN"
 
-# The stack and, for callers that import them from here, the sweep's names (rehearsal.sweep).
-__all__ = [
-    "HOST_LABEL",
-    "PID_LABEL",
-    "RUN_LABEL",
-    "Fate",
-    "RehearsalStack",
-    "fate",
-    "owner_labels",
-    "sweep_leftovers",
-]
 POSTGRES_SHM = "1g"
 SECRETS_BRANCH = "atmobeta"
 
