@@ -42,7 +42,9 @@ from atmo_release.environment import parse_environment
 from atmo_release.fingerprint import TABLES_SQL, quote, timeout_for
 from atmo_release.release import Release
 from atmo_release.target import Result
-from rehearsal.stack import MIB, NEW_RELEASE, RehearsalStack
+from rehearsal.database import MIB
+from rehearsal.deploy_repos import NEW_RELEASE
+from rehearsal.stack import RehearsalStack
 
 TARGET_RATIO = 2.0
 DATABASE = "atmo_prod"

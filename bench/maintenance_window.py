@@ -42,7 +42,8 @@ from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.record import utc_now
 from atmo_release.release import Release
-from rehearsal.stack import NEW_RELEASE, OLD_RELEASE, RehearsalStack
+from rehearsal.deploy_repos import NEW_RELEASE, OLD_RELEASE
+from rehearsal.stack import RehearsalStack
 
 TARGET_RATIO = 1.3
 # (the step after which it is written, database, SQL): users until maintenance, tasks until stop

@@ -23,7 +23,8 @@ from typing import Any
 from testcontainers.community.postgres import PostgresContainer
 
 from rehearsal import images
-from rehearsal.stack import DB_NAMES, DB_USER, RehearsalStack
+from rehearsal.database import DB_NAMES, DB_USER
+from rehearsal.stack import RehearsalStack
 
 
 def _free_port() -> int:

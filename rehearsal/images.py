@@ -9,301 +9,64 @@ The app images share code (`standin/`: their Dockerfile, entrypoint and the `sta
 package) that a Docker build context could not reach from the app's folder, so their context is
 assembled in a temporary folder: the app's folder plus each shared folder under its name. The hash
 covers the assembled context, so a change to the shared code rebuilds both apps.
+
+Which images there are is `rehearsal.image_manifest` (its names are here too, as callers know
+them), their hash `rehearsal.image_hash`, the base image `rehearsal.base_image`.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-REHEARSAL_DIR = Path(__file__).resolve().parent
-
-PROJECT_LABEL = "org.cyverse.atmo-release"
-PROJECT_LABEL_VALUE = "rehearsal"
-HASH_LABEL = "org.cyverse.atmo-release.context-hash"
-
-BASE_IMAGE = "debian:bookworm-slim"
-POSTGRES_IMAGE = "atmo-rehearsal/postgres:15"
-REGISTRY_IMAGE = "atmo-rehearsal/registry:2"
-RUNTIME_IMAGE = "atmo-rehearsal/app-runtime:bookworm"
-RELEASES = ("v37-2", "v37-3")
-# Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
-# one fault each (exits at start, version endpoint 500, migration failing half-way).
-BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
-# Releases that change data for the data-safety rehearsals (README.md, "Data releases"): v37-3
-# plus an in-place data migration (v37-94, legitimate) or a start-up "cleanup" that deletes rows
-# outside any migration (v37-95, a real loss).
-DATA_RELEASES = ("v37-94", "v37-95")
-APPS = ("atmosphere", "troposphere")
-# What tells the two apps apart in the shared Dockerfile (standin/Dockerfile): the gunicorn port
-# and the extra name of the virtualenv (/opt/env/atmo -> /opt/env/atmosphere), as build args.
-APP_BUILD_ARGS = {
-    "atmosphere": (("PORT", "8000"), ("VENV_ALIAS", "atmo")),
-    "troposphere": (("PORT", "8001"), ("VENV_ALIAS", "")),
-}
-# The folder shared by the app images, in their build context under the same name.
-STANDIN_DIR = REHEARSAL_DIR / "standin"
-
-PULL_TIMEOUT_S = 20
-BUILD_TIMEOUT_S = 1800
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-# Enough for `apt-get install` in a Dockerfile; minbase already has apt, bash and coreutils.
-BASE_PACKAGES = ("netbase",)
-# Like the official slim image: no manuals, docs or translations.
-BASE_DPKG_EXCLUDES = (
-    "/usr/share/man/*",
-    "/usr/share/doc/*",
-    "/usr/share/locale/*",
-    "/usr/share/info/*",
+from rehearsal.base_image import ensure_base
+from rehearsal.docker_cli import BUILD_TIMEOUT_S, image_info
+from rehearsal.image_hash import content_hash, layout, spec_hash
+from rehearsal.image_manifest import (
+    APPS,
+    BROKEN_RELEASES,
+    DATA_RELEASES,
+    HASH_LABEL,
+    MANIFEST,
+    POSTGRES_IMAGE,
+    PROJECT_LABEL,
+    PROJECT_LABEL_VALUE,
+    REGISTRY_IMAGE,
+    RELEASES,
+    SPECS,
+    STANDIN_DIR,
+    ImageError,
+    ImageSpec,
+    Log,
 )
-# Python byte code that a local run of an app leaves behind is not a build input.
-IGNORED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".ruff_cache"})
-IGNORED_SUFFIXES = (".pyc", ".pyo")
 
-Log = Callable[[str], None]
-
-
-class ImageError(RuntimeError):
-    """An image could not be made; the message is one line that names the cause."""
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """One local image: `name` is its reference, `parent` the image its Dockerfile starts FROM.
-
-    `shared` names folders outside `context_dir` that the build context also holds, each as
-    (name in the context, folder); the Dockerfile may be in one of them.
-    """
-
-    name: str
-    context_dir: Path | None = None
-    dockerfile: Path | None = None
-    build_args: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-    parent: str | None = None
-    shared: tuple[tuple[str, Path], ...] = field(default_factory=tuple)
-
-
-def _app_spec(app: str, release: str) -> ImageSpec:
-    return ImageSpec(
-        name=f"atmo-rehearsal/{app}:release-{release}",
-        context_dir=REHEARSAL_DIR / app,
-        dockerfile=STANDIN_DIR / "Dockerfile",
-        build_args=(("APP", app), *APP_BUILD_ARGS[app], ("RELEASE", release)),
-        parent=RUNTIME_IMAGE,
-        shared=((STANDIN_DIR.name, STANDIN_DIR),),
-    )
-
-
-def _dir_spec(name: str, folder: str, parent: str) -> ImageSpec:
-    context = REHEARSAL_DIR / folder
-    return ImageSpec(name, context, context / "Dockerfile", (), parent)
-
-
-# In dependency order: every parent comes before its children.
-MANIFEST: tuple[ImageSpec, ...] = (
-    ImageSpec(BASE_IMAGE),
-    _dir_spec(POSTGRES_IMAGE, "postgres", BASE_IMAGE),
-    _dir_spec(REGISTRY_IMAGE, "registry", BASE_IMAGE),
-    _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
-    *(_app_spec(app, release) for app in APPS for release in RELEASES),
-    *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
-    *(_app_spec(app, release) for app in APPS for release in DATA_RELEASES),
-)
-SPECS: dict[str, ImageSpec] = {spec.name: spec for spec in MANIFEST}
-
-
-def _context_files(context_dir: Path) -> Iterator[Path]:
-    for path in sorted(context_dir.rglob("*")):
-        relative = path.relative_to(context_dir)
-        if any(part in IGNORED_NAMES for part in relative.parts):
-            continue
-        if path.is_symlink() or (path.is_file() and not path.name.endswith(IGNORED_SUFFIXES)):
-            yield path
-
-
-def _layout(
-    context_dir: Path, shared: Iterable[tuple[str, Path]] = ()
-) -> Iterator[tuple[str, Path]]:
-    """Each file of a build context as (path in the context, source): `context_dir`'s files, then
-    each shared folder's under its name."""
-    for prefix, folder in (("", context_dir), *((f"{name}/", path) for name, path in shared)):
-        for path in _context_files(folder):
-            yield prefix + path.relative_to(folder).as_posix(), path
-
-
-def content_hash(
-    context_dir: Path,
-    dockerfile: Path,
-    build_args: Iterable[tuple[str, str]],
-    parent_hash: str,
-    shared: Iterable[tuple[str, Path]] = (),
-) -> str:
-    """Hash everything that decides what `docker build` produces, so equal hashes mean reuse.
-
-    Each context file (shared folders' included) contributes its path in the context, executable
-    bit and bytes (a symlink its target); the Dockerfile is hashed again in case it lives outside
-    the context.
-    """
-    digest = hashlib.sha256()
-
-    def feed(*parts: str | bytes) -> None:
-        for part in parts:
-            data = part.encode() if isinstance(part, str) else part
-            digest.update(len(data).to_bytes(8, "big"))
-            digest.update(data)
-
-    for relative, path in _layout(context_dir, shared):
-        if path.is_symlink():
-            feed("link", relative, os.readlink(path))
-        else:
-            feed("file", relative, "x" if os.access(path, os.X_OK) else "-", path.read_bytes())
-    feed("dockerfile", dockerfile.read_bytes())
-    for key, value in sorted(build_args):
-        feed("arg", key, value)
-    feed("parent", parent_hash)
-    return digest.hexdigest()
-
-
-def _docker(args: list[str], timeout: float | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def _image_info(name: str) -> tuple[str, dict[str, str]] | None:
-    """Return the local image's id and labels, or None when there is no such image."""
-    result = _docker(["image", "inspect", "--format", "{{json .}}", name])
-    if result.returncode != 0:
-        return None
-    attrs = json.loads(result.stdout)
-    return attrs["Id"], (attrs.get("Config") or {}).get("Labels") or {}
-
-
-def _fail(message: str, result: subprocess.CompletedProcess[str]) -> ImageError:
-    tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["(no output)"]
-    return ImageError(f"{message}: {tail[0]}")
-
-
-def apt_mirror_lines(sources_dir: Path = Path("/etc/apt")) -> list[str]:
-    """One-line apt sources of the host's Debian mirrors, for mmdebstrap and the image.
-
-    Reads deb822 `*.sources` and classic `sources.list` files, keeping `deb` entries for
-    bookworm suites, so the image reaches the same mirror the host reaches (updates and security
-    included); falls back to deb.debian.org.
-    """
-    lines: list[str] = []
-    files = sorted((sources_dir / "sources.list.d").glob("*.sources"))
-    for path in files:
-        for stanza in path.read_text().split("\n\n"):
-            fields: dict[str, list[str]] = {}
-            for line in stanza.splitlines():
-                if ":" in line and not line.startswith(("#", " ")):
-                    key, value = line.split(":", 1)
-                    fields[key.strip().lower()] = value.split()
-            if "deb" not in fields.get("types", []) or fields.get("enabled") == ["no"]:
-                continue
-            for uri in fields.get("uris", []):
-                for suite in fields.get("suites", []):
-                    if suite.startswith("bookworm"):
-                        lines.append(f"deb {uri} {suite} {' '.join(fields.get('components', []))}")
-    classic = sorted((sources_dir / "sources.list.d").glob("*.list"))
-    for path in [sources_dir / "sources.list", *classic]:
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                words = line.split()
-                if len(words) >= 4 and words[0] == "deb" and words[2].startswith("bookworm"):
-                    lines.append(" ".join(words))
-    return lines or [f"deb {DEFAULT_MIRROR} bookworm main"]
-
-
-def _base_recipe_hash(mirrors: list[str]) -> str:
-    recipe = {
-        "suite": "bookworm",
-        "packages": BASE_PACKAGES,
-        "mirrors": mirrors,
-        "excludes": BASE_DPKG_EXCLUDES,
-    }
-    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
-
-
-def ensure_base(log: Log = print) -> str:
-    """Make `debian:bookworm-slim` exist: reuse it, else pull it, else mmdebstrap and import it.
-
-    Returns "reused", "pulled" or "imported".
-    """
-    if _image_info(BASE_IMAGE) is not None:
-        return "reused"
-    try:
-        if _docker(["pull", BASE_IMAGE], timeout=PULL_TIMEOUT_S).returncode == 0:
-            return "pulled"
-    except subprocess.TimeoutExpired:
-        pass
-    mirrors = apt_mirror_lines()
-    log(f"{BASE_IMAGE}: no registry answers; bootstrapping it with mmdebstrap from {mirrors[0]}")
-    with tempfile.TemporaryDirectory(prefix="atmo-base-") as tmp:
-        tarball = Path(tmp) / "rootfs.tar"
-        argv = [
-            "mmdebstrap",
-            "--variant=minbase",
-            "--quiet",
-            f"--include={','.join(BASE_PACKAGES)}",
-            *(f"--dpkgopt=path-exclude={pattern}" for pattern in BASE_DPKG_EXCLUDES),
-            '--aptopt=Acquire::Languages "none"',
-            "bookworm",
-            str(tarball),
-            *mirrors,
-        ]
-        try:
-            result = subprocess.run(
-                argv, capture_output=True, text=True, check=False, timeout=BUILD_TIMEOUT_S
-            )
-        except subprocess.TimeoutExpired as timeout:
-            raise ImageError(f"mmdebstrap took over {BUILD_TIMEOUT_S} s") from timeout
-        if result.returncode != 0:
-            raise _fail(f"mmdebstrap failed for {BASE_IMAGE}", result)
-        imported = _docker(
-            [
-                "import",
-                "--change",
-                f"LABEL {PROJECT_LABEL}={PROJECT_LABEL_VALUE}",
-                "--change",
-                f"LABEL {HASH_LABEL}={_base_recipe_hash(mirrors)}",
-                "--change",
-                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "--change",
-                'CMD ["bash"]',
-                str(tarball),
-                BASE_IMAGE,
-            ]
-        )
-        if imported.returncode != 0:
-            raise _fail(f"docker import failed for {BASE_IMAGE}", imported)
-    return "imported"
-
-
-def spec_hash(spec: ImageSpec, parent_hash: str) -> str:
-    """The content hash of a built image; fails in one line when its Dockerfile is missing."""
-    if spec.context_dir is None or spec.dockerfile is None:
-        raise ImageError(f"{spec.name} is not built from a Dockerfile")
-    if not spec.dockerfile.is_file():
-        repo = REHEARSAL_DIR.parent
-        is_inside = spec.dockerfile.is_relative_to(repo)
-        shown = spec.dockerfile.relative_to(repo) if is_inside else spec.dockerfile
-        raise ImageError(f"missing Dockerfile {shown} (needed for {spec.name})")
-    return content_hash(
-        spec.context_dir, spec.dockerfile, spec.build_args, parent_hash, spec.shared
-    )
+__all__ = [
+    "APPS",
+    "BROKEN_RELEASES",
+    "DATA_RELEASES",
+    "MANIFEST",
+    "POSTGRES_IMAGE",
+    "PROJECT_LABEL",
+    "PROJECT_LABEL_VALUE",
+    "REGISTRY_IMAGE",
+    "RELEASES",
+    "STANDIN_DIR",
+    "ImageError",
+    "ImageSpec",
+    "Log",
+    "content_hash",
+    "ensure_images",
+    "main",
+    "spec_hash",
+]
 
 
 @contextmanager
@@ -316,7 +79,7 @@ def _build_context(spec: ImageSpec) -> Iterator[tuple[Path, Path]]:
         return
     with tempfile.TemporaryDirectory(prefix="atmo-context-") as tmp:
         context = Path(tmp)
-        for relative, path in _layout(spec.context_dir, spec.shared):
+        for relative, path in layout(spec.context_dir, spec.shared):
             target = context / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             if path.is_symlink():
@@ -398,14 +161,14 @@ def ensure_images(names: Iterable[str] | None = None, log: Log = print) -> dict[
         started = time.monotonic()
         if spec.parent is None:
             outcome[spec.name] = ensure_base(log)
-            info = _image_info(spec.name)
+            info = image_info(spec.name)
             if info is None:
                 raise ImageError(f"{spec.name} is still missing after {outcome[spec.name]}")
             # Children depend on the exact base bytes, which its image id names.
             hashes[spec.name] = info[0]
         else:
             digest = spec_hash(spec, hashes[spec.parent])
-            info = _image_info(spec.name)
+            info = image_info(spec.name)
             if info is not None and info[1].get(HASH_LABEL) == digest:
                 outcome[spec.name] = "reused"
             else:
@@ -421,7 +184,7 @@ def _survey() -> Iterator[tuple[ImageSpec, tuple[str, dict[str, str]] | None, st
     """Yield each image, its local id and labels (or None), and its hash or why there is none."""
     hashes: dict[str, str] = {}
     for spec in MANIFEST:
-        info = _image_info(spec.name)
+        info = image_info(spec.name)
         if spec.parent is None:
             if info is not None:
                 hashes[spec.name] = info[0]

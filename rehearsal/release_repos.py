@@ -32,7 +32,8 @@ import requests
 from testcontainers.core.container import DockerContainer
 
 from rehearsal import images
-from rehearsal.stack import GIT_ENV, PID_LABEL, RUN_LABEL, sweep_leftovers
+from rehearsal.shell import GIT_ENV
+from rehearsal.sweep import PID_LABEL, RUN_LABEL, sweep_leftovers
 
 APPS = ("atmosphere", "troposphere")
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"

@@ -10,7 +10,8 @@ import pytest
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.release import Release
-from rehearsal.stack import NEW_RELEASE, RehearsalStack
+from rehearsal.deploy_repos import NEW_RELEASE
+from rehearsal.stack import RehearsalStack
 
 
 def _rehearsal() -> Iterator[RehearsalStack]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from rehearsal.stack import PID_LABEL, RUN_LABEL
+from rehearsal.sweep import PID_LABEL, RUN_LABEL
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]

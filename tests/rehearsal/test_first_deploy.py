@@ -14,7 +14,7 @@ import pytest
 from atmo_release.environment import parse_environment
 from atmo_release.first_deploy import INIT_DUMPS, init_script
 from rehearsal.first_deploy import to_toml
-from rehearsal.stack import PID_LABEL
+from rehearsal.sweep import PID_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
 from rehearsal.images import POSTGRES_IMAGE, PROJECT_LABEL, REGISTRY_IMAGE, ensure_images
-from rehearsal.stack import owner_labels
+from rehearsal.sweep import owner_labels
 
 pytestmark = pytest.mark.docker
 

@@ -7,7 +7,8 @@ import subprocess
 import docker
 import pytest
 
-from rehearsal.stack import RUN_LABEL, RehearsalStack
+from rehearsal.stack import RehearsalStack
+from rehearsal.sweep import RUN_LABEL
 
 pytestmark = pytest.mark.docker
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from rehearsal.images import POSTGRES_IMAGE, ensure_images
-from rehearsal.stack import RUN_LABEL, owner_labels
+from rehearsal.sweep import RUN_LABEL, owner_labels
 
 pytestmark = pytest.mark.docker
 

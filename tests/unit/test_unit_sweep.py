@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from rehearsal.stack import (
+from rehearsal.sweep import (
     HOST_LABEL,
     PID_LABEL,
     RUN_LABEL,

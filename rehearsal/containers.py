@@ -1,0 +1,90 @@
+"""The stack's testcontainers: the registry production pulls its images from, and the host's
+PostgreSQL. Both publish on 127.0.0.1 only and join the stack's network under their alias."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import requests
+from testcontainers.community.postgres import PostgresContainer
+from testcontainers.core.container import DockerContainer
+
+from rehearsal import images
+from rehearsal.database import DB_NAMES, DB_USER
+from rehearsal.shell import run, wait_until
+
+if TYPE_CHECKING:
+    from rehearsal.stack import RehearsalStack
+
+# A host's PostgreSQL has the host's /dev/shm; Docker's 64 MB default fails the shared memory of
+# VACUUM and parallel queries on a grown database ("No space left on device").
+POSTGRES_SHM = "1g"
+
+
+def _start(
+    stack: RehearsalStack, container: DockerContainer, port: int, alias: str, **kwargs: object
+) -> None:
+    """Start a testcontainer on loopback only, joined to the stack's network as `alias`;
+    `kwargs` go to the Docker SDK's `containers.run`."""
+    container.ports[f"{port}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+    container.with_name(f"{stack.project}-{alias}").with_kwargs(labels=stack.labels, **kwargs)
+    container.start()
+    wrapped = container.get_wrapped_container()
+    stack.client.networks.get(stack.network).connect(wrapped, aliases=[alias])
+    stack.ports[alias] = int(container.get_exposed_port(port))
+
+
+def start_registry(stack: RehearsalStack) -> None:
+    _start(stack, DockerContainer(images.REGISTRY_IMAGE), 5000, "registry")
+    wait_until(lambda: requests.get(f"http://{stack.registry}/v2/", timeout=2).ok, "registry")
+
+
+def push_releases(stack: RehearsalStack) -> None:
+    for app in images.APPS:
+        for release in images.RELEASES:
+            publish(stack, app, release)
+
+
+def publish(stack: RehearsalStack, app: str, release: str) -> str:
+    """Push a stand-in release to the stack's registry (and drop the local tag), so that
+    deploying it really pulls."""
+
+    def log_builds(line: str) -> None:
+        if ": reused in " not in line:
+            stack.log(line)
+
+    local = f"atmo-rehearsal/{app}:release-{release}"
+    # Reused when current (a few inspects, not logged); built when missing or stale.
+    images.ensure_images([local], log=log_builds)
+    remote = f"{stack.image(app)}:release-{release}"
+    run(["docker", "tag", local, remote])
+    run(["docker", "push", remote], timeout=900)
+    run(["docker", "image", "rm", remote])
+    return remote
+
+
+def pulled_references(stack: RehearsalStack) -> list[str]:
+    """The local tags of images pulled from the stack's registry (none before it started)."""
+    if "registry" not in stack.ports:
+        return []
+    return [
+        tag
+        for image in stack.client.images.list()
+        for tag in image.tags
+        if tag.startswith(stack.registry + "/")
+    ]
+
+
+def start_postgres(stack: RehearsalStack) -> None:
+    volume = stack.client.volumes.create(f"{stack.project}-pgdata", labels=stack.labels)
+    container = PostgresContainer(
+        images.POSTGRES_IMAGE,
+        username=DB_USER,
+        password=stack.password,
+        dbname=DB_NAMES[0],
+        driver=None,
+    )
+    container.with_env("POSTGRES_EXTRA_DBS", " ".join(DB_NAMES[1:]))
+    container.with_volume_mapping(volume.name, "/var/lib/postgresql/data", "rw")
+    _start(stack, container, 5432, "postgres", shm_size=POSTGRES_SHM)
+    wait_until(lambda: stack.psql(DB_NAMES[-1], "SELECT 1").strip() == "1", "postgres")

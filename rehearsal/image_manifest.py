@@ -1,0 +1,90 @@
+"""Which rehearsal images there are: their names, releases, labels and how each is built.
+
+A leaf that the builder, the hashing and the stack all read, so that knowing an image's name
+imports nothing that builds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REHEARSAL_DIR = Path(__file__).resolve().parent
+
+PROJECT_LABEL = "org.cyverse.atmo-release"
+PROJECT_LABEL_VALUE = "rehearsal"
+HASH_LABEL = "org.cyverse.atmo-release.context-hash"
+
+BASE_IMAGE = "debian:bookworm-slim"
+POSTGRES_IMAGE = "atmo-rehearsal/postgres:15"
+REGISTRY_IMAGE = "atmo-rehearsal/registry:2"
+RUNTIME_IMAGE = "atmo-rehearsal/app-runtime:bookworm"
+RELEASES = ("v37-2", "v37-3")
+# Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
+# one fault each (exits at start, version endpoint 500, migration failing half-way).
+BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
+# Releases that change data for the data-safety rehearsals (README.md, "Data releases"): v37-3
+# plus an in-place data migration (v37-94, legitimate) or a start-up "cleanup" that deletes rows
+# outside any migration (v37-95, a real loss).
+DATA_RELEASES = ("v37-94", "v37-95")
+APPS = ("atmosphere", "troposphere")
+# What tells the two apps apart in the shared Dockerfile (standin/Dockerfile): the gunicorn port
+# and the extra name of the virtualenv (/opt/env/atmo -> /opt/env/atmosphere), as build args.
+APP_BUILD_ARGS = {
+    "atmosphere": (("PORT", "8000"), ("VENV_ALIAS", "atmo")),
+    "troposphere": (("PORT", "8001"), ("VENV_ALIAS", "")),
+}
+# The folder shared by the app images, in their build context under the same name.
+STANDIN_DIR = REHEARSAL_DIR / "standin"
+
+Log = Callable[[str], None]
+
+
+class ImageError(RuntimeError):
+    """An image could not be made; the message is one line that names the cause."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One local image: `name` is its reference, `parent` the image its Dockerfile starts FROM.
+
+    `shared` names folders outside `context_dir` that the build context also holds, each as
+    (name in the context, folder); the Dockerfile may be in one of them.
+    """
+
+    name: str
+    context_dir: Path | None = None
+    dockerfile: Path | None = None
+    build_args: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    parent: str | None = None
+    shared: tuple[tuple[str, Path], ...] = field(default_factory=tuple)
+
+
+def _app_spec(app: str, release: str) -> ImageSpec:
+    return ImageSpec(
+        name=f"atmo-rehearsal/{app}:release-{release}",
+        context_dir=REHEARSAL_DIR / app,
+        dockerfile=STANDIN_DIR / "Dockerfile",
+        build_args=(("APP", app), *APP_BUILD_ARGS[app], ("RELEASE", release)),
+        parent=RUNTIME_IMAGE,
+        shared=((STANDIN_DIR.name, STANDIN_DIR),),
+    )
+
+
+def _dir_spec(name: str, folder: str, parent: str) -> ImageSpec:
+    context = REHEARSAL_DIR / folder
+    return ImageSpec(name, context, context / "Dockerfile", (), parent)
+
+
+# In dependency order: every parent comes before its children.
+MANIFEST: tuple[ImageSpec, ...] = (
+    ImageSpec(BASE_IMAGE),
+    _dir_spec(POSTGRES_IMAGE, "postgres", BASE_IMAGE),
+    _dir_spec(REGISTRY_IMAGE, "registry", BASE_IMAGE),
+    _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
+    *(_app_spec(app, release) for app in APPS for release in RELEASES),
+    *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
+    *(_app_spec(app, release) for app in APPS for release in DATA_RELEASES),
+)
+SPECS: dict[str, ImageSpec] = {spec.name: spec for spec in MANIFEST}

@@ -1,0 +1,107 @@
+"""The labels that mark what a rehearsal makes in Docker, and the sweep that removes it.
+
+Every container, network, volume and image of a rehearsal carries its run id and its owner (pid
+and host), so that a killed run's leftovers can be found and removed by a later run, while what a
+live run (on this host or another) still uses is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping
+from enum import Enum
+
+import docker
+
+from rehearsal.shell import Log
+
+RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
+PID_LABEL = "org.cyverse.atmo-release.pid"
+HOST_LABEL = "org.cyverse.atmo-release.host"
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_labels() -> dict[str, str]:
+    """Who owns a labelled object, as the sweep judges it: a pid means something only on its
+    host (and pid namespace, whose host name a container has of its own)."""
+    return {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
+
+
+class Fate(Enum):
+    KEEP = "keep"
+    REMOVE = "remove"
+    FOREIGN = "foreign"  # another host's (or an unknown host's): kept, its run may be alive
+
+
+def fate(
+    labels: Mapping[str, str], run_id: str | None, host: str, alive: Callable[[str], bool]
+) -> Fate:
+    """What a sweep does with a labelled object: all of `run_id`; else, as the deploy lock does,
+    a pid is judged dead only when it was labelled on this `host`. An object with no host label
+    was made before hosts were told apart, by a run on the engine's host: its pid is judged
+    there, as it always was (else a killed old run's stack would stay for good)."""
+    if RUN_LABEL not in labels:
+        return Fate.KEEP
+    if run_id is not None:
+        return Fate.REMOVE if labels[RUN_LABEL] == run_id else Fate.KEEP
+    if labels.get(HOST_LABEL, host) != host:
+        return Fate.FOREIGN
+    return Fate.KEEP if alive(labels.get(PID_LABEL, "")) else Fate.REMOVE
+
+
+def sweep_leftovers(
+    client: docker.DockerClient, log: Log = print, run_id: str | None = None
+) -> int:
+    """Remove what rehearsals left: all of `run_id`, or of this host's runs whose process is
+    gone; what runs of other hosts left is kept and named."""
+    host = socket.gethostname()
+    foreign: set[str] = set()
+
+    def to_remove(labels: dict[str, str]) -> bool:
+        verdict = fate(labels, run_id, host, _pid_alive)
+        if verdict is Fate.FOREIGN:
+            where = labels.get(HOST_LABEL, "a host it does not name")
+            foreign.add(f"{labels[RUN_LABEL]} (pid {labels.get(PID_LABEL, '?')} on {where})")
+        return verdict is Fate.REMOVE
+
+    def gone(remove: Callable[[], object]) -> int:
+        """1 once removed; a `--rm` container may remove itself between listing and removal."""
+        try:
+            remove()
+        except docker.errors.NotFound:
+            return 0
+        return 1
+
+    selector = {"label": RUN_LABEL}
+    removed = 0
+    for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
+        if to_remove(container.labels):
+            removed += gone(lambda c=container: c.remove(force=True, v=True))
+    for network in client.networks.list(filters=selector):
+        if to_remove(network.attrs.get("Labels") or {}):
+            removed += gone(network.remove)
+    for volume in client.volumes.list(filters=selector):
+        if to_remove(volume.attrs.get("Labels") or {}):
+            removed += gone(lambda v=volume: v.remove(force=True))
+    for image in client.images.list(filters=selector):
+        if to_remove(image.labels):
+            removed += gone(lambda i=image: client.images.remove(i.id, force=True))
+    if removed:
+        whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
+        log(f"removed {removed} containers, networks, volumes and images of {whose}")
+    if foreign:
+        log(
+            f"kept what rehearsals of other hosts left ({host} cannot tell whether they still "
+            f"run; remove them there): {', '.join(sorted(foreign))}"
+        )
+    return removed
