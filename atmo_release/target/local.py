@@ -41,6 +41,7 @@ class LocalTarget:
                 input=input,
                 capture_output=True,
                 text=True,
+                errors="replace",  # a command's bytes are not always text (a dump's tail)
                 timeout=timeout,
                 check=False,
             )

@@ -215,6 +215,13 @@ def test_run_to_file_streams_stdout_and_reports_the_command(tmp_path: Path) -> N
     assert seen == [result] and "written to" in result.stdout
 
 
+def test_output_that_is_not_text_is_replaced_not_raised() -> None:
+    """The tail of a dump cut anywhere, or of a file that is no dump, is bytes, not UTF-8."""
+    code = "import sys; sys.stdout.buffer.write(b'ok \\xff\\xfe end')"
+    result = LocalTarget().run([sys.executable, "-c", code])
+    assert result.ok and result.stdout.startswith("ok ") and result.stdout.endswith(" end")
+
+
 def test_service_dump_streams_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The service path: the exec's stdout becomes the file, then the trailer is checked."""
     captured: list[list[str]] = []
