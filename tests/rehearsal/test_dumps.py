@@ -127,7 +127,7 @@ def test_dump_and_verify(source: Database, tmp_path: Path, run_id: str, dbname: 
     assert path.stat().st_size == taken.bytes  # the first dump is untouched
 
     counts = dumps.row_counts(db_client(source), dbname)
-    verified = dumps.verify_dump(path, counts, run_id=f"{run_id}-ok")
+    verified = dumps.verify_dump(LocalTarget(), path, counts, run_id=f"{run_id}-ok")
     assert verified.counts == counts and verified.rows == sum(counts.values())
     assert verified.server_major == 15 and verified.bytes == taken.bytes
     assert {"start", "restore", "count", "total"} <= set(verified.seconds)
@@ -137,7 +137,7 @@ def test_dump_and_verify(source: Database, tmp_path: Path, run_id: str, dbname: 
 def test_differing_counts_are_refused(atmo_dump: dumps.DumpResult, run_id: str) -> None:
     counts = {"core_atmosphereuser": 50, "core_instance": 3001, "maintenance_record": 0}
     with pytest.raises(CheckFailed, match="core_instance: 3001 rows in the source, 3000 restored"):
-        dumps.verify_dump(atmo_dump.path, counts, run_id=f"{run_id}-counts")
+        dumps.verify_dump(LocalTarget(), atmo_dump.path, counts, run_id=f"{run_id}-counts")
     assert leftovers(f"{run_id}-counts") == []
 
 
@@ -145,7 +145,7 @@ def test_empty_dump_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "atmo-2026-12-01.sql"
     empty.touch()
     with pytest.raises(CheckFailed, match="is empty"):
-        dumps.verify_dump(empty, {"core_instance": 3000})
+        dumps.verify_dump(LocalTarget(), empty, {"core_instance": 3000})
 
 
 def test_truncated_dump_is_refused(atmo_dump: dumps.DumpResult, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_truncated_dump_is_refused(atmo_dump: dumps.DumpResult, tmp_path: Path) 
     cut = tmp_path / "cut.sql"
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckFailed, match="truncated"):
-        dumps.verify_dump(cut, {"core_instance": 3000})
+        dumps.verify_dump(LocalTarget(), cut, {"core_instance": 3000})
 
 
 def test_cut_dump_with_a_forged_trailer_fails_the_restore_or_the_counts(
@@ -164,7 +164,7 @@ def test_cut_dump_with_a_forged_trailer_fails_the_restore_or_the_counts(
     forged.write_bytes(data[: len(data) // 2] + b"\n" + dumps.TRAILER + b"\n")
     counts = dumps.row_counts(db_client(source), "atmo_prod")
     with pytest.raises(CheckFailed, match="could not be restored|row counts differ"):
-        dumps.verify_dump(forged, counts, run_id=f"{run_id}-forged")
+        dumps.verify_dump(LocalTarget(), forged, counts, run_id=f"{run_id}-forged")
     assert leftovers(f"{run_id}-forged") == []
 
 
@@ -172,10 +172,10 @@ def test_garbage_is_refused(tmp_path: Path, run_id: str) -> None:
     garbage = tmp_path / "garbage.sql"
     garbage.write_bytes(os.urandom(20000))
     with pytest.raises(CheckFailed, match="truncated or not a plain pg_dump"):
-        dumps.verify_dump(garbage, {})
+        dumps.verify_dump(LocalTarget(), garbage, {})
     garbage.write_bytes(b"this is not SQL at all;\n" + dumps.TRAILER + b"\n")
     with pytest.raises(CheckFailed, match="could not be restored into .*syntax error"):
-        dumps.verify_dump(garbage, {}, run_id=f"{run_id}-garbage")
+        dumps.verify_dump(LocalTarget(), garbage, {}, run_id=f"{run_id}-garbage")
     assert leftovers(f"{run_id}-garbage") == []
 
 
