@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -91,13 +92,19 @@ def db_client(config: Database) -> DatabaseClient:
 
 
 def leftovers(run_id: str, remove: bool = False) -> list[str]:
+    """Containers and volumes of `run_id` still there (removed first when `remove`)."""
     client = docker.from_env()
-    found = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+    selector = {"label": f"{RUN_LABEL}={run_id}"}
+    found = client.containers.list(all=True, filters=selector)
     if remove:
         for container in found:
             container.remove(force=True, v=True)
+    volumes = client.volumes.list(filters=selector)
+    if remove:
+        for volume in volumes:
+            volume.remove(force=True)
     client.close()
-    return [container.name for container in found]
+    return [container.name for container in found] + [volume.name for volume in volumes]
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +198,33 @@ def test_unreachable_database_fails_at_dump_time(tmp_path: Path, source: Databas
     with pytest.raises(CheckFailed, match="password authentication failed"):
         dumps.dump(LocalTarget(), source, "wrong-password", COMPOSE, "atmo_prod", path)
     assert not path.exists()
+
+
+def labelled(kind: list[str], run_id: str) -> list[str]:
+    """What `docker <kind> -q` lists with the run label of `run_id`."""
+    argv = ["docker", *kind, "-q", "--filter", f"label={RUN_LABEL}={run_id}"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_close_leaves_no_container_and_no_volume(atmo_dump: dumps.DumpResult, run_id: str) -> None:
+    """The copy's data volume carries the run label, so listing by it is no empty proof."""
+    closing = f"{run_id}-close"
+    copy = dumps.RestoredCopy(LocalTarget(), atmo_dump.path, POSTGRES_IMAGE, "atmo_app", closing)
+    try:
+        copy.open()
+        assert copy.counts["core_instance"] == 3000
+        containers = labelled(["ps", "-a", "--no-trunc"], closing)
+        volumes = labelled(["volume", "ls"], closing)
+        client = docker.from_env()
+        mounts = client.containers.get(copy.container_id).attrs["Mounts"]
+        client.close()
+        assert containers == [copy.container_id]
+        assert sorted(volumes) == sorted(m["Name"] for m in mounts if m["Type"] == "volume")
+        assert len(volumes) == 1  # PGDATA: the image declares no other volume
+    finally:
+        copy.close()
+    try:
+        assert labelled(["ps", "-a"], closing) == [] and labelled(["volume", "ls"], closing) == []
+        assert set(copy.seconds) == {"start", "restore", "count", "remove"}
+    finally:
+        leftovers(closing, remove=True)  # only when close() failed
