@@ -12,9 +12,10 @@ also ends with a trailer line, so truncation is seen before a restore is even tr
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import secrets
+import stat
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import pg, psql
+from atmo_release.commands import docker, files, pg, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
@@ -37,7 +38,7 @@ VERIFY_IMAGE = "atmo-rehearsal/postgres:15"
 # The last lines pg_dump writes; a plain dump without them was cut short.
 TRAILER = b"-- PostgreSQL database dump complete"
 _TAIL_BYTES = 4096
-_VERSION_LINE = re.compile(rb"^-- Dumped from database version (\d+)", re.MULTILINE)
+_VERSION_LINE = re.compile(r"^-- Dumped from database version (\d+)", re.MULTILINE)
 # The throwaway server may lose everything on a crash: it trades durability for restore speed.
 THROWAWAY_SETTINGS = (
     "fsync=off",
@@ -104,17 +105,19 @@ def dump_name(
     return candidate
 
 
-def check_complete(path: Path) -> int:
-    """The dump's size; CheckFailed when it is missing, empty or lacks pg_dump's trailer."""
-    if not path.is_file():
+def check_complete(target: Target, path: Path) -> int:
+    """The dump's size; CheckFailed when it is missing, empty or lacks pg_dump's trailer.
+
+    Read by `stat` and `tail` on the target, where the dump is: only its last bytes travel.
+    """
+    found = target.run(files.mode_and_size(path))
+    fields = found.stdout.split()
+    if not found.ok or len(fields) != 2 or not stat.S_ISREG(int(fields[0], 16)):
         raise CheckFailed(f"dump {path} does not exist")
-    size = path.stat().st_size
+    size = int(fields[1])
     if size == 0:
         raise CheckFailed(f"dump {path} is empty (0 bytes)")
-    with path.open("rb") as dump:
-        dump.seek(max(0, size - _TAIL_BYTES))
-        tail = dump.read()
-    if TRAILER not in tail:
+    if TRAILER.decode() not in _read(target, files.last_bytes(path, _TAIL_BYTES), path):
         raise CheckFailed(
             f"dump {path} is truncated or not a plain pg_dump: its {size} bytes do not end "
             f"with pg_dump's '{TRAILER.decode()}' line"
@@ -162,14 +165,14 @@ def dump(
     if result.planned:
         return DumpResult(dbname, path, 0, 0.0)
     if not result.ok:
-        path.unlink(missing_ok=True)
+        target.remove(path)
         raise CheckFailed(
             f"pg_dump of {dbname} from {where} failed (exit {result.rc}): {result.tail(2)}"
         )
     try:
-        size = check_complete(path)
+        size = check_complete(target, path)
     except CheckFailed:
-        path.unlink(missing_ok=True)
+        target.remove(path)
         raise
     return DumpResult(dbname, path, size, time.monotonic() - started)
 
@@ -182,9 +185,17 @@ def row_counts(db_client: DatabaseClient, dbname: str) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in db_client.query(dbname, pg.count_rows_sql(tables))}
 
 
-def _dump_major(path: Path) -> int | None:
-    with path.open("rb") as dump:
-        match = _VERSION_LINE.search(dump.read(_TAIL_BYTES))
+def _read(target: Target, argv: Sequence[str], path: Path) -> str:
+    """What a read of the dump prints, as text: the target replaces bytes that are not."""
+    result = target.run(argv)
+    if not result.ok:
+        raise CheckFailed(f"dump {path} could not be read: {result.tail(1)}")
+    return result.stdout
+
+
+def _dump_major(target: Target, path: Path) -> int | None:
+    """The source server's major version, from the header pg_dump writes first."""
+    match = _VERSION_LINE.search(_read(target, files.first_bytes(path, _TAIL_BYTES), path))
     return int(match.group(1)) if match else None
 
 
@@ -214,44 +225,40 @@ def _first_error(stderr: str) -> str:
 class RestoredCopy:
     """A labelled throwaway PostgreSQL holding one dump restored as database `verify`.
 
-    `open()` starts it and restores the dump; it stays up for more reads (fingerprints, the
-    release's migrations) until `close()`. The container carries the rehearsal and pid labels,
-    so a sweeper removes it if this process dies.
+    `open()` starts it on the target with the docker CLI and restores the dump; it stays up for
+    more reads (fingerprints, the release's migrations) until `close()`. The container and its
+    volumes carry the rehearsal and pid labels, so a sweeper removes them if this process dies.
+    Every command it runs only creates, uses or removes the throwaway server: each is a `Read`,
+    so a plan runs them as a run does.
     """
 
     DATABASE = "verify"
+    MOUNTED = "/dump"  # where the dump is bind-mounted, read-only, in the container
+    # How long the server may take to accept connections, and how often it is asked.
+    ready_timeout = 120.0
+    poll = 0.25
 
-    def __init__(self, path: Path, image: str, owner: str, run_id: str) -> None:
-        from testcontainers.community.postgres import PostgresContainer
-
-        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-        self.path, self.image, self.owner = Path(path), image, owner
+    def __init__(self, target: Target, path: Path, image: str, owner: str, run_id: str) -> None:
+        self.target, self.path, self.image, self.owner = target, Path(path), image, owner
+        if not self.path.is_absolute():
+            raise ValueError(f"dump {path}: a bind mount needs an absolute path on the target")
         self.password = secrets.token_urlsafe(18)
-        self.mounted = f"/dump/{self.path.name}"
-        self.container = PostgresContainer(
-            image, username=owner, password=self.password, dbname=self.DATABASE, driver=None
-        )
-        self.container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
-        self.container.with_command(
-            ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))]
-        )
-        self.container.with_volume_mapping(str(self.path.resolve()), self.mounted, "ro")
-        self.container.with_kwargs(labels=run_labels(run_id))
+        target.redactor.add([self.password])
+        self.mounted = f"{self.MOUNTED}/{self.path.name}"
+        self.labels = run_labels(run_id)
+        self.container_id = ""
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.server_major = 0
 
-    @property
-    def container_id(self) -> str:
-        return str(self.container.get_wrapped_container().id)
-
     def open(self, roles: Sequence[str] = (), timeout: float = 3600) -> RestoredCopy:
         """Start the server, restore the dump and count its rows; CheckFailed when it cannot."""
         step = time.monotonic()
-        self.container.start()
+        self._start()
+        self._wait_ready()
         self.seconds["start"] = time.monotonic() - step
         self.server_major = int(self.query("SHOW server_version_num")[0][0]) // 10000
-        dump_major = _dump_major(self.path)
+        dump_major = _dump_major(self.target, self.path)
         if dump_major is not None and dump_major != self.server_major:
             raise CheckFailed(
                 f"dump {self.path} comes from PostgreSQL {dump_major}, but the throwaway server "
@@ -274,17 +281,85 @@ class RestoredCopy:
         self.seconds["count"] = time.monotonic() - step
         return self
 
+    def _image_volumes(self) -> list[str]:
+        """The paths the image keeps in volumes (its PGDATA), pulling the image if it is not on
+        the target: each gets a labelled volume instead of an anonymous one nobody can trace."""
+        found = self.target.run(docker.image_volumes(self.image))
+        if not found.ok:
+            pulled = self.target.run(docker.pull_throwaway(self.image), timeout=1800)
+            if not pulled.ok:
+                raise CheckFailed(
+                    f"the image {self.image} of the throwaway PostgreSQL could not be pulled: "
+                    f"{pulled.tail(1)}"
+                )
+            found = self.target.run(docker.image_volumes(self.image))
+        if not found.ok:
+            raise CheckFailed(f"the image {self.image} cannot be inspected: {found.tail(1)}")
+        return sorted(json.loads(found.stdout or "null") or {})
+
+    def _start(self) -> None:
+        """Create, then start: once created, `close()` removes it even if it never starts."""
+        argv = docker.create_throwaway(
+            self.image,
+            ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))],
+            labels=self.labels,
+            env={
+                "POSTGRES_USER": self.owner,
+                "POSTGRES_DB": self.DATABASE,
+                "POSTGRES_PASSWORD": None,
+            },
+            mounts={str(self.path): self.mounted},
+            volumes=self._image_volumes(),
+        )
+        created = self.target.run(argv, env={"POSTGRES_PASSWORD": self.password}, timeout=300)
+        if not created.ok:
+            raise CheckFailed(
+                f"the throwaway PostgreSQL ({self.image}) could not be created: {created.tail(2)}"
+            )
+        self.container_id = created.stdout.split()[-1]
+        started = self.target.run(docker.start_throwaway(self.container_id), timeout=300)
+        if not started.ok:
+            raise CheckFailed(
+                f"the throwaway PostgreSQL ({self.image}) could not be started: {started.tail(2)}"
+            )
+
+    def _wait_ready(self) -> None:
+        """Until the server that stays answers. The entrypoint first runs an init server that
+        listens on the socket only, then restarts: `pg_isready` over TCP answers only from the
+        final server, and a `SELECT 1` then proves the database is there. A container that
+        stops fails at once, one still silent after `ready_timeout` seconds fails then: both
+        with its last log lines."""
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            rc = self.exec(pg.ready(self.owner), 10)[0]
+            if rc == 0 and self.exec(self._psql("SELECT 1"), 10)[0] == 0:
+                return
+            status = self.target.run(docker.state(self.container_id)).stdout.strip()
+            if status not in ("created", "running") or time.monotonic() >= deadline:
+                logs = self.target.run(docker.logs(self.container_id, tail=5))
+                what = (
+                    f"did not accept connections within {self.ready_timeout:.0f} s"
+                    if status == "running"
+                    else f"stopped before accepting connections ({status or 'no container'})"
+                )
+                raise CheckFailed(
+                    f"the throwaway PostgreSQL ({self.image}) {what}: "
+                    f"{(logs.stderr + logs.stdout).strip()[-500:] or 'no log'}"
+                )
+            time.sleep(self.poll)
+
     def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
         """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
-        wrapped = self.container.get_wrapped_container()
-        rc, (out, err) = wrapped.exec_run(
-            ["timeout", str(int(timeout)), *argv], user="root", demux=True
+        result = self.target.run(
+            docker.exec_throwaway(self.container_id, argv, timeout), timeout=timeout + 60
         )
-        return rc, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+        return result.rc, result.stdout, result.stderr
+
+    def _psql(self, sql: str) -> list[str]:
+        return ["psql", *psql.FLAGS, "-U", self.owner, "-d", self.DATABASE, "-c", sql]
 
     def query(self, sql: str, timeout: float = 600) -> list[list[str]]:
-        argv = ["psql", *psql.FLAGS, "-U", self.owner, "-d", self.DATABASE, "-c", sql]
-        rc, out, err = self.exec(argv, timeout)
+        rc, out, err = self.exec(self._psql(sql), timeout)
         if rc != 0:
             raise CheckFailed(
                 f"the throwaway PostgreSQL could not be queried: {err.strip()[-300:]}"
@@ -292,12 +367,22 @@ class RestoredCopy:
         return [line.split("\t") for line in out.splitlines() if line]
 
     def close(self) -> None:
+        """Remove the server with its volumes: a restored copy may be as big as production's."""
+        if not self.container_id:
+            return
         step = time.monotonic()
-        self.container.stop()
+        result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
         self.seconds["remove"] = time.monotonic() - step
+        if not result.ok and "No such container" not in result.stderr:
+            raise CheckFailed(
+                f"the throwaway PostgreSQL {self.container_id[:12]} ({self.image}) could not be "
+                f"removed: {result.tail(1)}"
+            )
+        self.container_id = ""
 
 
 def verify_dump(
+    target: Target,
     path: Path,
     source_counts: Mapping[str, int],
     image: str = VERIFY_IMAGE,
@@ -307,22 +392,24 @@ def verify_dump(
     run_id: str | None = None,
     timeout: float = 3600,
 ) -> VerifyResult:
-    """Restore `path` into a throwaway PostgreSQL and require `source_counts` per table.
+    """Restore `path` into a throwaway PostgreSQL on `target` and require `source_counts` per
+    table.
 
     `owner` becomes the throwaway server's superuser, so the dump's `OWNER TO` lines apply;
     `roles` are other roles its GRANTs name. The server is removed before returning.
     Raises CheckFailed for an empty, truncated or unrestorable dump and for differing counts.
     """
     started = time.monotonic()
-    size = check_complete(Path(path))
-    copy = RestoredCopy(path, image, owner, run_id or f"verify-{uuid.uuid4().hex[:10]}")
+    path = Path(path)
+    size = check_complete(target, path)
+    copy = RestoredCopy(target, path, image, owner, run_id or f"verify-{uuid.uuid4().hex[:10]}")
     try:
         copy.open(roles, timeout)
     finally:
         copy.close()
     copy.seconds["total"] = time.monotonic() - started
-    require_counts(Path(path), source_counts, copy.counts)
-    return VerifyResult(Path(path), size, copy.server_major, copy.counts, copy.seconds)
+    require_counts(path, source_counts, copy.counts)
+    return VerifyResult(path, size, copy.server_major, copy.counts, copy.seconds)
 
 
 def require_counts(path: Path, source: Mapping[str, int], restored: Mapping[str, int]) -> None:

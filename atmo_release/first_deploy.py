@@ -147,8 +147,9 @@ class FirstDeployment:
         verified: dict[str, Any] = {}
         image = getattr(self.old_env.database, "verify_image", dumps.VERIFY_IMAGE)
         for name, path in self.dumps.items():
-            dumps.check_complete(path)
+            dumps.check_complete(self.target, path)
             result = dumps.verify_dump(
+                self.target,
                 path,
                 self.source_counts[name],
                 image,
@@ -170,7 +171,7 @@ class FirstDeployment:
 
     def load_dumps(self) -> None:
         for path in self.dumps.values():
-            dumps.check_complete(path)
+            dumps.check_complete(self.target, path)
         if self.env.database.where == "service":
             self._load_through_init_dir()
             return

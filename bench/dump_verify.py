@@ -130,7 +130,7 @@ def main() -> int:
         counted = time.monotonic() - started
         path = dumps.dump_name("atmo", date.today(), work, Path.exists)
         taken = dumps.dump(target, config, PASSWORD, client.compose, DBNAME, path)
-        verified = dumps.verify_dump(path, counts, run_id=run_id)
+        verified = dumps.verify_dump(target, path, counts, run_id=run_id)
         suite_s = time.monotonic() - started
         figures["suite"] = {
             "total_s": round(suite_s, 1),

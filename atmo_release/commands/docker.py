@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from atmo_release.commands import Read, like
 
@@ -46,6 +46,16 @@ def pull(reference: str) -> list[str]:
     return ["docker", "pull", reference]
 
 
+def image_volumes(reference: str) -> Read:
+    """The image's declared volumes as a JSON object (`null` when it declares none)."""
+    return Read(["docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", reference])
+
+
+def pull_throwaway(reference: str) -> Read:
+    """The pull of an image that only throwaway containers run: no deployment changes."""
+    return Read(pull(reference))
+
+
 def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
     changes = [
         item for key in sorted(labels) for item in ("--change", f"LABEL {key}={labels[key]}")
@@ -53,12 +63,26 @@ def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
     return ["docker", "commit", *changes, container, image]
 
 
-def exec_(container: str, argv: Sequence[str]) -> list[str]:
-    return like(argv, ["docker", "exec", container, *argv])
+def exec_(container: str, argv: Sequence[str], *, user: str | None = None) -> list[str]:
+    flags = ["-u", user] if user else []
+    return like(argv, ["docker", "exec", *flags, container, *argv])
 
 
-def logs(container: str, since: str) -> Read:
-    return Read(["docker", "logs", "--since", since, container])
+def exec_throwaway(container: str, argv: Sequence[str], timeout: float) -> Read:
+    """`argv` as root in a throwaway container (root reads any mounted file), killed inside
+    the container after `timeout` seconds (exit 124): whatever it does, it does it there."""
+    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root"))
+
+
+def logs(container: str, since: str | None = None, *, tail: int | None = None) -> Read:
+    """The container's log since a time, or its last `tail` lines."""
+    flags = [*(["--since", since] if since else []), *(["--tail", str(tail)] if tail else [])]
+    return Read(["docker", "logs", *flags, container])
+
+
+def state(container: str) -> Read:
+    """`created`, `running`, `exited`...: whether a container is still there to answer."""
+    return Read(["docker", "inspect", "--format", "{{.State.Status}}", container])
 
 
 def run_once(
@@ -75,12 +99,67 @@ def run_once(
         "docker",
         "run",
         "--rm",
-        *(item for key in sorted(labels) for item in ("--label", f"{key}={labels[key]}")),
+        *_labels(labels),
         "--network",
         network,
-        *(item for source, dest in mounts.items() for item in ("-v", f"{source}:{dest}:ro")),
+        *_read_only(mounts),
         "--entrypoint",
         entrypoint,
         image,
         *argv,
     ]
+
+
+def create_throwaway(
+    image: str,
+    argv: Sequence[str],
+    *,
+    labels: Mapping[str, str],
+    env: Mapping[str, str | None],
+    mounts: Mapping[str, str],
+    volumes: Sequence[str],
+) -> Read:
+    """`docker create` of a labelled throwaway container, started by `start_throwaway`: its id
+    is known before it starts, so a failed start still leaves nothing behind once removed.
+
+    `env` values of None are taken from the docker client's environment (a secret never in
+    argv); bind mounts are read-only; each path of `volumes` gets an anonymous volume carrying
+    `labels`, so a volume is found by the run label like its container."""
+    volume_labels = "".join(f",volume-label={key}={labels[key]}" for key in sorted(labels))
+    return Read(
+        [
+            "docker",
+            "create",
+            *_labels(labels),
+            *(
+                item
+                for key in sorted(env)
+                for item in ("-e", key if env[key] is None else f"{key}={env[key]}")
+            ),
+            *_read_only(mounts),
+            *(
+                item
+                for path in volumes
+                for item in ("--mount", f"type=volume,dst={path}{volume_labels}")
+            ),
+            image,
+            *argv,
+        ]
+    )
+
+
+def start_throwaway(container: str) -> Read:
+    return Read(["docker", "start", container])
+
+
+def remove_throwaway(container: str) -> Read:
+    """Removed even while running, with its anonymous volumes (`-v`): nothing of it stays."""
+    return Read(["docker", "rm", "-f", "-v", container])
+
+
+def _labels(labels: Mapping[str, str]) -> list[str]:
+    return [item for key in sorted(labels) for item in ("--label", f"{key}={labels[key]}")]
+
+
+def _read_only(mounts: Mapping[str, str]) -> list[str]:
+    return [item for source, dest in mounts.items() for item in ("-v", f"{source}:{dest}:ro")]

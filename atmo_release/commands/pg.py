@@ -112,6 +112,11 @@ def host_restore(
     return [*argv[:at], *(item for sql in first_sql for item in ("-c", sql)), *argv[at:]]
 
 
+def ready(user: str) -> Read:
+    """pg_isready over TCP, run beside the server: the postgres images' init server listens on
+    the socket only, so this answers only from the server that stays once init has finished."""
+    return Read(["pg_isready", "-h", "127.0.0.1", "-U", user])
+
+
 def service_ready(compose: Compose, service: str, user: str) -> list[str]:
-    """pg_isready over TCP inside the compose service: it answers only once init has finished."""
-    return compose.exec_(service, Read(["pg_isready", "-h", "127.0.0.1", "-U", user]))
+    return compose.exec_(service, ready(user))

@@ -44,10 +44,14 @@ class ProvenDumps(Resource):
         rows are the dump file's, and the source's wherever nobody wrote during the dump."""
         for name, info in self.state.dumps.items():
             path = Path(info["path"])
-            dumps.check_complete(path)
+            dumps.check_complete(self.target, path)
             in_file = window_dumps.rows_in_dump(self.target, path)
             copy = dumps.RestoredCopy(
-                path, self.env.database.verify_image, self.env.database.user, self.record.run_id
+                self.target,
+                path,
+                self.env.database.verify_image,
+                self.env.database.user,
+                self.record.run_id,
             )
             self.copies[name] = copy
             copy.open()

@@ -100,7 +100,7 @@ class WindowDumps(Resource):
             stopped, dumped = self.state.snapshot_before[name], info.get("fingerprints") or {}
             if window["tables"]:
                 path = Path(window["path"])
-                dumps.check_complete(path)
+                dumps.check_complete(self.target, path)
                 window_dumps.require_rows(
                     path,
                     window_dumps.rows_in_dump(self.target, path),

@@ -51,7 +51,9 @@ class Target(Protocol):
         env: Mapping[str, str] | None = None,
         input: str | None = None,
         timeout: float | None = 600,
-    ) -> Result: ...
+    ) -> Result:
+        """Run argv; its output as text, any bytes that are not text replaced, never raised."""
+        ...
 
     def run_to_file(
         self,

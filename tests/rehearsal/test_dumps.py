@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -91,13 +92,19 @@ def db_client(config: Database) -> DatabaseClient:
 
 
 def leftovers(run_id: str, remove: bool = False) -> list[str]:
+    """Containers and volumes of `run_id` still there (removed first when `remove`)."""
     client = docker.from_env()
-    found = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+    selector = {"label": f"{RUN_LABEL}={run_id}"}
+    found = client.containers.list(all=True, filters=selector)
     if remove:
         for container in found:
             container.remove(force=True, v=True)
+    volumes = client.volumes.list(filters=selector)
+    if remove:
+        for volume in volumes:
+            volume.remove(force=True)
     client.close()
-    return [container.name for container in found]
+    return [container.name for container in found] + [volume.name for volume in volumes]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +134,7 @@ def test_dump_and_verify(source: Database, tmp_path: Path, run_id: str, dbname: 
     assert path.stat().st_size == taken.bytes  # the first dump is untouched
 
     counts = dumps.row_counts(db_client(source), dbname)
-    verified = dumps.verify_dump(path, counts, run_id=f"{run_id}-ok")
+    verified = dumps.verify_dump(LocalTarget(), path, counts, run_id=f"{run_id}-ok")
     assert verified.counts == counts and verified.rows == sum(counts.values())
     assert verified.server_major == 15 and verified.bytes == taken.bytes
     assert {"start", "restore", "count", "total"} <= set(verified.seconds)
@@ -137,7 +144,7 @@ def test_dump_and_verify(source: Database, tmp_path: Path, run_id: str, dbname: 
 def test_differing_counts_are_refused(atmo_dump: dumps.DumpResult, run_id: str) -> None:
     counts = {"core_atmosphereuser": 50, "core_instance": 3001, "maintenance_record": 0}
     with pytest.raises(CheckFailed, match="core_instance: 3001 rows in the source, 3000 restored"):
-        dumps.verify_dump(atmo_dump.path, counts, run_id=f"{run_id}-counts")
+        dumps.verify_dump(LocalTarget(), atmo_dump.path, counts, run_id=f"{run_id}-counts")
     assert leftovers(f"{run_id}-counts") == []
 
 
@@ -145,7 +152,7 @@ def test_empty_dump_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "atmo-2026-12-01.sql"
     empty.touch()
     with pytest.raises(CheckFailed, match="is empty"):
-        dumps.verify_dump(empty, {"core_instance": 3000})
+        dumps.verify_dump(LocalTarget(), empty, {"core_instance": 3000})
 
 
 def test_truncated_dump_is_refused(atmo_dump: dumps.DumpResult, tmp_path: Path) -> None:
@@ -153,7 +160,7 @@ def test_truncated_dump_is_refused(atmo_dump: dumps.DumpResult, tmp_path: Path) 
     cut = tmp_path / "cut.sql"
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckFailed, match="truncated"):
-        dumps.verify_dump(cut, {"core_instance": 3000})
+        dumps.verify_dump(LocalTarget(), cut, {"core_instance": 3000})
 
 
 def test_cut_dump_with_a_forged_trailer_fails_the_restore_or_the_counts(
@@ -164,7 +171,7 @@ def test_cut_dump_with_a_forged_trailer_fails_the_restore_or_the_counts(
     forged.write_bytes(data[: len(data) // 2] + b"\n" + dumps.TRAILER + b"\n")
     counts = dumps.row_counts(db_client(source), "atmo_prod")
     with pytest.raises(CheckFailed, match="could not be restored|row counts differ"):
-        dumps.verify_dump(forged, counts, run_id=f"{run_id}-forged")
+        dumps.verify_dump(LocalTarget(), forged, counts, run_id=f"{run_id}-forged")
     assert leftovers(f"{run_id}-forged") == []
 
 
@@ -172,10 +179,10 @@ def test_garbage_is_refused(tmp_path: Path, run_id: str) -> None:
     garbage = tmp_path / "garbage.sql"
     garbage.write_bytes(os.urandom(20000))
     with pytest.raises(CheckFailed, match="truncated or not a plain pg_dump"):
-        dumps.verify_dump(garbage, {})
+        dumps.verify_dump(LocalTarget(), garbage, {})
     garbage.write_bytes(b"this is not SQL at all;\n" + dumps.TRAILER + b"\n")
     with pytest.raises(CheckFailed, match="could not be restored into .*syntax error"):
-        dumps.verify_dump(garbage, {}, run_id=f"{run_id}-garbage")
+        dumps.verify_dump(LocalTarget(), garbage, {}, run_id=f"{run_id}-garbage")
     assert leftovers(f"{run_id}-garbage") == []
 
 
@@ -191,3 +198,33 @@ def test_unreachable_database_fails_at_dump_time(tmp_path: Path, source: Databas
     with pytest.raises(CheckFailed, match="password authentication failed"):
         dumps.dump(LocalTarget(), source, "wrong-password", COMPOSE, "atmo_prod", path)
     assert not path.exists()
+
+
+def labelled(kind: list[str], run_id: str) -> list[str]:
+    """What `docker <kind> -q` lists with the run label of `run_id`."""
+    argv = ["docker", *kind, "-q", "--filter", f"label={RUN_LABEL}={run_id}"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_close_leaves_no_container_and_no_volume(atmo_dump: dumps.DumpResult, run_id: str) -> None:
+    """The copy's data volume carries the run label, so listing by it is no empty proof."""
+    closing = f"{run_id}-close"
+    copy = dumps.RestoredCopy(LocalTarget(), atmo_dump.path, POSTGRES_IMAGE, "atmo_app", closing)
+    try:
+        copy.open()
+        assert copy.counts["core_instance"] == 3000
+        containers = labelled(["ps", "-a", "--no-trunc"], closing)
+        volumes = labelled(["volume", "ls"], closing)
+        client = docker.from_env()
+        mounts = client.containers.get(copy.container_id).attrs["Mounts"]
+        client.close()
+        assert containers == [copy.container_id]
+        assert sorted(volumes) == sorted(m["Name"] for m in mounts if m["Type"] == "volume")
+        assert len(volumes) == 1  # PGDATA: the image declares no other volume
+    finally:
+        copy.close()
+    try:
+        assert labelled(["ps", "-a"], closing) == [] and labelled(["volume", "ls"], closing) == []
+        assert set(copy.seconds) == {"start", "restore", "count", "remove"}
+    finally:
+        leftovers(closing, remove=True)  # only when close() failed

@@ -92,6 +92,8 @@ def test_docker_builders() -> None:
         "cyverse/atmosphere:release-v37-3",
     ]
     assert docker.exec_("c1", ["ls", "-l"]) == ["docker", "exec", "c1", "ls", "-l"]
+    assert docker.exec_("c1", ["id"], user="root") == ["docker", "exec", "-u", "root", "c1", "id"]
+    assert docker.logs("c1", tail=5) == ["docker", "logs", "--tail", "5", "c1"]
     assert docker.logs("c1", "2026-12-01T15:00:00") == [
         "docker",
         "logs",

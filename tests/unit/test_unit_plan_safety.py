@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.commands import Read, docker, git, manage, pg, read
+from atmo_release.commands import Read, docker, files, git, manage, pg, read
 from atmo_release.commands.compose import Compose
 from atmo_release.target import LocalTarget, PlanTarget, Result
 
@@ -40,6 +40,17 @@ READS = [
     COMPOSE.exec_("postgres", read(["pg_isready"])),
     pg.count_copy_rows("/root/atmo.sql"),
     read(["df", "-P", "/root"]),
+    files.mode_and_size("/root/atmo.sql"),
+    files.last_bytes("/root/atmo.sql", 4096),
+    # a throwaway server: created, restored into and removed, the deployment untouched
+    docker.image_volumes("postgres:15"),
+    docker.pull_throwaway("postgres:15"),
+    docker.create_throwaway(
+        "postgres:15", ["postgres"], labels={}, env={}, mounts={"/root/a.sql": "/a"}, volumes=[]
+    ),
+    docker.start_throwaway("c1"),
+    docker.exec_throwaway("c1", pg.restore_plain("atmo_app", "verify", "/dump/a.sql"), 60),
+    docker.remove_throwaway("c1"),
 ]
 CHANGES = [
     docker.pull("cyverse/atmosphere:release-v37-3"),
@@ -51,6 +62,7 @@ CHANGES = [
     COMPOSE.stop(),
     COMPOSE.up(),
     COMPOSE.exec_("atmosphere", manage.maintenance_start("/v", "/w", "title", "message")),
+    docker.exec_("c1", pg.restore_plain("atmo_app", "atmo_prod", "/a.sql"), user="root"),
     pg.host_dump("h", 5432, "atmo_app", "atmo_prod", "/root/atmo.sql"),
     ["cp", "--", "/root/atmo.sql", "/opt/dev/atmosphere-docker/postgres/"],
 ]
