@@ -21,6 +21,8 @@ _TO_NEW_FILE = 'f=$1; shift; set -C; umask 077; exec "$@" > "$f"'
 _IN_DIRECTORY = 'cd "$1" && shift && exec "$@"'
 _CREATE = 'set -C; umask 077; cat > "$1" && chmod "$2" "$1"'
 _WRITE = 'cat > "$1"'
+# Variables arrive on stdin, one `NAME=value` a line, so no secret sits in a process listing.
+_ENV_FROM_STDIN = 'while IFS= read -r pair; do export "$pair"; done; exec "$@"'
 
 
 class SshError(RuntimeError):
@@ -40,14 +42,19 @@ def remote_command(
     argv: Sequence[str],
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
-) -> str:
-    """One string the remote login shell splits back into exactly `argv`."""
+    input: str | None = None,
+) -> tuple[str, str | None]:
+    """One string the remote login shell splits back into exactly `argv`, and what goes to
+    its stdin: `env` travels there unless the command reads stdin itself."""
     words = list(argv)
     if cwd is not None:
         words = ["sh", "-c", _IN_DIRECTORY, "sh", str(cwd), *words]
-    if env:
-        words = ["env", *(f"{key}={value}" for key, value in sorted(env.items())), *words]
-    return shlex.join(words)
+    pairs = [f"{key}={value}" for key, value in sorted((env or {}).items())]
+    if pairs and input is None and not any("\n" in pair for pair in pairs):
+        return shlex.join(["sh", "-c", _ENV_FROM_STDIN, "sh", *words]), "\n".join(pairs) + "\n"
+    if pairs:
+        words = ["env", *pairs, *words]
+    return shlex.join(words), input
 
 
 class SshTarget(Reporting):
@@ -144,9 +151,8 @@ class SshTarget(Reporting):
         timeout: float | None = 600,
     ) -> Result:
         started = time.monotonic()
-        rc, out, err = execute(
-            self.ssh_argv(remote_command(argv, cwd, env)), input=input, timeout=timeout
-        )
+        remote, stdin = remote_command(argv, cwd, env, input)
+        rc, out, err = execute(self.ssh_argv(remote), input=stdin, timeout=timeout)
         seconds = time.monotonic() - started
         return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
 
@@ -161,14 +167,16 @@ class SshTarget(Reporting):
         """stdout into the new file `path` on the host (0600, never overwritten)."""
         wrapped = ["sh", "-c", _TO_NEW_FILE, "sh", str(path), *argv]
         started = time.monotonic()
-        rc, _, err = execute(self.ssh_argv(remote_command(wrapped, env=env)), timeout=timeout)
+        remote, stdin = remote_command(wrapped, env=env)
+        rc, _, err = execute(self.ssh_argv(remote), input=stdin, timeout=timeout)
         seconds = time.monotonic() - started
         out = f"(stdout written to {path} on the host)"
         return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
 
     def _quiet(self, argv: Sequence[str], input: str | None = None) -> tuple[int, str, str]:
         """File operations: not commands of the runbook, so not in the record's list."""
-        return execute(self.ssh_argv(remote_command(argv)), input=input, timeout=600)
+        remote, stdin = remote_command(argv, input=input)
+        return execute(self.ssh_argv(remote), input=stdin, timeout=600)
 
     def read_text(self, path: Path) -> str:
         rc, out, err = self._quiet(Read(["cat", "--", str(path)]))

@@ -33,7 +33,9 @@ def test_every_argument_reaches_the_remote_program_literally(target: SshTarget) 
 def test_env_and_cwd_are_spelled_out_in_the_command(target: SshTarget, tmp_path: Path) -> None:
     result = target.run(["sh", "-c", 'pwd; echo "$SECRET"'], cwd=tmp_path, env={"SECRET": "a'$b"})
     assert result.stdout == f"{tmp_path}\na'$b\n"
-    assert remote_command(["ls"], env={"A": "1"}) == "env A=1 ls"
+    remote, stdin = remote_command(["ls"], env={"PGPASSWORD": "s3cret"})
+    assert "s3cret" not in remote and stdin == "PGPASSWORD=s3cret\n"
+    assert remote_command(["cat"], env={"A": "1"}, input="x") == ("env A=1 cat", "x")
 
 
 def test_run_to_file_streams_into_a_new_private_file_on_the_host(
