@@ -22,7 +22,8 @@ import pytest
 
 from atmo_release.record import ReleaseRecord
 from atmo_release.redact import Redactor
-from fixtures.run import RUN_KEY, RunState, halts_of
+from fixtures.deployment import DeployRun
+from fixtures.run import RUN_KEY, register
 
 pytest_plugins = ["fixtures.run", "pair_steps"]
 
@@ -49,10 +50,10 @@ class StandInDeployment:
 @pytest.fixture(scope="session")
 def deployment(request):
     deployment = StandInDeployment()
-    run = RunState(deployment, request.config.rootpath / "reports", halts_of(request.config), print)
-    request.config.stash[RUN_KEY] = run
+    run = DeployRun(deployment, request.config.rootpath / "reports", print)
+    registration = request.config.stash[RUN_KEY] = register(request.config, run, deployment)
     yield deployment
-    run.finish()
+    registration.finish()
 
 
 @pytest.fixture(scope="session")
