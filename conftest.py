@@ -34,24 +34,25 @@ class FeatureModule(pytest.Module):
     """A `.feature` file collected as a module whose tests are its scenarios.
 
     Each scenario uses the session fixture `<feature stem>_run` (e.g. `deploy_run`), so that a
-    feature brings up exactly what it needs before its first step.
+    feature brings up exactly what it needs before its first step, and joins the run registered
+    for what that fixture gives (fixtures.run.join_run).
     """
 
     def _getobj(self) -> types.ModuleType:
-        from fixtures.run import FEATURE_RUN  # a plugin: imported once pytest has registered it
+        from fixtures.run import join_run  # a plugin: imported once pytest has registered it
 
         module = types.ModuleType(f"feature_{self.path.stem}")
         module.__file__ = str(self.path)
         module.__dict__["FEATURE"] = str(self.path)
         module.__dict__["RUN_FIXTURE"] = f"{self.path.stem}_run"
-        module.__dict__["FEATURE_RUN"] = FEATURE_RUN
+        module.__dict__["join_run"] = join_run
         exec(  # noqa: S102 - the namespace is the point: scenarios() binds to its caller
             "from pytest_bdd import scenarios\n"
             "import pytest\n"
             "scenarios(FEATURE)\n"
-            "@pytest.fixture(autouse=True, name=FEATURE_RUN)\n"
+            "@pytest.fixture(autouse=True)\n"
             "def _feature_run(request):\n"
-            "    return request.getfixturevalue(RUN_FIXTURE)\n",
+            "    return join_run(request, request.getfixturevalue(RUN_FIXTURE))\n",
             module.__dict__,
         )
         return module

@@ -3,10 +3,9 @@ the checks that would follow; built from a run against a PlanTarget, so it canno
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from atmo_release.record import ReleaseRecord
+from atmo_release.record import ReleaseRecord, write_redacted
 from atmo_release.redact import Redactor
 
 
@@ -38,10 +37,8 @@ def render_plan(record: ReleaseRecord) -> str:
 
 
 def write_plan(record: ReleaseRecord, directory: Path, redactor: Redactor) -> str:
-    text = redactor(render_plan(record))
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "plan.md").write_text(text)
-    (directory / "plan.json").write_text(
-        redactor(json.dumps(planned_commands(record), indent=2)) + "\n"
+    """`plan.md` and `plan.json` through the record writer; the plan's text, masked."""
+    _, md_path = write_redacted(
+        directory, "plan", planned_commands(record), render_plan(record), redactor
     )
-    return text
+    return md_path.read_text()

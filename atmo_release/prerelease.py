@@ -1,4 +1,5 @@
-"""The record of a pre-release feature (prepare, release_candidate), beside the deploy record.
+"""The run of a feature with its own record (prepare, release_candidate, first_deploy), beside
+the deploy record.
 
 Why separate files (`<feature>-record.json|md`): a deploy gate that reads `record.json` must
 never take a passed preparation for a passed deployment.
@@ -34,13 +35,17 @@ class PreReleaseRun:
         self.record.facts[key] = value
 
     def write(self) -> tuple[Path, Path]:
-        """Write JSON and Markdown, redacted; called after each step and at the end."""
+        """Write JSON and Markdown, redacted; the feature's name leads the JSON."""
         return self.record.write(self.reports_dir, self.redactor, self.stem, feature=self.feature)
 
-    def finish(self, halted: str = "") -> None:
+    def checkpoint(self) -> None:
+        """After each step, so that a run killed mid-way still leaves its trace."""
+        self.write()
+
+    def finish(self, halted_at: str = "") -> None:
         self.record.finished = utc_now()
-        self.record.outcome = "halted" if halted else "passed"
-        self.record.halted_at = halted
+        self.record.outcome = "halted" if halted_at else "passed"
+        self.record.halted_at = halted_at
         self.write()
 
     def read_back(self) -> dict[str, Any]:

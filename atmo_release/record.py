@@ -108,14 +108,22 @@ class ReleaseRecord:
     def write(
         self, directory: Path, redactor: Redactor, stem: str = "record", **head: str
     ) -> tuple[Path, Path]:
-        """The one writer of every record (`<stem>.json|md`, `head` keys first in the JSON):
-        secrets are masked in each string before JSON escapes them past the redactor."""
-        directory.mkdir(parents=True, exist_ok=True)
-        json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
-        data = redact_data({**head, **self.to_dict()}, redactor)
-        json_path.write_text(json.dumps(data, indent=2) + "\n")
-        md_path.write_text(redactor(render_markdown(self, redactor)))
-        return json_path, md_path
+        """`<stem>.json|md`, `head` keys first in the JSON."""
+        return write_redacted(
+            directory, stem, {**head, **self.to_dict()}, render_markdown(self, redactor), redactor
+        )
+
+
+def write_redacted(
+    directory: Path, stem: str, data: Any, markdown: str, redactor: Redactor
+) -> tuple[Path, Path]:
+    """The one writer of record files (`<stem>.json|md`): each string of `data` is masked before
+    JSON escapes it (a quote or a backslash in a secret would slip past a mask applied after)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
+    json_path.write_text(json.dumps(redact_data(data, redactor), indent=2) + "\n")
+    md_path.write_text(redactor(markdown))
+    return json_path, md_path
 
 
 def redact_data(data: Any, redactor: Redactor) -> Any:

@@ -29,5 +29,9 @@ class Redactor:
     def argv(self, argv: Iterable[str]) -> list[str]:
         return [self(arg) for arg in argv]
 
+    def __or__(self, other: Redactor) -> Redactor:
+        """Both sets of secrets in one, so a secret inside another's is masked longest first."""
+        return Redactor(self._secrets | other._secrets)
+
     def __len__(self) -> int:
         return len(self._secrets)

@@ -13,7 +13,7 @@ Each repetition brings up two fresh stacks, one after the other:
          lines: the dumps, their restore and the migration rehearsal before the window; the
          fingerprint of the stopped databases and the window dumps inside it); the window is
          record.maintenance_window (started at the first maintenance start, ended at the last
-         maintenance stop), in seconds computed as fixtures/run.py RunState.finish does.
+         maintenance stop), in seconds computed as fixtures/deployment.py DeployRun.finish does.
 `--size MB` seeds atmo_prod of every stack to that many MiB (RehearsalStack(size_mb=...)); 0, the
 default, keeps the small seed. `--writes` has a user write between the proven dumps and
 maintenance (an instance launched, a profile edited, an allocation ended) and a periodic task log
@@ -147,7 +147,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
     record = d.record
     record.finished = utc_now()
     window = record.maintenance_window
-    end = window.get("ended") or record.finished  # as RunState.finish computes it
+    end = window.get("ended") or record.finished  # as DeployRun.finish computes it
     started = datetime.fromisoformat(window["started"])
     seconds = (datetime.fromisoformat(end) - started).total_seconds()
     in_window = before_window = False

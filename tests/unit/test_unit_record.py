@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from atmo_release.plan import write_plan
 from atmo_release.record import ReleaseRecord, render_markdown
 from atmo_release.redact import MASK, Redactor
 from atmo_release.target import Result
@@ -182,3 +183,21 @@ def test_secrets_json_escapes_are_masked_too(tmp_path: Path, secret: str) -> Non
     record.note(f"the password is {secret}")
     json_path, _ = record.write(tmp_path, redactor)
     assert not any(secret in text for text in strings(json.loads(json_path.read_text())))
+
+
+@pytest.mark.parametrize("secret", ['pa"ss-word', "back\\slash-pw", 'q"uote\\back-pw'])
+def test_the_plan_files_mask_a_secret_found_after_its_command(tmp_path: Path, secret: str) -> None:
+    """The plan goes through the record writer: a secret the redactor learnt after the command
+    was recorded is masked in plan.json too, where JSON escapes its quote or backslash."""
+    record = new_record()
+    record.begin_step("Secrets", "When the secrets are checked out")
+    record.on_command(
+        Result(("git", "clone", f"https://x:{secret}@git.invalid/s"), 0, "", "", 0.1, True),
+        Redactor(),
+    )
+    text = write_plan(record, tmp_path, Redactor([secret]))
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan[0]["commands"] == [["git", "clone", f"https://x:{MASK}@git.invalid/s"]]
+    assert text == (tmp_path / "plan.md").read_text() and MASK in text
+    for path in tmp_path.iterdir():
+        assert secret not in path.read_text() and json.dumps(secret)[1:-1] not in path.read_text()

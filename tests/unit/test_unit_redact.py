@@ -45,3 +45,9 @@ def test_argv_masks_each_item() -> None:
     assert redact.argv(argv) == ["psql", "-c", f"ALTER USER a PASSWORD '{MASK}'", MASK, "plain"]
     assert redact.argv(iter(("hunter2pw",))) == [MASK]
     assert argv[3] == "hunter2pw"  # the input is not modified
+
+
+def test_two_redactors_joined_mask_the_longest_secret_first() -> None:
+    joined = Redactor(["abcd"]) | Redactor(["abcdefgh"])
+    assert joined("x abcdefgh y abcd z") == f"x {MASK} y {MASK} z"
+    assert len(joined) == 2

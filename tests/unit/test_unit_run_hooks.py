@@ -1,17 +1,25 @@
-"""The deployment run's hooks (step records, checkpoints, halts) serve only the features that run
-against the deployment, so `pytest features/` keeps each feature's steps and failures its own.
+"""The run hooks (step records, checkpoints, halts) serve each run's features only: the
+deployment's (record.json) and a pre-release feature's (`<feature>-record.json`), so that
+`pytest features/` keeps each feature's steps and failures its own.
 
-Each test runs a generated suite through `pytester`: the project's feature collection and run
-plugin, a stand-in deployment, and two features that share it beside one that does not."""
+Each test runs a generated suite through `pytester`: the project's feature collection, run
+plugin and pre-release plugin, a stand-in deployment with two features that share it, a
+pre-release feature with its own run, and a feature with no run."""
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+
+from atmo_release.redact import MASK
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
+# What JSON and XML escape: a mask applied after escaping would miss them.
+DEPLOY_SECRET = 'db"pass\\word-1'
+PREP_SECRET = 'api\\key"-2'
 
 CONFTEST = f"""
 import importlib.util
@@ -22,9 +30,14 @@ import pytest
 
 from atmo_release.record import ReleaseRecord
 from atmo_release.redact import Redactor
-from fixtures.run import RUN_KEY, RunState, halts_of
+from atmo_release.release import Release
+from atmo_release.state import State
+from fixtures.deployment import DeployRun
+from fixtures.options import OPTIONS_KEY, RunOptions
+from fixtures.prepare import finish_run, new_run
+from fixtures.run import RUN_KEY, register
 
-pytest_plugins = ["fixtures.run", "pair_steps"]
+pytest_plugins = ["fixtures.run", "fixtures.prepare", "pair_steps"]
 
 _spec = importlib.util.spec_from_file_location("atmo_root_conftest", {str(ROOT / "conftest.py")!r})
 _root = importlib.util.module_from_spec(_spec)
@@ -32,12 +45,19 @@ _spec.loader.exec_module(_root)
 pytest_collect_file = _root.pytest_collect_file
 
 
+def pytest_configure(config):
+    reports = config.rootpath / "reports"
+    release = Release.parse("v37-6")
+    config.stash[OPTIONS_KEY] = RunOptions("rehearsal", release, "Ann", "Bob", reports, None, {{}})
+
+
 class StandInDeployment:
     planning = False
 
     def __init__(self):
         self.record = ReleaseRecord("rehearsal", "v37-3", "Ann", "Bob", "local", "run1")
-        self.target = SimpleNamespace(redactor=Redactor())
+        self.target = SimpleNamespace(redactor=Redactor([{DEPLOY_SECRET!r}]))
+        self.state = State()
 
     def next_safe_command(self):
         return "nothing to undo"
@@ -49,10 +69,10 @@ class StandInDeployment:
 @pytest.fixture(scope="session")
 def deployment(request):
     deployment = StandInDeployment()
-    run = RunState(deployment, request.config.rootpath / "reports", halts_of(request.config), print)
-    request.config.stash[RUN_KEY] = run
+    run = DeployRun(deployment, request.config.rootpath / "reports", print)
+    registration = request.config.stash[RUN_KEY] = register(request.config, run, deployment)
     yield deployment
-    run.finish()
+    registration.finish()
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +88,19 @@ def undo_run(deployment):
 @pytest.fixture(scope="session")
 def notes_run():
     return SimpleNamespace()
+
+
+@pytest.fixture(scope="session")
+def prep_run(request):
+    registration = new_run(request, "prep")
+    registration.run.redactor.add([{PREP_SECRET!r}])
+    registration.gives = SimpleNamespace(run=registration.run)
+    yield registration.gives
+    finish_run(request.config, registration)
 """
 
-STEPS = """
+STEPS = (
+    """
 from pytest_bdd import given, parsers
 
 
@@ -82,18 +112,30 @@ def _(feature):
 @given(parsers.parse("{feature} step fails"))
 def _(feature):
     raise AssertionError(feature + " failed")
+
+
+@given(parsers.parse("{feature} step leaks {names}"))
+def _(feature, names):
+    leaked = [SECRETS[name] for name in names.split(" and ")]
+    print("secrets:", *leaked)
+    raise AssertionError(feature + " refused " + " and ".join(leaked))
 """
+    + f"\nSECRETS = {dict(deploy=DEPLOY_SECRET, prep=PREP_SECRET)!r}\n"
+)
 
 
 def feature(name: str, *steps: str) -> str:
+    """A scenario per step; a step "@always ..." is a scenario tagged @always."""
     scenarios = "".join(
-        f"  Scenario: {name} {i}\n    Given {name} step {step}\n" for i, step in enumerate(steps)
+        f"  {'@always' if step.startswith('@always ') else ''}\n"
+        f"  Scenario: {name} {i}\n    Given {name} step {step.removeprefix('@always ')}\n"
+        for i, step in enumerate(steps)
     )
     return f"Feature: {name}\n{scenarios}"
 
 
 def run_suite(
-    pytester: pytest.Pytester, **features: tuple[str, ...]
+    pytester: pytest.Pytester, *args: str, **features: tuple[str, ...]
 ) -> tuple[pytest.RunResult, dict[str, object]]:
     """Run the generated features in the given order; the outcome and the deployment's record."""
     pytester.makeconftest(CONFTEST)
@@ -101,8 +143,12 @@ def run_suite(
     for name, steps in features.items():
         pytester.makefile(".feature", **{name: feature(name, *steps)})
     pytester.syspathinsert()
-    result = pytester.runpytest(*(f"{name}.feature" for name in features))
-    return result, json.loads((pytester.path / "reports" / "record.json").read_text())
+    result = pytester.runpytest(*(f"{name}.feature" for name in features), *args)
+    return result, read(pytester, "record")
+
+
+def read(pytester: pytest.Pytester, stem: str) -> dict[str, object]:
+    return json.loads((pytester.path / "reports" / f"{stem}.json").read_text())
 
 
 def recorded(record: dict[str, object]) -> list[tuple[str, str]]:
@@ -131,3 +177,67 @@ def test_a_feature_of_the_deployment_halts_its_run_and_only_its_own_scenarios(
     assert recorded(record) == [("Given upgrade step fails", "failed")]
     assert record["outcome"] == "halted"
     assert record["halted_at"] == "upgrade 0 / Given upgrade step fails: upgrade failed"
+
+
+def test_a_pre_release_features_failing_step_is_in_its_own_record_and_halts_only_it(
+    pytester: pytest.Pytester,
+) -> None:
+    result, record = run_suite(
+        pytester, prep=("fails", "passes"), upgrade=("passes",), notes=("passes",)
+    )
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    prep = read(pytester, "prep-record")
+    assert prep["feature"] == "prep" and prep["release"] == "v37-6"
+    assert recorded(prep) == [("Given prep step fails", "failed")]
+    assert prep["steps"][0]["error"] == "prep failed"  # type: ignore[index]
+    assert prep["outcome"] == "halted"
+    assert prep["halted_at"] == "prep 0 / Given prep step fails: prep failed"
+    assert recorded(record) == [("Given upgrade step passes", "passed")]
+    assert record["outcome"] == "passed" and record["halted_at"] == ""
+
+
+def test_the_deployments_halt_stays_out_of_a_pre_release_record(
+    pytester: pytest.Pytester,
+) -> None:
+    result, record = run_suite(
+        pytester, upgrade=("fails", "passes", "@always passes"), prep=("passes", "passes")
+    )
+    result.assert_outcomes(passed=3, failed=1, skipped=1)
+    assert recorded(record) == [
+        ("Given upgrade step fails", "failed"),
+        ("Given upgrade step passes", "passed"),  # the @always scenario, after the halt
+    ]
+    assert record["outcome"] == "halted"
+    prep = read(pytester, "prep-record")
+    assert recorded(prep) == [("Given prep step passes", "passed")] * 2
+    assert prep["outcome"] == "passed" and prep["halted_at"] == ""
+
+
+def test_no_written_file_holds_a_secret_with_a_quote_and_a_backslash(
+    pytester: pytest.Pytester,
+) -> None:
+    """Each run knows one secret. A step leaks its run's secret, and the pre-release step the
+    deployment's too (known by then): into the record, the halt and the JUnit report."""
+    result, record = run_suite(
+        pytester,
+        "--junitxml=reports/junit.xml",
+        upgrade=("leaks deploy",),
+        prep=("leaks prep and deploy",),
+    )
+    result.assert_outcomes(failed=2)
+    assert (
+        record["halted_at"]
+        == f"upgrade 0 / Given upgrade step leaks deploy: upgrade refused {MASK}"
+    )
+    assert read(pytester, "prep-record")["halted_at"] == (
+        f"prep 0 / Given prep step leaks prep and deploy: prep refused {MASK} and {MASK}"
+    )
+    reports = pytester.path / "reports"
+    assert sorted(path.name for path in reports.iterdir()) == [
+        "junit.xml", "prep-record.json", "prep-record.md", "record.json", "record.md"
+    ]  # fmt: skip
+    for path in reports.iterdir():
+        text = path.read_text()
+        for secret in (DEPLOY_SECRET, PREP_SECRET):
+            for form in (secret, json.dumps(secret)[1:-1], escape(secret, {'"': "&quot;"})):
+                assert form not in text, f"{path.name} holds {form}"
