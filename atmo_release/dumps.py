@@ -12,24 +12,19 @@ also ends with a trailer line, so truncation is seen before a restore is even tr
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
 import stat
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import docker, files, pg, psql
+from atmo_release.commands import files, pg
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
-from atmo_release.labels import run_labels
 from atmo_release.target import Target
 
 KINDS = ("atmo", "tropo")
@@ -37,16 +32,7 @@ KIND_OF_DATABASE = {"atmo_prod": "atmo", "troposphere": "tropo"}
 VERIFY_IMAGE = "atmo-rehearsal/postgres:15"
 # The last lines pg_dump writes; a plain dump without them was cut short.
 TRAILER = b"-- PostgreSQL database dump complete"
-_TAIL_BYTES = 4096
-_VERSION_LINE = re.compile(r"^-- Dumped from database version (\d+)", re.MULTILINE)
-# The throwaway server may lose everything on a crash: it trades durability for restore speed.
-THROWAWAY_SETTINGS = (
-    "fsync=off",
-    "synchronous_commit=off",
-    "full_page_writes=off",
-    "maintenance_work_mem=256MB",
-    "max_wal_size=4GB",
-)
+TAIL_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -60,31 +46,6 @@ class DumpResult:
 
     def as_record(self) -> dict[str, Any]:
         return {**asdict(self), "path": str(self.path), "seconds": round(self.seconds, 2)}
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """A dump restored into a throwaway server: its size, the counts it gave, the times taken."""
-
-    path: Path
-    bytes: int
-    server_major: int
-    counts: dict[str, int]
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> int:
-        return sum(self.counts.values())
-
-    def as_record(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "bytes": self.bytes,
-            "server_major": self.server_major,
-            "tables": len(self.counts),
-            "rows": self.rows,
-            "seconds": {key: round(value, 2) for key, value in self.seconds.items()},
-        }
 
 
 def kind_for(dbname: str) -> str:
@@ -117,7 +78,7 @@ def check_complete(target: Target, path: Path) -> int:
     size = int(fields[1])
     if size == 0:
         raise CheckFailed(f"dump {path} is empty (0 bytes)")
-    if TRAILER.decode() not in _read(target, files.last_bytes(path, _TAIL_BYTES), path):
+    if TRAILER.decode() not in read_dump(target, files.last_bytes(path, TAIL_BYTES), path):
         raise CheckFailed(
             f"dump {path} is truncated or not a plain pg_dump: its {size} bytes do not end "
             f"with pg_dump's '{TRAILER.decode()}' line"
@@ -185,18 +146,12 @@ def row_counts(db_client: DatabaseClient, dbname: str) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in db_client.query(dbname, pg.count_rows_sql(tables))}
 
 
-def _read(target: Target, argv: Sequence[str], path: Path) -> str:
+def read_dump(target: Target, argv: Sequence[str], path: Path) -> str:
     """What a read of the dump prints, as text: the target replaces bytes that are not."""
     result = target.run(argv)
     if not result.ok:
         raise CheckFailed(f"dump {path} could not be read: {result.tail(1)}")
     return result.stdout
-
-
-def _dump_major(target: Target, path: Path) -> int | None:
-    """The source server's major version, from the header pg_dump writes first."""
-    match = _VERSION_LINE.search(_read(target, files.first_bytes(path, _TAIL_BYTES), path))
-    return int(match.group(1)) if match else None
 
 
 def compare_counts(source: Mapping[str, int], restored: Mapping[str, int]) -> list[str]:
@@ -213,203 +168,6 @@ def compare_counts(source: Mapping[str, int], restored: Mapping[str, int]) -> li
         f"{table} is not in the source" for table in sorted(restored) if table not in source
     ]
     return problems
-
-
-def _first_error(stderr: str) -> str:
-    """psql's first ERROR/FATAL line (its later lines only point at the error), else the last."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if "ERROR:" in line or "FATAL:" in line]
-    return (errors or lines or ["no output"])[0 if errors else -1][:300]
-
-
-class RestoredCopy:
-    """A labelled throwaway PostgreSQL holding one dump restored as database `verify`.
-
-    `open()` starts it on the target with the docker CLI and restores the dump; it stays up for
-    more reads (fingerprints, the release's migrations) until `close()`. The container and its
-    volumes carry the rehearsal and pid labels, so a sweeper removes them if this process dies.
-    Every command it runs only creates, uses or removes the throwaway server: each is a `Read`,
-    so a plan runs them as a run does.
-    """
-
-    DATABASE = "verify"
-    MOUNTED = "/dump"  # where the dump is bind-mounted, read-only, in the container
-    # How long the server may take to accept connections, and how often it is asked.
-    ready_timeout = 120.0
-    poll = 0.25
-
-    def __init__(self, target: Target, path: Path, image: str, owner: str, run_id: str) -> None:
-        self.target, self.path, self.image, self.owner = target, Path(path), image, owner
-        if not self.path.is_absolute():
-            raise ValueError(f"dump {path}: a bind mount needs an absolute path on the target")
-        self.password = secrets.token_urlsafe(18)
-        target.redactor.add([self.password])
-        self.mounted = f"{self.MOUNTED}/{self.path.name}"
-        self.labels = run_labels(run_id)
-        self.container_id = ""
-        self.counts: dict[str, int] = {}
-        self.seconds: dict[str, float] = {}
-        self.server_major = 0
-
-    def open(self, roles: Sequence[str] = (), timeout: float = 3600) -> RestoredCopy:
-        """Start the server, restore the dump and count its rows; CheckFailed when it cannot."""
-        step = time.monotonic()
-        self._start()
-        self._wait_ready()
-        self.seconds["start"] = time.monotonic() - step
-        self.server_major = int(self.query("SHOW server_version_num")[0][0]) // 10000
-        dump_major = _dump_major(self.target, self.path)
-        if dump_major is not None and dump_major != self.server_major:
-            raise CheckFailed(
-                f"dump {self.path} comes from PostgreSQL {dump_major}, but the throwaway server "
-                f"({self.image}) is PostgreSQL {self.server_major}: restore it on the same "
-                "major version"
-            )
-        for role in roles:
-            self.query('CREATE ROLE "' + role.replace('"', '""') + '"')
-        step = time.monotonic()
-        rc, _, err = self.exec(pg.restore_plain(self.owner, self.DATABASE, self.mounted), timeout)
-        self.seconds["restore"] = time.monotonic() - step
-        if rc != 0:
-            reason = "timed out" if rc == 124 else _first_error(err)
-            raise CheckFailed(f"dump {self.path} could not be restored into {self.image}: {reason}")
-        step = time.monotonic()
-        tables = [row[0] for row in self.query(pg.LIST_TABLES_SQL)]
-        self.counts = (
-            {row[0]: int(row[1]) for row in self.query(pg.count_rows_sql(tables))} if tables else {}
-        )
-        self.seconds["count"] = time.monotonic() - step
-        return self
-
-    def _image_volumes(self) -> list[str]:
-        """The paths the image keeps in volumes (its PGDATA), pulling the image if it is not on
-        the target: each gets a labelled volume instead of an anonymous one nobody can trace."""
-        found = self.target.run(docker.image_volumes(self.image))
-        if not found.ok:
-            pulled = self.target.run(docker.pull_throwaway(self.image), timeout=1800)
-            if not pulled.ok:
-                raise CheckFailed(
-                    f"the image {self.image} of the throwaway PostgreSQL could not be pulled: "
-                    f"{pulled.tail(1)}"
-                )
-            found = self.target.run(docker.image_volumes(self.image))
-        if not found.ok:
-            raise CheckFailed(f"the image {self.image} cannot be inspected: {found.tail(1)}")
-        return sorted(json.loads(found.stdout or "null") or {})
-
-    def _start(self) -> None:
-        """Create, then start: once created, `close()` removes it even if it never starts."""
-        argv = docker.create_throwaway(
-            self.image,
-            ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))],
-            labels=self.labels,
-            env={
-                "POSTGRES_USER": self.owner,
-                "POSTGRES_DB": self.DATABASE,
-                "POSTGRES_PASSWORD": None,
-            },
-            mounts={str(self.path): self.mounted},
-            volumes=self._image_volumes(),
-        )
-        created = self.target.run(argv, env={"POSTGRES_PASSWORD": self.password}, timeout=300)
-        if not created.ok:
-            raise CheckFailed(
-                f"the throwaway PostgreSQL ({self.image}) could not be created: {created.tail(2)}"
-            )
-        self.container_id = created.stdout.split()[-1]
-        started = self.target.run(docker.start_throwaway(self.container_id), timeout=300)
-        if not started.ok:
-            raise CheckFailed(
-                f"the throwaway PostgreSQL ({self.image}) could not be started: {started.tail(2)}"
-            )
-
-    def _wait_ready(self) -> None:
-        """Until the server that stays answers. The entrypoint first runs an init server that
-        listens on the socket only, then restarts: `pg_isready` over TCP answers only from the
-        final server, and a `SELECT 1` then proves the database is there. A container that
-        stops fails at once, one still silent after `ready_timeout` seconds fails then: both
-        with its last log lines."""
-        deadline = time.monotonic() + self.ready_timeout
-        while True:
-            rc = self.exec(pg.ready(self.owner), 10)[0]
-            if rc == 0 and self.exec(self._psql("SELECT 1"), 10)[0] == 0:
-                return
-            status = self.target.run(docker.state(self.container_id)).stdout.strip()
-            if status not in ("created", "running") or time.monotonic() >= deadline:
-                logs = self.target.run(docker.logs(self.container_id, tail=5))
-                what = (
-                    f"did not accept connections within {self.ready_timeout:.0f} s"
-                    if status == "running"
-                    else f"stopped before accepting connections ({status or 'no container'})"
-                )
-                raise CheckFailed(
-                    f"the throwaway PostgreSQL ({self.image}) {what}: "
-                    f"{(logs.stderr + logs.stdout).strip()[-500:] or 'no log'}"
-                )
-            time.sleep(self.poll)
-
-    def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
-        """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
-        result = self.target.run(
-            docker.exec_throwaway(self.container_id, argv, timeout), timeout=timeout + 60
-        )
-        return result.rc, result.stdout, result.stderr
-
-    def _psql(self, sql: str) -> list[str]:
-        return ["psql", *psql.FLAGS, "-U", self.owner, "-d", self.DATABASE, "-c", sql]
-
-    def query(self, sql: str, timeout: float = 600) -> list[list[str]]:
-        rc, out, err = self.exec(self._psql(sql), timeout)
-        if rc != 0:
-            raise CheckFailed(
-                f"the throwaway PostgreSQL could not be queried: {err.strip()[-300:]}"
-            )
-        return [line.split("\t") for line in out.splitlines() if line]
-
-    def close(self) -> None:
-        """Remove the server with its volumes: a restored copy may be as big as production's."""
-        if not self.container_id:
-            return
-        step = time.monotonic()
-        result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
-        self.seconds["remove"] = time.monotonic() - step
-        if not result.ok and "No such container" not in result.stderr:
-            raise CheckFailed(
-                f"the throwaway PostgreSQL {self.container_id[:12]} ({self.image}) could not be "
-                f"removed: {result.tail(1)}"
-            )
-        self.container_id = ""
-
-
-def verify_dump(
-    target: Target,
-    path: Path,
-    source_counts: Mapping[str, int],
-    image: str = VERIFY_IMAGE,
-    *,
-    owner: str = "atmo_app",
-    roles: Sequence[str] = (),
-    run_id: str | None = None,
-    timeout: float = 3600,
-) -> VerifyResult:
-    """Restore `path` into a throwaway PostgreSQL on `target` and require `source_counts` per
-    table.
-
-    `owner` becomes the throwaway server's superuser, so the dump's `OWNER TO` lines apply;
-    `roles` are other roles its GRANTs name. The server is removed before returning.
-    Raises CheckFailed for an empty, truncated or unrestorable dump and for differing counts.
-    """
-    started = time.monotonic()
-    path = Path(path)
-    size = check_complete(target, path)
-    copy = RestoredCopy(target, path, image, owner, run_id or f"verify-{uuid.uuid4().hex[:10]}")
-    try:
-        copy.open(roles, timeout)
-    finally:
-        copy.close()
-    copy.seconds["total"] = time.monotonic() - started
-    require_counts(path, source_counts, copy.counts)
-    return VerifyResult(path, size, copy.server_major, copy.counts, copy.seconds)
 
 
 def require_counts(path: Path, source: Mapping[str, int], restored: Mapping[str, int]) -> None:

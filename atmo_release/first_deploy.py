@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atmo_release import dumps, secrets
+from atmo_release import dumps, restored_copy, secrets
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import pg
 from atmo_release.commands.compose import Compose
@@ -148,7 +148,7 @@ class FirstDeployment:
         image = getattr(self.old_env.database, "verify_image", dumps.VERIFY_IMAGE)
         for name, path in self.dumps.items():
             dumps.check_complete(self.target, path)
-            result = dumps.verify_dump(
+            result = restored_copy.verify_dump(
                 self.target,
                 path,
                 self.source_counts[name],

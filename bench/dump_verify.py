@@ -5,8 +5,8 @@
 
 A throwaway source PostgreSQL (atmo-rehearsal/postgres:15) is filled with generate_series rows
 carrying text payload. Then, in one run and in this order:
-  suite       row_counts + dumps.dump (plain, host pg_dump) + dumps.verify_dump (throwaway server
-              started, restored with psql, every table counted, server removed)
+  suite       row_counts + dumps.dump (plain, host pg_dump) + restored_copy.verify_dump
+              (throwaway server started, restored with psql, every table counted, removed)
   bare plain  pg_dump (plain) + psql into an already running server
   bare custom pg_dump -Fc + pg_restore into an already running server
 The bare restores get a server started beforehand (not timed) with the same settings as the
@@ -31,7 +31,7 @@ import docker
 from _common import table, verdict, write_result
 from testcontainers.community.postgres import PostgresContainer
 
-from atmo_release import dumps
+from atmo_release import dumps, restored_copy
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
@@ -73,7 +73,7 @@ def start_server(run_id: str, tuned: bool) -> PostgresContainer:
     )
     container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
     if tuned:  # the same settings as the suite's throwaway verify server
-        settings = [arg for item in dumps.THROWAWAY_SETTINGS for arg in ("-c", item)]
+        settings = [arg for item in restored_copy.THROWAWAY_SETTINGS for arg in ("-c", item)]
         container.with_command(["postgres", *settings])
     container.with_kwargs(labels={RUN_LABEL: run_id, **owner_labels()})
     container.start()
@@ -130,7 +130,7 @@ def main() -> int:
         counted = time.monotonic() - started
         path = dumps.dump_name("atmo", date.today(), work, Path.exists)
         taken = dumps.dump(target, config, PASSWORD, client.compose, DBNAME, path)
-        verified = dumps.verify_dump(target, path, counts, run_id=run_id)
+        verified = restored_copy.verify_dump(target, path, counts, run_id=run_id)
         suite_s = time.monotonic() - started
         figures["suite"] = {
             "total_s": round(suite_s, 1),

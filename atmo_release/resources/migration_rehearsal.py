@@ -10,7 +10,6 @@ from pathlib import Path
 from atmo_release import row_checks
 from atmo_release.checks import require
 from atmo_release.commands import git, read
-from atmo_release.dumps import RestoredCopy
 from atmo_release.fingerprint import fingerprint_database
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import (
@@ -21,6 +20,7 @@ from atmo_release.migration_rehearsal import (
     unapplied,
 )
 from atmo_release.resources import Resource
+from atmo_release.restored_copy import RestoredCopy
 from atmo_release.target import Result
 
 

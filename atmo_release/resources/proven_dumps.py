@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atmo_release import dumps, window_dumps
+from atmo_release import dumps, restored_copy, window_dumps
 from atmo_release.fingerprint import fingerprint_database
 from atmo_release.resources import Resource
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class ProvenDumps(Resource):
     def __init__(self, deployment: Deployment) -> None:
         super().__init__(deployment)
-        self.copies: dict[str, dumps.RestoredCopy] = {}
+        self.copies: dict[str, restored_copy.RestoredCopy] = {}
 
     def dump(self) -> None:
         """pg_dump each database into the backup directory; a second dump the same day gets a
@@ -46,7 +46,7 @@ class ProvenDumps(Resource):
             path = Path(info["path"])
             dumps.check_complete(self.target, path)
             in_file = window_dumps.rows_in_dump(self.target, path)
-            copy = dumps.RestoredCopy(
+            copy = restored_copy.RestoredCopy(
                 self.target,
                 path,
                 self.env.database.verify_image,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release import dumps
+from atmo_release import dumps, restored_copy
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import Read, pg, psql
 from atmo_release.commands.compose import Compose
@@ -343,7 +343,7 @@ def sql(statement: str) -> list[str]:
 
 def test_restored_copy_runs_its_server_through_the_target() -> None:
     target = copy_target()
-    copy = dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.open(roles=["atmo_ro"])
     assert copy.container_id == CONTAINER and copy.server_major == 15
     assert copy.counts == {"core_instance": 3, "core_user": 2}
@@ -396,7 +396,7 @@ def test_a_plan_runs_the_throwaway_server_for_real() -> None:
     inner = copy_target()
     planned: list[Result] = []
     inner.listeners.append(lambda result, redactor: planned.append(result))
-    copy = dumps.RestoredCopy(PlanTarget(inner), DUMP, IMAGE, "atmo_app", "run-1").open()
+    copy = restored_copy.RestoredCopy(PlanTarget(inner), DUMP, IMAGE, "atmo_app", "run-1").open()
     copy.close()
     assert len(inner.calls) == 11 and not [r for r in planned if r.planned]
 
@@ -406,7 +406,7 @@ def test_the_server_is_waited_for_until_it_answers() -> None:
         (["pg_isready"], [(2, "no response"), (0, "accepting connections")]),
         (["SELECT 1"], [(2, 'database "verify" does not exist'), (0, "1")]),
     )
-    copy = dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.poll = 0
     copy.open()
     probes = [call[7] for call in target.calls if call[:6] == EXEC and call[7:8] != ("psql",)]
@@ -423,7 +423,7 @@ def test_a_server_that_stops_fails_at_once_naming_the_image() -> None:
         (["docker", "inspect"], ok("exited\n")),
         (["docker", "logs"], [(0, 'FATAL:  unrecognized configuration parameter "fsync"')]),
     )
-    copy = dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     with pytest.raises(CheckFailed) as failed:
         copy.open()
     assert str(failed.value) == (
@@ -438,14 +438,14 @@ def test_a_server_that_stops_fails_at_once_naming_the_image() -> None:
 def test_a_silent_server_fails_after_its_timeout_and_verify_removes_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(dumps.RestoredCopy, "ready_timeout", 0)
+    monkeypatch.setattr(restored_copy.RestoredCopy, "ready_timeout", 0)
     target = copy_target(
         (STAT[:1], ok("81a4 99")),
         (TAIL[:1], ok(COMPLETE.decode())),
         (["pg_isready"], [(1, "rejecting connections")]),
     )
     with pytest.raises(CheckFailed, match=rf"\({IMAGE}\) did not accept connections within 0 s"):
-        dumps.verify_dump(target, DUMP, {}, IMAGE, run_id="run-1")
+        restored_copy.verify_dump(target, DUMP, {}, IMAGE, run_id="run-1")
     assert target.calls[:2] == [STAT, TAIL]
     assert target.calls[-1] == ("docker", "rm", "-f", "-v", CONTAINER)
 
@@ -454,7 +454,7 @@ def test_a_missing_image_is_pulled_first() -> None:
     target = copy_target(
         (["docker", "image", "inspect"], [(1, "No such image"), (0, "null")]),
     )
-    copy = dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
     assert target.calls[:3] == [
         ("docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", IMAGE),
         ("docker", "pull", IMAGE),
@@ -479,7 +479,7 @@ def test_a_server_that_cannot_start_is_refused(
         (failing, [(1, "Error response from daemon: boom")]),
         (["docker", "image", "inspect"], [(1, "No such image"), (0, "null")]),
     )
-    copy = dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     with pytest.raises(CheckFailed, match=message + ".*boom"):
         copy.open()
     copy.close()
@@ -490,14 +490,14 @@ def test_restore_failure_names_the_first_error_and_a_relative_dump_is_refused() 
     target = copy_target(
         (["--single-transaction"], [(3, 'psql:/dump/a.sql:7: ERROR:  syntax error at "x"')]),
     )
-    copy = dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     with pytest.raises(CheckFailed, match=f"dump {DUMP} could not be restored into {IMAGE}: psql"):
         copy.open()
     with pytest.raises(ValueError, match="absolute path"):
-        dumps.RestoredCopy(target, Path("atmo.sql"), IMAGE, "atmo_app", "run-1")
+        restored_copy.RestoredCopy(target, Path("atmo.sql"), IMAGE, "atmo_app", "run-1")
 
 
 def test_a_dump_of_another_major_version_is_refused() -> None:
     target = copy_target((["head"], ok("-- Dumped from database version 9.6.24\n")))
     with pytest.raises(CheckFailed, match="comes from PostgreSQL 9, but the throwaway server"):
-        dumps.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
+        restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
