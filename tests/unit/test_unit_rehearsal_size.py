@@ -65,6 +65,7 @@ def config(**options: object) -> SimpleNamespace:
         "release": None,
         "to": None,
         "target": None,
+        "rehearsal": "stack",
         "crew_chief": None,
         "driver": None,
         "rehearsal_size": "0",
