@@ -33,8 +33,8 @@ JSON
 
 ssh-keygen -A >/dev/null
 install -d -m 700 /root/.ssh
-if [[ -f /run/atmo-rehearsal/authorized_keys ]]; then
-    install -m 600 /run/atmo-rehearsal/authorized_keys /root/.ssh/authorized_keys
+if [[ -f /run/atmo-authorized_keys ]]; then
+    install -m 600 /run/atmo-authorized_keys /root/.ssh/authorized_keys
 fi
 
 # A `docker restart` leaves stale pid files behind (as dockerd-entrypoint.sh handles them).
