@@ -15,8 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+
 from rehearsal.image_manifest import DEPLOY_HOST_IMAGE, REGISTRY_IMAGE
-from rehearsal.shell import Log
+from rehearsal.shell import Log, wait_until
 
 # What this machine allows in place of --privileged (it refuses CAP_SYS_RESOURCE); enough for
 # dockerd, iptables, mounts and nested cgroups (../shared/tooling-notes.md).
@@ -115,6 +117,8 @@ class HostContainers:
             ]
         )
         self.ports["registry"] = self.published(self.registry, 5000)
+        url = f"http://127.0.0.1:{self.ports['registry']}/v2/"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "deploy host's registry", 60)
 
     # -- the host -------------------------------------------------------------------------------
 
