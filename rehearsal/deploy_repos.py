@@ -9,7 +9,8 @@ Under the stack's root:
 from __future__ import annotations
 
 import secrets as random_secrets
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from rehearsal.database import DB_USER, EXEMPT_USER
 from rehearsal.image_manifest import APPS
@@ -20,6 +21,24 @@ if TYPE_CHECKING:
 
 OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
 SECRETS_BRANCH = "atmobeta"
+
+
+class Layout(Protocol):
+    """What the repositories are made for: the rehearsal stack, or the deploy host (which lays
+    them out on the runner, then copies them in)."""
+
+    root: Path
+    upstream: Path
+    deploy_dir: Path
+    secrets_dir: Path
+    compose_path: Path
+    backup_dir: Path
+    ports: dict[str, int]
+    password: str
+    secret_keys: dict[str, str]
+    database_host: str  # as the apps' ini names it
+
+    def compose_text(self, release: str) -> str: ...
 
 
 def compose_text(stack: RehearsalStack, release: str) -> str:
@@ -52,14 +71,16 @@ def compose_text(stack: RehearsalStack, release: str) -> str:
     )
 
 
-def make_repositories(stack: RehearsalStack) -> None:
+def make_repositories(stack: Layout) -> None:
     """The secrets, then upstream at OLD_RELEASE and its clone, then one more upstream commit
-    (to pull on release day) and a local edit of the compose file (not to lose)."""
-    stack.ports["atmosphere"], stack.ports["troposphere"] = free_port(), free_port()
+    (to pull on release day) and a local edit of the compose file (not to lose). The apps'
+    ports are free ones unless the layout already chose them."""
+    for app in APPS:
+        stack.ports.setdefault(app, free_port())
     _make_secrets(stack)
     work = stack.root / "upstream-work"
     run(["git", "init", "-q", "-b", "master", str(work)])
-    (work / "docker-compose.prod.yml").write_text(compose_text(stack, OLD_RELEASE))
+    (work / "docker-compose.prod.yml").write_text(stack.compose_text(OLD_RELEASE))
     (work / "README.md").write_text("# atmosphere-docker\n")
     run(["git", "-C", str(work), "add", "-A"])
     run(["git", "-C", str(work), "commit", "-q", "-m", f"Deploy {OLD_RELEASE}"])
@@ -73,7 +94,7 @@ def make_repositories(stack: RehearsalStack) -> None:
     stack.backup_dir.mkdir()
 
 
-def ini(stack: RehearsalStack, app: str, branch: str) -> str:
+def ini(stack: Layout, app: str, branch: str) -> str:
     """An app's settings on a secrets branch; only atmobeta's atmosphere has an ARGO_TOKEN."""
     extra = (
         f"ARGO_TOKEN = {stack.secret_keys['argo']}\n"
@@ -84,14 +105,14 @@ def ini(stack: RehearsalStack, app: str, branch: str) -> str:
         "[local.py]\n"
         f"DATABASE_NAME = {'atmo_prod' if app == 'atmosphere' else 'troposphere'}\n"
         f"DATABASE_USER = {DB_USER}\nDATABASE_PASSWORD = {stack.password}\n"
-        "DATABASE_HOST = postgres\nDATABASE_PORT = 5432\n"
+        f"DATABASE_HOST = {stack.database_host}\nDATABASE_PORT = 5432\n"
         f"SERVER_URL = http://127.0.0.1:{stack.ports[app]}\n"
         f"SECRET_KEY = {stack.secret_keys[f'{app}-{branch}']}\n"
         f"MAINTENANCE_EXEMPT_USERNAMES = {EXEMPT_USER}\n{extra}"
     )
 
 
-def _make_secrets(stack: RehearsalStack) -> None:
+def _make_secrets(stack: Layout) -> None:
     repo = stack.secrets_dir
     run(["git", "init", "-q", "-b", "prod", str(repo)])
     (repo / "inis").mkdir()

@@ -20,6 +20,8 @@ BASE_IMAGE = "debian:bookworm-slim"
 POSTGRES_IMAGE = "atmo-rehearsal/postgres:15"
 REGISTRY_IMAGE = "atmo-rehearsal/registry:2"
 RUNTIME_IMAGE = "atmo-rehearsal/app-runtime:bookworm"
+# A throwaway deploy host built like production, reached over SSH (rehearsal/deploy_host.py).
+DEPLOY_HOST_IMAGE = "atmo-rehearsal/deploy-host:bookworm"
 RELEASES = ("v37-2", "v37-3")
 # Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
 # one fault each (exits at start, version endpoint 500, migration failing half-way).
@@ -83,6 +85,7 @@ MANIFEST: tuple[ImageSpec, ...] = (
     _dir_spec(POSTGRES_IMAGE, "postgres", BASE_IMAGE),
     _dir_spec(REGISTRY_IMAGE, "registry", BASE_IMAGE),
     _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
+    _dir_spec(DEPLOY_HOST_IMAGE, "deploy-host", BASE_IMAGE),
     *(_app_spec(app, release) for app in APPS for release in RELEASES),
     *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
     *(_app_spec(app, release) for app in APPS for release in DATA_RELEASES),

@@ -49,6 +49,8 @@ class RehearsalStack:
     """Build with `up()`, always finish with `down()`; `env_file` is the environment to deploy."""
 
     log: Log = print
+    # The apps reach the database by its compose alias (deploy_repos.ini).
+    database_host = "postgres"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="atmo-rehearsal-")))
     ports: dict[str, int] = field(default_factory=dict)
