@@ -76,7 +76,7 @@ class Deployment:
             release=str(release),
             crew_chief=crew_chief,
             driver=driver,
-            target=f"{target.name} ({os.uname().nodename})",
+            target=f"{target.name} (run from {os.uname().nodename})",
             run_id=uuid.uuid4().hex[:12],
         )
         return cls(env, release, target, record, reports_dir)

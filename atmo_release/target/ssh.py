@@ -58,11 +58,10 @@ def remote_command(
 
 
 class SshTarget(Reporting):
-    name = "ssh"
-
     def __init__(self, settings: SshSettings, redactor: Redactor | None = None) -> None:
         super().__init__(redactor)
         self.settings = settings
+        self.name = f"ssh {settings.destination}:{settings.port}"
         self._control_dir = tempfile.mkdtemp(prefix="atmo-ssh-")
         self.control_path = str(Path(self._control_dir) / "cm")
 
