@@ -76,6 +76,7 @@ class DeployHost:
         }
         self.containers = HostContainers(self.run_id, labels, log)
         self.token = random_secrets.token_hex(20)
+        self.token_env = TOKEN_ENV
         self.alias = f"atmo-rehearsal-host-{self.run_id}"
         self.env_file = self.root / "atmobeta-host.toml"
         self.timings: dict[str, float] = {}

@@ -1,5 +1,6 @@
-"""Runs of features/deploy.feature in a subprocess against a test's own rehearsal stack, as a
-second operator or a rerun would start them, and a reading of the stack to compare."""
+"""Runs of features/deploy.feature in a subprocess against a test's own rehearsal stack (or
+deploy host), as a second operator or a rerun would start them, and a reading of the stack to
+compare."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 
 import docker
 
+from rehearsal.deploy_host import DeployHost
 from rehearsal.stack import RehearsalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def feature(
-    stack: RehearsalStack,
+    stack: RehearsalStack | DeployHost,
     out: Path,
     *extra: str,
     driver: str = "Ada",

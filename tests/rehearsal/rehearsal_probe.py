@@ -6,6 +6,8 @@ ATMO_TEST_FAULT         `delete-row`: delete a seeded row once the new release i
 ATMO_TEST_KILL_AFTER    a step's text: the run kills itself with SIGKILL right after it
 ATMO_TEST_PAUSE_AFTER   a step's text: the run sleeps ATMO_TEST_PAUSE_S seconds after it
 ATMO_TEST_STOP_AFTER    a step's text: the container ATMO_TEST_STOP_CONTAINER is stopped after it
+ATMO_TEST_CUT_SSH_AFTER a step's text: the deploy host ATMO_TEST_HOST_CONTAINER refuses SSH and
+                        drops its sessions right after it (the connection is cut)
 ATMO_TEST_WRITES        JSON list of [step text, database, SQL]: a user or a task writes after it
                         (through the run's own database client: --env may name any stack)
 """
@@ -57,5 +59,9 @@ def pytest_bdd_after_step(
             check=True,
             capture_output=True,
         )
+    if step.name == os.environ.get("ATMO_TEST_CUT_SSH_AFTER"):
+        cut = "iptables -I INPUT -p tcp --dport 22 -j REJECT && pkill -f 'sshd: root'"
+        host = os.environ["ATMO_TEST_HOST_CONTAINER"]
+        subprocess.run(["docker", "exec", host, "sh", "-c", cut], check=True, capture_output=True)
     if step.name == os.environ.get("ATMO_TEST_KILL_AFTER"):
         os.kill(os.getpid(), signal.SIGKILL)

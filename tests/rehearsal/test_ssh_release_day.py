@@ -1,0 +1,138 @@
+"""Release day over SSH on the throwaway deploy host: faults with the host's state read before
+and after (a changed host key, a hostile maintenance title, the connection cut mid-run)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from atmo_release.commands import manage
+from atmo_release.deployment import Deployment
+from atmo_release.environment import parse_environment
+from atmo_release.release import Release
+from rehearsal.deploy_host import DeployHost
+from tests.rehearsal.feature_runs import feature, finish
+
+pytestmark = pytest.mark.docker
+
+PROJECT = "atmosphere-docker"
+STOPPED = "every service container has exited"
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[DeployHost]:
+    deploy_host = DeployHost(log=print)
+    try:
+        deploy_host.up()
+        yield deploy_host
+    finally:
+        deploy_host.down()
+
+
+def inside(host: DeployHost, *argv: str) -> str:
+    return host.containers.exec(list(argv))
+
+
+def host_state(host: DeployHost) -> dict[str, object]:
+    """Read beside SSH (docker exec): containers, maintenance records, backups, the checkout."""
+    sql = "SELECT count(*), count(*) FILTER (WHERE end_date IS NULL) FROM maintenance_record"
+    records = inside(host, "su", "postgres", "-c", f'psql -At -d atmo_prod -c "{sql}"').strip()
+    return {
+        "containers": sorted(
+            inside(host, "docker", "ps", "-a", "--format", "{{.Names}} {{.State}} {{.Image}}")
+            .strip()
+            .splitlines()
+        ),
+        "maintenance records, active": records,
+        "backups": sorted(
+            inside(host, "docker", "images", "--format", "{{.Repository}}:{{.Tag}}")
+            .strip()
+            .splitlines()
+        ),
+        "checkout": inside(host, "git", "-C", "/opt/dev/atmosphere-docker", "rev-parse", "HEAD"),
+    }
+
+
+def record_of(out: Path) -> dict[str, object]:
+    return json.loads((out / "record.json").read_text())
+
+
+def test_a_changed_host_key_is_refused_before_any_action(host: DeployHost, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    env_file = tmp_path / "changed-key.toml"
+    known = tmp_path / "known_hosts"
+    alias = host.alias
+    known.write_text(f"{alias} {' '.join(other.with_suffix('.pub').read_text().split()[:2])}\n")
+    text = host.env_file.read_text()
+    original_known = next(line for line in text.splitlines() if line.startswith("known_hosts"))
+    identity = next(line for line in text.splitlines() if line.startswith("identity_file"))
+    text = text.replace(original_known, f'known_hosts = "{known}"')
+    text = text.replace(identity, f'identity_file = "{host.root / identity.split(chr(34))[1]}"')
+    env_file.write_text(text)
+    before = host_state(host)
+    rc, output = finish(feature(host, tmp_path / "out", env_file=env_file), timeout=300)
+    assert rc == 4, output
+    lines = [line for line in output.splitlines() if "host key" in line]
+    assert lines and "unknown or has changed" in lines[0] and "nothing was run" in lines[0]
+    assert host_state(host) == before
+
+
+def test_a_hostile_title_travels_over_ssh_literally(host: DeployHost, tmp_path: Path) -> None:
+    deployment = Deployment.create(
+        parse_environment(host.env_file), Release.parse("v37-3"), "Lin", "Ada", tmp_path
+    )
+    try:
+        deployment.secrets.load()
+        service = deployment.service("atmosphere")
+        title = "v37-3 'quoted' \"double\" $(touch /tmp/pwned) `id`; rm -rf / \\ end"
+        message = "line one\nline two; $HOME"
+        argv = deployment.compose.exec_(
+            "atmosphere", manage.maintenance_start(service.venv, service.workdir, title, message)
+        )
+        assert deployment.target.run(argv).ok
+        records = deployment.db.active_records(service.database, service.maintenance_table)
+        assert records == [(title, message)]
+        assert not deployment.target.exists(Path("/tmp/pwned"))
+        stop = deployment.compose.exec_(
+            "atmosphere", manage.maintenance_stop(service.venv, service.workdir)
+        )
+        assert deployment.target.run(stop).ok
+        assert deployment.db.active_maintenance(service.database, service.maintenance_table) == 0
+    finally:
+        deployment.target.close()
+
+
+def test_a_cut_connection_halts_and_the_next_run_finishes_with_one_backup_each(
+    host: DeployHost, tmp_path: Path
+) -> None:
+    first = tmp_path / "runs" / "first"
+    cut = {"ATMO_TEST_CUT_SSH_AFTER": STOPPED, "ATMO_TEST_HOST_CONTAINER": host.containers.host}
+    rc, output = finish(feature(host, first, **cut), timeout=900)
+    assert rc == 1, output
+    record = record_of(first)
+    assert record["outcome"] == "halted", record["outcome"]
+    assert str(record["halted_at"]).startswith("Stop the containers and back them up"), record
+    cut_state = host_state(host)
+    assert all(" exited " in line for line in cut_state["containers"]), cut_state
+    assert cut_state["maintenance records, active"].endswith("|1"), cut_state
+    assert not [b for b in cut_state["backups"] if b.startswith(f"old_{PROJECT}_")]
+    inside(host, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "22", "-j", "REJECT")
+    second = tmp_path / "runs" / "second"
+    rc, output = finish(feature(host, second), timeout=900)
+    assert rc == 0, output
+    record = record_of(second)
+    assert record["outcome"] == "passed"
+    assert record["facts"]["resumed_from"]["run_id"] == record_of(first)["run_id"]
+    after = host_state(host)
+    backups = [b for b in after["backups"] if b.startswith(f"old_{PROJECT}_")]
+    assert sorted(backups) == [
+        f"old_{PROJECT}_atmosphere:release-v37-2",
+        f"old_{PROJECT}_troposphere:release-v37-2",
+    ]
+    assert all("release-v37-3" in line for line in after["containers"] if " running " in line)
+    assert after["maintenance records, active"].endswith("|0"), after
