@@ -60,7 +60,7 @@ def pytest_bdd_after_step(
             capture_output=True,
         )
     if step.name == os.environ.get("ATMO_TEST_CUT_SSH_AFTER"):
-        cut = "iptables -I INPUT -p tcp --dport 22 -j REJECT && pkill -f 'sshd: root'"
+        cut = "iptables -I INPUT -p tcp --dport 22 -j REJECT && pkill -f '^sshd: root'"
         host = os.environ["ATMO_TEST_HOST_CONTAINER"]
         subprocess.run(["docker", "exec", host, "sh", "-c", cut], check=True, capture_output=True)
     if step.name == os.environ.get("ATMO_TEST_KILL_AFTER"):

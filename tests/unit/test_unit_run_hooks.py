@@ -114,6 +114,16 @@ def _(feature):
     raise AssertionError(feature + " failed")
 
 
+@given(parsers.parse("{feature} step passes but a hook breaks"))
+def _(feature):
+    pass
+
+
+def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func_args):
+    if step.name.endswith("a hook breaks"):
+        raise RuntimeError("a hook broke")
+
+
 @given(parsers.parse("{feature} step leaks {names}"))
 def _(feature, names):
     leaked = [SECRETS[name] for name in names.split(" and ")]
@@ -177,6 +187,13 @@ def test_a_feature_of_the_deployment_halts_its_run_and_only_its_own_scenarios(
     assert recorded(record) == [("Given upgrade step fails", "failed")]
     assert record["outcome"] == "halted"
     assert record["halted_at"] == "upgrade 0 / Given upgrade step fails: upgrade failed"
+
+
+def test_a_failure_outside_the_steps_halts_the_run_too(pytester: pytest.Pytester) -> None:
+    result, record = run_suite(pytester, upgrade=("passes but a hook breaks", "passes"))
+    result.assert_outcomes(failed=1, skipped=1)
+    assert record["outcome"] == "halted"
+    assert record["halted_at"] == "upgrade 0 (outside its steps): a hook broke"
 
 
 def test_a_pre_release_features_failing_step_is_in_its_own_record_and_halts_only_it(
