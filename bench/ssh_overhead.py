@@ -1,7 +1,7 @@
 """The SSH target's cost per command against the local target's, for the same command.
 
-    python bench/ssh_overhead.py ENV.toml            # an environment file with a [target]
-    python bench/ssh_overhead.py ENV.toml --runs 300
+    python bench/ssh_overhead.py                     # on a throwaway deploy host
+    python bench/ssh_overhead.py ENV.toml --runs 300 # an environment file with a [target]
 
 The local target runs `true` on this machine; the SSH target runs `true` on the deploy host over
 its one multiplexed connection (opened once, as a run does). The overhead is SSH minus local,
@@ -42,19 +42,32 @@ def p95(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("environment", type=Path)
+    parser.add_argument("environment", type=Path, nargs="?")
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
-    env = parse_environment(args.environment)
+    if args.environment is None:
+        from rehearsal.deploy_host import DeployHost
+
+        host = DeployHost(log=lambda line: None)
+        try:
+            measure(host.up(), args.runs)
+        finally:
+            host.down()
+    else:
+        measure(args.environment, args.runs)
+
+
+def measure(environment: Path, runs: int) -> None:
+    env = parse_environment(environment)
     if env.ssh is None:
-        raise SystemExit(f"{args.environment} has no [target]: nothing to reach over SSH")
+        raise SystemExit(f"{environment} has no [target]: nothing to reach over SSH")
     local = open_target()
     started = time.perf_counter()
     remote = open_target(ssh=env.ssh)
     connect_ms = (time.perf_counter() - started) * 1000
     try:
         timings_ms(remote, 5)
-        local_ms, ssh_ms = timings_ms(local, args.runs), timings_ms(remote, args.runs)
+        local_ms, ssh_ms = timings_ms(local, runs), timings_ms(remote, runs)
     finally:
         remote.close()
     overhead = [s - statistics.median(local_ms) for s in ssh_ms]
@@ -73,7 +86,7 @@ def main() -> None:
     path = write_result(
         "ssh_overhead",
         {
-            "runs": args.runs,
+            "runs": runs,
             "connect_ms": round(connect_ms, 1),
             "local_ms": {"median": statistics.median(local_ms), "p95": p95(local_ms)},
             "ssh_ms": {"median": statistics.median(ssh_ms), "p95": p95(ssh_ms)},

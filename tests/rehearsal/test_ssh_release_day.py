@@ -122,8 +122,12 @@ def test_a_cut_connection_halts_and_the_next_run_finishes_with_one_backup_each(
     assert cut_state["maintenance records, active"].endswith("|1"), cut_state
     assert not [b for b in cut_state["backups"] if b.startswith(f"old_{PROJECT}_")]
     inside(host, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "22", "-j", "REJECT")
+    refused = tmp_path / "runs" / "refused"
+    rc, output = finish(feature(host, refused), timeout=300)
+    assert rc == 3 and "the lock is stale because its process" in output, output
     second = tmp_path / "runs" / "second"
-    rc, output = finish(feature(host, second), timeout=900)
+    reason = "--break-lock=the first run lost its SSH connection"
+    rc, output = finish(feature(host, second, reason), timeout=900)
     assert rc == 0, output
     record = record_of(second)
     assert record["outcome"] == "passed"
