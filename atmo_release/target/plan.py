@@ -13,10 +13,9 @@ class PlanTarget:
     """Wraps any target: reads run there for real, every change is recorded as planned and
     reported done. What is a change is decided by the command builders, not by the caller."""
 
-    name = "plan"
-
     def __init__(self, inner: Target) -> None:
         self.inner = inner
+        self.name = f"plan on {inner.name}"
 
     @property
     def redactor(self) -> Redactor:
