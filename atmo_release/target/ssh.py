@@ -5,6 +5,7 @@ written and created on the host."""
 from __future__ import annotations
 
 import shlex
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -139,6 +140,7 @@ class SshTarget(Reporting):
         execute(
             ["ssh", "-S", self.control_path, "-O", "exit", self.settings.destination], timeout=10
         )
+        shutil.rmtree(self._control_dir, ignore_errors=True)
 
     def run(
         self,

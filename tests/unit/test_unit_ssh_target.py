@@ -111,3 +111,10 @@ def test_a_malformed_target_is_refused_in_one_sentence(value: str) -> None:
     env = parse_environment(Path(__file__).parents[2] / "environments" / "atmobeta.toml")
     with pytest.raises(pytest.UsageError, match="is not ssh://user@host"):
         parse_target(value, env)
+
+
+def test_closing_removes_the_control_socket_folder(target: SshTarget) -> None:
+    folder = Path(target.control_path).parent
+    assert folder.is_dir()
+    target.close()
+    assert not folder.exists()
