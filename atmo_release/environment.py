@@ -117,6 +117,8 @@ _SCHEMA: dict[str, Any] = {
         "registry": str,
         "images_timeout_s": (int, float),
         "images_interval_s?": (int, float),
+        "repositories?": list,
+        "slated_label?": str,
     },
     "prepare?": {"holidays?": list, "notice_working_days?": int},
     "notice?": {"smtp_host": str, "smtp_port": int, "from": str, "to": str, "window?": str},

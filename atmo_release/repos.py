@@ -30,6 +30,8 @@ from atmo_release.target import Result, Target
 
 CHANGELOG = "CHANGELOG.md"
 MERGE_KINDS = ("local", "github")
+# The repositories the runbook releases together; atmosphere-ansible has no image to wait for.
+REPOSITORIES = ("atmosphere", "troposphere", "atmosphere-ansible")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "atmo-release",
     "GIT_AUTHOR_EMAIL": "atmo-release@localhost",
@@ -56,6 +58,8 @@ class CandidateSettings:
     registry: str
     images_timeout_s: float
     images_interval_s: float
+    repositories: tuple[str, ...] = REPOSITORIES
+    slated_label: str = ""
 
     @classmethod
     def of(cls, environment: Environment) -> CandidateSettings:
@@ -80,6 +84,8 @@ class CandidateSettings:
             registry=table["registry"],
             images_timeout_s=float(table["images_timeout_s"]),
             images_interval_s=float(table.get("images_interval_s", 10)),
+            repositories=tuple(table.get("repositories", REPOSITORIES)),
+            slated_label=table.get("slated_label", ""),
         )
 
 
@@ -195,6 +201,7 @@ class AppRepository:
             commit=self._out("rev-parse", "HEAD"),
             heading=released.heading,
             items=released.items,
+            note=released.note,
             original=original,
         )
         return self.facts

@@ -1,7 +1,8 @@
 Feature: Create the release candidate, the week before
-  The driver turns each app's Unreleased changelog items into the release, merges that into
-  master, tags the merge and waits for the tagged images; every action is proven by reading
-  the upstream repository and the registry back.
+  In each repository of the release (atmosphere, troposphere and atmosphere-ansible, as the
+  environment file lists them) the driver turns the Unreleased changelog items into the release,
+  merges that into master and tags the merge, then waits for the tagged images of the apps;
+  every action is proven by reading the upstream repository and the registry back.
 
   Scenario: Update the changelogs
     When the Unreleased items of each app's changelog are moved under the release

@@ -16,9 +16,14 @@ def _each(candidate: Candidate) -> list:
 
 @when("the Unreleased items of each app's changelog are moved under the release")
 def _(release_candidate_run: Candidate) -> None:
+    released = {}
     for repo in _each(release_candidate_run):
         facts = repo.update_changelog(release_candidate_run.release, release_candidate_run.day)
+        released[repo.app] = {"heading": facts["heading"], "note": facts["note"]}
         release_candidate_run.run.record.note(f"{repo.app}: {facts['heading']}")
+        if facts["note"]:
+            release_candidate_run.run.record.note(f"{repo.app}: {facts['note']}")
+    release_candidate_run.run.fact("changelogs", released)
 
 
 @then(
@@ -62,7 +67,7 @@ def _(release_candidate_run: Candidate) -> None:
 @when("the tagged builds are awaited in the registry")
 def _(release_candidate_run: Candidate, request: pytest.FixtureRequest) -> None:
     candidate = release_candidate_run
-    references = [candidate.image(app) for app in candidate.repos]
+    references = [candidate.image(app) for app in candidate.imaged]
     candidate.digests = candidate.registry.wait_for(
         references,
         candidate.settings.images_timeout_s,
@@ -75,7 +80,7 @@ def _(release_candidate_run: Candidate, request: pytest.FixtureRequest) -> None:
 @then("each app's release image is in the registry")
 def _(release_candidate_run: Candidate) -> None:
     candidate = release_candidate_run
-    for app in candidate.repos:
+    for app in candidate.imaged:
         name, tag = candidate.image(app)
         manifest = candidate.registry.manifest(name, tag)
         assert manifest is not None, f"{name}:{tag} is not in {candidate.settings.registry}"

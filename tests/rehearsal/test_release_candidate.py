@@ -46,8 +46,15 @@ def test_passes_on_the_rehearsal(tmp_path: Path) -> None:
         "cyverse/atmosphere:release-v37-6",
         "cyverse/troposphere:release-v37-6",
     }
-    for tag in record["facts"]["tags"].values():
+    tags = record["facts"]["tags"]
+    assert set(tags) == {"atmosphere", "troposphere", "atmosphere-ansible"}
+    for tag in tags.values():
         assert tag["commit"] == tag["merge"]
+    changelogs = record["facts"]["changelogs"]
+    assert changelogs["atmosphere-ansible"]["note"] == (
+        "v37-6 skips numbers after v36-1 (the next would be v36-2 or v37-0)"
+    )
+    assert changelogs["atmosphere"]["note"] == changelogs["troposphere"]["note"] == ""
     assert _left_behind() == ""
 
 
