@@ -55,6 +55,47 @@ def test_passes_on_the_rehearsal(tmp_path: Path) -> None:
         "v37-6 skips numbers after v36-1 (the next would be v36-2 or v37-0)"
     )
     assert changelogs["atmosphere"]["note"] == changelogs["troposphere"]["note"] == ""
+    ansible = record["facts"]["slated_pulls"]["atmosphere-ansible"]
+    assert [(p["number"], p["state"], p["merged"]) for p in ansible] == [
+        (401, "closed", True),
+        (404, "closed", True),
+    ]
+    assert "allow_open_prs" not in record["facts"]
+    assert _left_behind() == ""
+
+
+OPEN_PR = "atmosphere-ansible#404 'Install Guacamole 1.1 on new images'"
+
+
+@pytest.mark.proves("no pull request slated for the release is still open")
+def test_an_open_slated_pull_request_halts_before_the_changelogs(tmp_path: Path) -> None:
+    done, reports = run_feature(tmp_path, "--rehearsal-fault=open-pr")
+    assert done.returncode == 1
+    assert f"1 pull request(s) slated for the release still open: {OPEN_PR}" in done.stdout
+    record = _record(reports)
+    assert record["outcome"] == "halted"
+    assert record["halted_at"].startswith("Merge the PRs slated for the release")
+    assert [step["result"] for step in record["steps"]] == ["passed", "failed"]
+    assert "changelogs" not in record["facts"] and "tags" not in record["facts"]
+    assert _left_behind() == ""
+
+
+def test_allow_open_prs_goes_on_and_is_recorded(tmp_path: Path) -> None:
+    reason = "Guacamole 1.1 waits for v37-7"
+    done, reports = run_feature(tmp_path, "--rehearsal-fault=open-pr", f"--allow-open-prs={reason}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    record = _record(reports)
+    assert record["facts"]["allow_open_prs"] == {"reason": reason, "still_open": [OPEN_PR]}
+    assert record["outcome"] == "passed"
+
+
+def test_allow_open_prs_without_a_reason_is_refused(tmp_path: Path) -> None:
+    done, reports = run_feature(tmp_path, "--allow-open-prs= ")
+    assert done.returncode != 0
+    assert (
+        '--allow-open-prs needs a reason: --allow-open-prs "<reason>"' in done.stdout + done.stderr
+    )
+    assert not (reports / "release_candidate-record.json").exists()
     assert _left_behind() == ""
 
 
@@ -65,7 +106,7 @@ def test_an_empty_unreleased_section_halts_at_the_changelog(tmp_path: Path) -> N
     record = _record(reports)
     assert record["outcome"] == "halted"
     assert record["halted_at"].startswith("Update the changelogs")
-    assert [step["result"] for step in record["steps"]] == ["failed"]
+    assert [step["result"] for step in record["steps"]] == ["passed", "passed", "failed"]
     assert _left_behind() == ""
 
 
