@@ -23,7 +23,7 @@ from atmo_release.changelog import (
     _split_lines,
     prepare_release,
 )
-from atmo_release.environment import Environment, EnvironmentFileError
+from atmo_release.environment import Environment, EnvironmentFileError, extra_table
 from atmo_release.github import GitHubClient
 from atmo_release.release import Release
 from atmo_release.target import Result, Target
@@ -63,12 +63,11 @@ class CandidateSettings:
 
     @classmethod
     def of(cls, environment: Environment) -> CandidateSettings:
-        table: dict[str, Any] = environment.extra.get("release_candidate") or {}
-        if not table:
-            raise EnvironmentFileError(
-                f"{environment.path}: missing table [release_candidate] "
-                "(checkouts_dir, remote, branch, merge, github_owner, registry, ...)"
-            )
+        table = extra_table(
+            environment,
+            "release_candidate",
+            "checkouts_dir, remote, branch, merge, github_owner, registry, ...",
+        )
         if table["merge"] not in MERGE_KINDS:
             raise EnvironmentFileError(
                 f'{environment.path}: release_candidate.merge must be "local" or "github"'
