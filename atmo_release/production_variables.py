@@ -137,7 +137,8 @@ def compare(
     atmobeta_branch: str,
     records_dir: Path,
 ) -> Comparison:
-    """Read both branches now and as they were at the last production deployment."""
+    """Fetch, then read both branches now and as they were at the last production deployment."""
+    _out(target, git.fetch(directory))
     since = last_production_deployment(target, directory, settings, atmobeta_branch, records_dir)
     refs = (since.atmobeta, atmobeta_branch, since.production, settings.branch)
     read = [settings_of(target, directory, ref) for ref in refs]
