@@ -113,12 +113,14 @@ def last_production_deployment(
         when = str(found[1].get("finished") or found[1].get("started"))
         described = f"the last {settings.environment} deployment ({found[0].parent.name})"
     else:
+        why = (
+            f"{found[0].parent.name}'s secrets commit {commit[:12]} is not in this checkout"
+            if found
+            else f"no passed {settings.environment} deployment in {records_dir} names its commit"
+        )
         commit = _out(target, git.rev_parse(directory, settings.branch))
         when = _out(target, git.commit_date(directory, commit))
-        described = (
-            f"the last commit of {settings.branch} (no passed {settings.environment} "
-            f"deployment with its secrets commit in {records_dir})"
-        )
+        described = f"the last commit of {settings.branch} ({why})"
     atmobeta = _out(target, git.last_commit_before(directory, atmobeta_branch, when))
     return Since(commit, atmobeta, when, described)
 

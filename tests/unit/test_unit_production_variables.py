@@ -101,3 +101,14 @@ def test_the_table_is_required_and_named() -> None:
     assert ProductionVariablesSettings.of(atmobeta) == SETTINGS
     with pytest.raises(EnvironmentFileError, match=r"missing table \[production_variables\]"):
         ProductionVariablesSettings.of(replace(atmobeta, extra={}))
+
+
+def test_a_recorded_commit_unknown_here_is_said(history: SecretsHistory) -> None:
+    path = next(history.records.glob("*/record.json"))
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "facts": {"secrets_commit": "f" * 40}}))
+    found = compare(LocalTarget(), history.secrets_dir, SETTINGS, "atmobeta", history.records)
+    assert found.since.described == (
+        f"the last commit of prod ({path.parent.name}'s secrets commit ffffffffffff is not in "
+        "this checkout)"
+    )
