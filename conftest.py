@@ -25,6 +25,8 @@ pytest_plugins = [
     "fixtures.release_candidate",
     "steps.prepare",
     "steps.release_candidate",
+    "fixtures.prepare_atmobeta",
+    "steps.prepare_atmobeta",
     "fixtures.first_deploy",
     "steps.first_deploy",
 ]

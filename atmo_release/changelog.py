@@ -28,6 +28,11 @@ _GITHUB = re.compile(r"github\.com/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/compare/
 _SUBHEADING = re.compile(r"^ {0,3}#{3,6}(?:[ \t]|$)")
 _LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d+[.)])(?:[ \t]|$)")
 _FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
+_LINK = re.compile(r"\([^()\s]*/[^()\s]*\)")
+_NUMBER = re.compile(
+    r"(?<![\w.-])(?:release-)?(?:v?(?P<major>\d+)-(?P<minor>\d+)|v(?P<bare>\d+))(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 class ChangelogError(ValueError):
@@ -41,6 +46,7 @@ class ReleasedChangelog:
     text: str
     heading: str
     items: int
+    note: str = ""  # a skip of release numbers, said aloud but accepted
 
 
 def _split_lines(text: str) -> list[str]:
@@ -100,6 +106,45 @@ def _names_release(title: str, release: Release) -> bool:
         name = rf"(?:{name}|v{release.major})"
     pattern = rf"(?<![\w.-])(?:release-)?{name}(?![\w-])"
     return re.search(pattern, _label(title), re.IGNORECASE) is not None
+
+
+def _releases_named(lines: list[str], live: list[bool], start: int) -> list[tuple[Release, int]]:
+    """(release, line index) of every release a level-2 heading other than Unreleased names;
+    links are left out, since a compare link also names the release before."""
+    found: list[tuple[Release, int]] = []
+    for n, line in enumerate(lines):
+        title = _LEVEL2.match(_body(line))
+        if not live[n] or n == start or not title:
+            continue
+        words = _LINK.sub(" ", title["title"])
+        for match in _NUMBER.finditer(words):
+            major = match["major"] or match["bare"]
+            found.append((Release(int(major), int(match["minor"] or 0)), n))
+    return found
+
+
+def _order(wanted: Release, previous: Release, named: list[tuple[Release, int]]) -> str:
+    """Refuse a release not later than the last one in the changelog; a note when it skips.
+
+    Why a skip is accepted: CyVerse numbers the repositories' releases together, so one
+    repository may go from v34-1 straight to v37-0.
+    """
+    last, where = previous, "the Unreleased compare link"
+    for release, n in named:
+        if release > last:
+            last, where = release, f"line {n + 1}"
+    if wanted <= last:
+        raise ChangelogError(
+            f"{wanted.name} is not later than {last.name}, the last release in the changelog "
+            f"({where}): release {Release(last.major, last.minor + 1).name} or later"
+        )
+    following = (Release(last.major, last.minor + 1), Release(last.major + 1, 0))
+    if wanted in following:
+        return ""
+    return (
+        f"{wanted.name} skips numbers after {last.name} "
+        f"(the next would be {following[0].name} or {following[1].name})"
+    )
 
 
 def _count_items(section: list[str], live: list[bool]) -> tuple[int, int]:
@@ -176,12 +221,7 @@ def prepare_release(
         if live[n] and n != start and title and _names_release(title["title"], wanted):
             raise ChangelogError(f"{wanted.name} already has a heading on line {n + 1}")
 
-    following = (Release(previous.major, previous.minor + 1), Release(previous.major + 1, 0))
-    if wanted not in following:
-        raise ChangelogError(
-            f"{wanted.name} does not follow {previous.name} (the Unreleased compare link): "
-            f"expected {following[0].name} or {following[1].name}"
-        )
+    note = _order(wanted, previous, _releases_named(lines, live, start))
 
     end = next(
         (
@@ -205,7 +245,7 @@ def prepare_release(
         + _ending(lines[start])
     )
     out = lines[:start] + [rewritten, eol, new_heading + eol] + lines[start + 1 :]
-    return ReleasedChangelog("".join(out), new_heading, items or content)
+    return ReleasedChangelog("".join(out), new_heading, items or content, note)
 
 
 def release_changelog(text: str, release: str, day: date, repo: str | None = None) -> str:
@@ -241,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     args.file.write_bytes(result.text.encode("utf-8"))
     noun = "item" if result.items == 1 else "items"
     print(f"{args.file}: moved {result.items} {noun} under {result.heading}")
+    if result.note:
+        print(f"{args.file}: note: {result.note}")
     return 0
 
 

@@ -22,7 +22,7 @@ from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import APPS, Environment, Service
 from atmo_release.record import ReleaseRecord
-from atmo_release.records import facts, read_records
+from atmo_release.records import facts, last_passed
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
 from atmo_release.resources.compose_edit import ComposeEdit
@@ -184,11 +184,5 @@ class Deployment:
 
 def last_recorded_secrets_commit(reports_root: Path, env_name: str) -> str | None:
     """The secrets commit of the newest passed deployment of this environment, if any."""
-    return next(
-        (
-            facts(data)["secrets_commit"]
-            for _, data in read_records(reports_root, env_name)
-            if data.get("outcome") == "passed" and facts(data).get("secrets_commit")
-        ),
-        None,
-    )
+    found = last_passed(reports_root, env_name, "secrets_commit")
+    return facts(found[1])["secrets_commit"] if found else None

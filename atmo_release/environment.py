@@ -117,8 +117,11 @@ _SCHEMA: dict[str, Any] = {
         "registry": str,
         "images_timeout_s": (int, float),
         "images_interval_s?": (int, float),
+        "repositories?": list,
+        "slated_label?": str,
     },
     "prepare?": {"holidays?": list, "notice_working_days?": int},
+    "production_variables?": {"branch": str, "environment": str, "atmobeta_only?": list},
     "notice?": {"smtp_host": str, "smtp_port": int, "from": str, "to": str, "window?": str},
     "statusio?": {
         "api": str,
@@ -130,7 +133,7 @@ _SCHEMA: dict[str, Any] = {
         "window_end_utc": str,
     },
 }
-EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio")
+EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio", "production_variables")
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
     "venv": str,
@@ -242,6 +245,14 @@ def _ssh_settings(path: Path, table: dict[str, Any] | None) -> SshSettings | Non
         known_hosts=(path.parent / known_hosts) if known_hosts else None,
         host_key_alias=table.get("host_key_alias", ""),
     )
+
+
+def extra_table(environment: Environment, name: str, keys: str) -> dict[str, Any]:
+    """The optional table `[name]` a feature needs, or an error naming it and its `keys`."""
+    table: dict[str, Any] = environment.extra.get(name) or {}
+    if not table:
+        raise EnvironmentFileError(f"{environment.path}: missing table [{name}] ({keys})")
+    return table
 
 
 def known_environments(directory: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""The two GitHub REST calls of a release candidate: open the changelog pull request, merge it.
+"""The GitHub REST calls of a release candidate: open the changelog pull request, merge it;
+and list what a repository holds (its milestones and issues, for the pull requests slated).
 
 Why not a GitHub library: two calls, whose request shapes the tests check exactly against a
 local server. The token is only ever put in the Authorization header; no message carries it.
@@ -9,11 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
+PAGE_SIZE = 100  # the most GitHub gives per page
 
 
 class GitHubError(RuntimeError):
@@ -37,8 +40,17 @@ def token_from(variable: str) -> str:
     return token
 
 
+def _said(response: requests.Response) -> str:
+    """GitHub's `message` of a refused call (never the request, so never the token)."""
+    try:
+        return str(response.json().get("message", ""))
+    except ValueError:
+        return response.text[:200]
+
+
 class GitHubClient:
-    """`POST /repos/{owner}/{repo}/pulls` and `PUT /repos/{owner}/{repo}/pulls/{n}/merge`."""
+    """`POST /repos/{owner}/{repo}/pulls`, `PUT /repos/{owner}/{repo}/pulls/{n}/merge`, and GET
+    lists (`list_all`)."""
 
     def __init__(
         self,
@@ -56,7 +68,7 @@ class GitHubClient:
         }
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, body: dict[str, Any], expect: int) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None, expect: int) -> Any:
         url = f"{self.api_url}{path}"
         try:
             response = self._session.request(
@@ -65,11 +77,7 @@ class GitHubClient:
         except requests.RequestException as error:
             raise GitHubError(f"{method} {path}: {type(error).__name__}") from None
         if response.status_code != expect:
-            try:
-                message = response.json().get("message", "")
-            except ValueError:
-                message = response.text[:200]
-            raise GitHubError(f"{method} {path} answered {response.status_code}: {message}")
+            raise GitHubError(f"{method} {path} answered {response.status_code}: {_said(response)}")
         return response.json()
 
     def create_pull(
@@ -96,3 +104,17 @@ class GitHubClient:
         if not data.get("merged"):
             raise GitHubError(f"pull request #{number} was not merged: {data.get('message', '')}")
         return str(data["sha"])
+
+    def list_all(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every item of a GitHub list (`GET path?params`), page by page, 100 at a time."""
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            query = urlencode({**params, "per_page": PAGE_SIZE, "page": page})
+            got = self._call("GET", f"{path}?{query}", None, 200)
+            if not isinstance(got, list):
+                raise GitHubError(f"GET {path} answered something else than a list")
+            items += got
+            if len(got) < PAGE_SIZE:
+                return items
+            page += 1

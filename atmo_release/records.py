@@ -25,3 +25,15 @@ def read_records(records_dir: Path, env: str) -> Iterator[tuple[Path, dict[str, 
 def facts(record: dict[str, Any]) -> dict[str, Any]:
     value = record.get("facts")
     return value if isinstance(value, dict) else {}
+
+
+def last_passed(records_dir: Path, env: str, fact: str) -> tuple[Path, dict[str, Any]] | None:
+    """The newest passed deployment record of `env` that holds `fact`."""
+    return next(
+        (
+            (path, data)
+            for path, data in read_records(records_dir, env)
+            if data.get("outcome") == "passed" and facts(data).get(fact)
+        ),
+        None,
+    )

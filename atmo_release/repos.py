@@ -23,13 +23,15 @@ from atmo_release.changelog import (
     _split_lines,
     prepare_release,
 )
-from atmo_release.environment import Environment, EnvironmentFileError
+from atmo_release.environment import Environment, EnvironmentFileError, extra_table
 from atmo_release.github import GitHubClient
 from atmo_release.release import Release
 from atmo_release.target import Result, Target
 
 CHANGELOG = "CHANGELOG.md"
 MERGE_KINDS = ("local", "github")
+# The repositories the runbook releases together; atmosphere-ansible has no image to wait for.
+REPOSITORIES = ("atmosphere", "troposphere", "atmosphere-ansible")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "atmo-release",
     "GIT_AUTHOR_EMAIL": "atmo-release@localhost",
@@ -56,15 +58,16 @@ class CandidateSettings:
     registry: str
     images_timeout_s: float
     images_interval_s: float
+    repositories: tuple[str, ...] = REPOSITORIES
+    slated_label: str = ""
 
     @classmethod
     def of(cls, environment: Environment) -> CandidateSettings:
-        table: dict[str, Any] = environment.extra.get("release_candidate") or {}
-        if not table:
-            raise EnvironmentFileError(
-                f"{environment.path}: missing table [release_candidate] "
-                "(checkouts_dir, remote, branch, merge, github_owner, registry, ...)"
-            )
+        table = extra_table(
+            environment,
+            "release_candidate",
+            "checkouts_dir, remote, branch, merge, github_owner, registry, ...",
+        )
         if table["merge"] not in MERGE_KINDS:
             raise EnvironmentFileError(
                 f'{environment.path}: release_candidate.merge must be "local" or "github"'
@@ -80,6 +83,8 @@ class CandidateSettings:
             registry=table["registry"],
             images_timeout_s=float(table["images_timeout_s"]),
             images_interval_s=float(table.get("images_interval_s", 10)),
+            repositories=tuple(table.get("repositories", REPOSITORIES)),
+            slated_label=table.get("slated_label", ""),
         )
 
 
@@ -195,6 +200,7 @@ class AppRepository:
             commit=self._out("rev-parse", "HEAD"),
             heading=released.heading,
             items=released.items,
+            note=released.note,
             original=original,
         )
         return self.facts

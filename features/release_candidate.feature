@@ -1,7 +1,14 @@
 Feature: Create the release candidate, the week before
-  The driver turns each app's Unreleased changelog items into the release, merges that into
-  master, tags the merge and waits for the tagged images; every action is proven by reading
-  the upstream repository and the registry back.
+  In each repository of the release (atmosphere, troposphere and atmosphere-ansible, as the
+  environment file lists them) the driver turns the Unreleased changelog items into the release,
+  merges that into master and tags the merge, then waits for the tagged images of the apps;
+  every action is proven by reading the upstream repository and the registry back. First, the
+  pull requests slated for the release (the runbook's "Merge PRs slated for release", listed under
+  "Prepare Release on Atmobeta") must all be merged: the tag is to hold them.
+
+  Scenario: Merge the PRs slated for the release
+    When the pull requests slated for the release are read from GitHub
+    Then no pull request slated for the release is still open
 
   Scenario: Update the changelogs
     When the Unreleased items of each app's changelog are moved under the release

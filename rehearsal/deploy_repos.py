@@ -23,20 +23,25 @@ OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
 SECRETS_BRANCH = "atmobeta"
 
 
-class Layout(Protocol):
+class SecretsLayout(Protocol):
+    """What the secrets repository is made from (also alone, for the atmobeta preparation)."""
+
+    secrets_dir: Path
+    ports: dict[str, int]
+    password: str
+    secret_keys: dict[str, str]
+    database_host: str  # as the apps' ini names it
+
+
+class Layout(SecretsLayout, Protocol):
     """What the repositories are made for: the rehearsal stack, or the deploy host (which lays
     them out on the runner, then copies them in)."""
 
     root: Path
     upstream: Path
     deploy_dir: Path
-    secrets_dir: Path
     compose_path: Path
     backup_dir: Path
-    ports: dict[str, int]
-    password: str
-    secret_keys: dict[str, str]
-    database_host: str  # as the apps' ini names it
 
     def compose_text(self, release: str) -> str: ...
 
@@ -77,7 +82,7 @@ def make_repositories(stack: Layout) -> None:
     ports are free ones unless the layout already chose them."""
     for app in APPS:
         stack.ports.setdefault(app, free_port())
-    _make_secrets(stack)
+    make_secrets(stack)
     work = stack.root / "upstream-work"
     run(["git", "init", "-q", "-b", "master", str(work)])
     (work / "docker-compose.prod.yml").write_text(stack.compose_text(OLD_RELEASE))
@@ -94,7 +99,7 @@ def make_repositories(stack: Layout) -> None:
     stack.backup_dir.mkdir()
 
 
-def ini(stack: Layout, app: str, branch: str) -> str:
+def ini(stack: SecretsLayout, app: str, branch: str) -> str:
     """An app's settings on a secrets branch; only atmobeta's atmosphere has an ARGO_TOKEN."""
     extra = (
         f"ARGO_TOKEN = {stack.secret_keys['argo']}\n"
@@ -112,7 +117,7 @@ def ini(stack: Layout, app: str, branch: str) -> str:
     )
 
 
-def _make_secrets(stack: Layout) -> None:
+def make_secrets(stack: SecretsLayout) -> None:
     repo = stack.secrets_dir
     run(["git", "init", "-q", "-b", "prod", str(repo)])
     (repo / "inis").mkdir()

@@ -1,9 +1,12 @@
 """Stand-ins for the week before release: app repositories with an upstream, and a registry.
 
 `ReleaseRehearsal.up()` makes, under one temporary root:
-    upstream/<app>.git     bare repository holding master (the "GitHub" of the rehearsal)
-    checkouts/<app>        clone whose remote is named "upstream", CHANGELOG.md shaped like the
-                           real one (template comment, code-named releases, trailing spaces)
+    upstream/<repo>.git    bare repository holding master (the "GitHub" of the rehearsal), for
+                           atmosphere, troposphere and atmosphere-ansible
+    checkouts/<repo>       clone whose remote is named "upstream", CHANGELOG.md shaped like the
+                           real one (template comment, code-named releases, trailing spaces);
+                           a repository in `older` was last released earlier, so its next
+                           release skips numbers as atmosphere-ansible's did
 and starts a registry testcontainer from `atmo-rehearsal/registry:2`, labelled with the run id
 and this process's pid. `publish(app, tag)` plays the tagged build: it pushes a tiny image
 through the registry's HTTP API. `down()` removes all of it; safe after a half-done `up()`.
@@ -35,7 +38,7 @@ from rehearsal import images
 from rehearsal.shell import GIT_ENV
 from rehearsal.sweep import PID_LABEL, RUN_LABEL, sweep_leftovers
 
-APPS = ("atmosphere", "troposphere")
+REPOSITORIES = ("atmosphere", "troposphere", "atmosphere-ansible")
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 CHANGELOG = """\
@@ -148,6 +151,7 @@ class ReleaseRehearsal:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="atmo-rc-")))
     registry_port: int = 0
+    older: dict[str, tuple[str, str]] = field(default_factory=dict)  # repo -> (previous, before)
 
     def __post_init__(self) -> None:
         self.labels = {
@@ -170,8 +174,8 @@ class ReleaseRehearsal:
         os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
         self._client = docker.from_env()
         sweep_leftovers(self._client, self.log)
-        for app in APPS:
-            self.make_repository(app)
+        for repo in REPOSITORIES:
+            self.make_repository(repo)
         self._start_registry()
         return self
 
@@ -181,12 +185,13 @@ class ReleaseRehearsal:
         _git("init", "-q", "--bare", "-b", "master", str(bare))
         _git("clone", "-q", "-o", "upstream", str(bare), str(checkout))
         _git("checkout", "-q", "-B", "master", cwd=checkout)
-        (checkout / "CHANGELOG.md").write_text(changelog(app, self.previous, self.before))
+        previous, before = self.older.get(app, (self.previous, self.before))
+        (checkout / "CHANGELOG.md").write_text(changelog(app, previous, before))
         (checkout / "README.md").write_text(f"# {app} (rehearsal)\n")
         _git("add", "-A", cwd=checkout)
         _git("commit", "-q", "-m", "Rehearsal history", cwd=checkout)
-        _git("tag", "-a", self.previous, "-m", f"Release {self.previous}", cwd=checkout)
-        _git("push", "-q", "upstream", "master", f"refs/tags/{self.previous}", cwd=checkout)
+        _git("tag", "-a", previous, "-m", f"Release {previous}", cwd=checkout)
+        _git("push", "-q", "upstream", "master", f"refs/tags/{previous}", cwd=checkout)
 
     def _start_registry(self) -> None:
         started = time.monotonic()

@@ -75,3 +75,13 @@ def clone(source: str, directory: Path) -> list[str]:
 def ls_remote(source: str, ref: str) -> Read:
     """`<sha>\\t<ref>` of `ref` as the upstream has it now, without touching a checkout."""
     return Read(["git", "ls-remote", source, ref])
+
+
+def last_commit_before(directory: Path, ref: str, when: str) -> Read:
+    """The newest commit of `ref` made at or before `when` (ISO 8601); empty if none."""
+    return _read(directory, "rev-list", "-n", "1", f"--before={when}", ref, "--")
+
+
+def commit_date(directory: Path, ref: str) -> Read:
+    """The committer date of `ref`, strict ISO 8601."""
+    return _read(directory, "log", "-1", "--format=%cI", ref, "--")

@@ -6,31 +6,44 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from rehearsal.sweep import PID_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker
 
 
-def run_feature(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    pid: int  # what the run's containers are labelled with (other runs share the engine)
+
+
+def run_feature(tmp_path: Path, *args: str) -> tuple[Run, Path]:
     reports = tmp_path / "reports"
     argv = [
         sys.executable, "-m", "pytest", "features/release_candidate.feature",
         f"--junitxml={reports / 'junit.xml'}", "--release=v37-6", *args,
     ]  # fmt: skip
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    return done, reports
+    pipe = subprocess.PIPE
+    with subprocess.Popen(argv, cwd=ROOT, stdout=pipe, stderr=pipe, text=True) as child:
+        stdout, stderr = child.communicate(timeout=300)
+    return Run(child.returncode, stdout, stderr, child.pid), reports
 
 
 def _record(reports: Path) -> dict:
     return json.loads((reports / "release_candidate-record.json").read_text())
 
 
-def _left_behind() -> str:
+def _left_behind(done: Run) -> str:
     return subprocess.run(
-        ["docker", "ps", "-aq", "--filter", "name=atmo-rc-"],
+        ["docker", "ps", "-aq", "--filter", f"label={PID_LABEL}={done.pid}"],
         capture_output=True, text=True, check=False,
     ).stdout.strip()  # fmt: skip
 
@@ -46,9 +59,57 @@ def test_passes_on_the_rehearsal(tmp_path: Path) -> None:
         "cyverse/atmosphere:release-v37-6",
         "cyverse/troposphere:release-v37-6",
     }
-    for tag in record["facts"]["tags"].values():
+    tags = record["facts"]["tags"]
+    assert set(tags) == {"atmosphere", "troposphere", "atmosphere-ansible"}
+    for tag in tags.values():
         assert tag["commit"] == tag["merge"]
-    assert _left_behind() == ""
+    changelogs = record["facts"]["changelogs"]
+    assert changelogs["atmosphere-ansible"]["note"] == (
+        "v37-6 skips numbers after v36-1 (the next would be v36-2 or v37-0)"
+    )
+    assert changelogs["atmosphere"]["note"] == changelogs["troposphere"]["note"] == ""
+    ansible = record["facts"]["slated_pulls"]["atmosphere-ansible"]
+    assert [(p["number"], p["state"], p["merged"]) for p in ansible] == [
+        (401, "closed", True),
+        (404, "closed", True),
+    ]
+    assert "allow_open_prs" not in record["facts"]
+    assert _left_behind(done) == ""
+
+
+OPEN_PR = "atmosphere-ansible#404 'Install Guacamole 1.1 on new images'"
+
+
+@pytest.mark.proves("no pull request slated for the release is still open")
+def test_an_open_slated_pull_request_halts_before_the_changelogs(tmp_path: Path) -> None:
+    done, reports = run_feature(tmp_path, "--rehearsal-fault=open-pr")
+    assert done.returncode == 1
+    assert f"1 pull request(s) slated for the release still open: {OPEN_PR}" in done.stdout
+    record = _record(reports)
+    assert record["outcome"] == "halted"
+    assert record["halted_at"].startswith("Merge the PRs slated for the release")
+    assert [step["result"] for step in record["steps"]] == ["passed", "failed"]
+    assert "changelogs" not in record["facts"] and "tags" not in record["facts"]
+    assert _left_behind(done) == ""
+
+
+def test_allow_open_prs_goes_on_and_is_recorded(tmp_path: Path) -> None:
+    reason = "Guacamole 1.1 waits for v37-7"
+    done, reports = run_feature(tmp_path, "--rehearsal-fault=open-pr", f"--allow-open-prs={reason}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    record = _record(reports)
+    assert record["facts"]["allow_open_prs"] == {"reason": reason, "still_open": [OPEN_PR]}
+    assert record["outcome"] == "passed"
+
+
+def test_allow_open_prs_without_a_reason_is_refused(tmp_path: Path) -> None:
+    done, reports = run_feature(tmp_path, "--allow-open-prs= ")
+    assert done.returncode != 0
+    assert (
+        '--allow-open-prs needs a reason: --allow-open-prs "<reason>"' in done.stdout + done.stderr
+    )
+    assert not (reports / "release_candidate-record.json").exists()
+    assert _left_behind(done) == ""
 
 
 def test_an_empty_unreleased_section_halts_at_the_changelog(tmp_path: Path) -> None:
@@ -58,8 +119,8 @@ def test_an_empty_unreleased_section_halts_at_the_changelog(tmp_path: Path) -> N
     record = _record(reports)
     assert record["outcome"] == "halted"
     assert record["halted_at"].startswith("Update the changelogs")
-    assert [step["result"] for step in record["steps"]] == ["failed"]
-    assert _left_behind() == ""
+    assert [step["result"] for step in record["steps"]] == ["passed", "passed", "failed"]
+    assert _left_behind(done) == ""
 
 
 def test_a_tag_missing_from_the_registry_fails_the_poll_in_time(tmp_path: Path) -> None:
@@ -71,4 +132,4 @@ def test_a_tag_missing_from_the_registry_fails_the_poll_in_time(tmp_path: Path) 
     assert "after 15 s" in done.stdout
     record = _record(reports)
     assert record["halted_at"].startswith("The tagged build made the images")
-    assert _left_behind() == ""
+    assert _left_behind(done) == ""

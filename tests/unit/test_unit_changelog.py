@@ -134,6 +134,55 @@ def test_major_bump_follows_the_last_release() -> None:
     )
 
 
+ANSIBLE = (
+    "# Changelog\n\n"
+    "## [Unreleased](https://github.com/cyverse/atmosphere-ansible/compare/v34-1...HEAD)"
+    " - YYYY-MM-DD\n### Fixed\n  - Pin the Guacamole version\n\n"
+    "## [v34-1](https://github.com/cyverse/atmosphere-ansible/compare/v34-0...v34-1)"
+    " - 2019-05-02\n### Fixed\n  - Retry apt on lock\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "release", "last"),
+    [
+        (read("atmosphere.md"), "v37-8", "v37-5"),
+        (read("atmosphere.md"), "v38-1", "v37-5"),
+        (ANSIBLE, "v37-0", "v34-1"),
+    ],
+)
+def test_a_skip_is_accepted_with_a_note_naming_both_numbers(
+    text: str, release: str, last: str
+) -> None:
+    done = prepare_release(text, release, DAY)
+    assert done.note.startswith(f"{release} skips numbers after {last} (the next would be ")
+    assert done.text == release_changelog(text, release, DAY)
+    assert f"/compare/{last}...{release}) - 2026-12-01\n" in done.text
+
+
+def test_a_following_release_has_no_note() -> None:
+    assert prepare_release(read("atmosphere.md"), "v37-6", DAY).note == ""
+    assert prepare_release(read("atmosphere.md"), "v38-0", DAY).note == ""
+
+
+def test_a_heading_later_than_the_link_is_the_last_release() -> None:
+    """atmosphere's own history: its link said v37-0 while a v37-2 heading stood below."""
+    before = read("atmosphere.md").replace("v37-5...HEAD", "v37-0...HEAD")
+    done = prepare_release(before, "v37-7", DAY)
+    assert done.note.startswith("v37-7 skips numbers after v37-5")
+    assert prepare_release(before, "v37-6", DAY).note == ""
+
+
+def test_command_says_the_skip(tmp_path: Path) -> None:
+    path = tmp_path / "CHANGELOG.md"
+    path.write_bytes((DATA / "atmosphere.md").read_bytes())
+    done = run(path, "--release", "v37-8", "--date", "2026-12-01")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == (
+        f"{path}: note: v37-8 skips numbers after v37-5 (the next would be v37-6 or v38-0)"
+    )
+
+
 def test_repo_argument_names_the_link_and_must_agree_with_it() -> None:
     before = read("atmosphere.md")
     assert release_changelog(before, "v37-6", DAY, repo="atmosphere") == release_changelog(
@@ -180,9 +229,18 @@ REFUSALS = {
     ),
     "empty sub-headings": (_emptied, "v37-6", "no items"),
     "already has a heading": (lambda t: t, "v37-5", "already has a heading on line 29"),
-    "skips a number": (lambda t: t, "v37-8", "expected v37-6 or v38-0"),
     "goes backwards": (lambda t: t, "v37-4", "already has a heading"),
-    "major not at zero": (lambda t: t, "v38-1", "does not follow v37-5"),
+    "not later, never released": (
+        lambda t: t,
+        "v37-3",
+        "v37-3 is not later than v37-5, the last release in the changelog "
+        "\\(the Unreleased compare link\\): release v37-6 or later",
+    ),
+    "not later than a heading": (
+        lambda t: t.replace("v37-5...HEAD", "v37-2...HEAD"),
+        "v37-3",
+        "v37-3 is not later than v37-5, the last release in the changelog \\(line 29\\)",
+    ),
     "bad spelling": (lambda t: t, "37.6", "not of the form"),
     "two unreleased": (
         lambda t: t.replace(
@@ -270,12 +328,12 @@ def test_command_refusal_keeps_a_crlf_file(tmp_path: Path) -> None:
     path = tmp_path / "CHANGELOG.md"
     original = (DATA / "troposphere-crlf.md").read_bytes()
     path.write_bytes(original)
-    done = run(path, "--release", "v37-8")
+    done = run(path, "--release", "v37-1")
     assert done.returncode == 2
     assert path.read_bytes() == original
     assert done.stderr.strip() == (
-        f"{path}: v37-8 does not follow v37-5 (the Unreleased compare link): "
-        "expected v37-6 or v38-0"
+        f"{path}: v37-1 is not later than v37-5, the last release in the changelog "
+        "(the Unreleased compare link): release v37-6 or later"
     )
 
 

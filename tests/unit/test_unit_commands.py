@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.commands import docker, git, manage, psql
+from atmo_release.commands import Read, docker, git, manage, psql
 from atmo_release.commands.compose import Compose
 
 V1 = Compose(("docker-compose",), "docker-compose.prod.yml", "atmosphere-docker")
@@ -138,11 +138,21 @@ G = ["git", "-C", "/opt/dev/atmosphere-docker-secrets"]
             git.show(SECRETS, "abc123", "inis/atmosphere.ini"),
             [*G, "show", "abc123:inis/atmosphere.ini"],
         ),
+        (
+            git.last_commit_before(SECRETS, "atmobeta", "2026-11-20T17:00:00+00:00"),
+            [*G, "rev-list", "-n", "1", "--before=2026-11-20T17:00:00+00:00", "atmobeta", "--"],
+        ),
+        (git.commit_date(SECRETS, "prod"), [*G, "log", "-1", "--format=%cI", "prod", "--"]),
     ],
 )
 def test_git_builders_all_use_dash_c(argv: list[str], expected: list[str]) -> None:
     assert argv == expected
     assert argv[:3] == G
+
+
+def test_the_production_variables_reads_change_nothing() -> None:
+    assert isinstance(git.last_commit_before(SECRETS, "atmobeta", "2026-11-20"), Read)
+    assert isinstance(git.commit_date(SECRETS, "prod"), Read)
 
 
 def test_git_accepts_a_relative_path_as_given() -> None:
