@@ -6,6 +6,7 @@ Each test runs a generated suite through `pytester`: the project's feature colle
 plugin and pre-release plugin, a stand-in deployment with two features that share it, a
 pre-release feature with its own run, and a feature with no run."""
 
+import html
 import json
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -251,10 +252,17 @@ def test_no_written_file_holds_a_secret_with_a_quote_and_a_backslash(
     )
     reports = pytester.path / "reports"
     assert sorted(path.name for path in reports.iterdir()) == [
-        "junit.xml", "prep-record.json", "prep-record.md", "record.json", "record.md"
+        "junit.xml", "prep-record.html", "prep-record.json", "prep-record.md",
+        "record.html", "record.json", "record.md",
     ]  # fmt: skip
     for path in reports.iterdir():
         text = path.read_text()
         for secret in (DEPLOY_SECRET, PREP_SECRET):
-            for form in (secret, json.dumps(secret)[1:-1], escape(secret, {'"': "&quot;"})):
+            forms = (
+                secret,
+                json.dumps(secret)[1:-1],
+                escape(secret, {'"': "&quot;"}),
+                html.escape(secret),
+            )
+            for form in forms:
                 assert form not in text, f"{path.name} holds {form}"
