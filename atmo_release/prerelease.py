@@ -34,6 +34,10 @@ class PreReleaseRun:
             self.reports_dir / f"{self.stem}.{suffix}" for suffix in ("json", "md", "html")
         )  # type: ignore[return-value]
 
+    @property
+    def html_path(self) -> Path:
+        return self.paths[2]
+
     def fact(self, key: str, value: Any) -> None:
         self.record.facts[key] = value
 

@@ -61,6 +61,8 @@ class ReleaseRecord:
     next_safe_command: str = ""
     maintenance_window: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    # What the run says about itself outside any step (a webhook that failed), shown on top.
+    notes: list[str] = field(default_factory=list)
     steps: list[StepEntry] = field(default_factory=list)
 
     def begin_step(self, section: str, step: str) -> StepEntry:

@@ -51,6 +51,8 @@ def render_markdown(data: dict[str, Any]) -> str:
         )
     if view.halted_at:
         lines += ["", f"**Halted at:** {view.halted_at}"]
+    if view.notes:
+        lines += ["", *(f"- Note: {note}" for note in view.notes)]
     lines += ["", "## Timeline", "", "| section | started | seconds | result | window |"]
     lines.append("|---|---|---|---|---|")
     for section in view.sections:

@@ -69,6 +69,7 @@ class RecordView:
     outcome: str
     who: list[Item]
     halted_at: str
+    notes: list[str]
     window: Window | None
     sections: list[Section]
     steps: list[Step]
@@ -260,6 +261,7 @@ def record_view(data: dict[str, Any]) -> RecordView:
         outcome=str(data.get("outcome", "-")),
         who=who,
         halted_at=str(data.get("halted_at") or ""),
+        notes=[str(note) for note in data.get("notes", [])],
         window=window,
         sections=sections,
         steps=_steps(data),
