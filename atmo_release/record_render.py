@@ -56,14 +56,14 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += ["", "## Timeline", "", "| section | started | seconds | result | window |"]
     lines.append("|---|---|---|---|---|")
     for section in view.sections:
-        mark = " ".join(
-            word
-            for word, on in (
-                ("opens", section.opens_window),
-                ("closes", section.closes_window),
-                ("inside", section.in_window and not section.opens_window),
-            )
-            if on
+        mark = (
+            "opens"
+            if section.opens_window
+            else "closes"
+            if section.closes_window
+            else "inside"
+            if section.in_window
+            else ""
         )
         lines.append(
             f"| {_cell(section.name)} | {section.started} | {section.seconds} "

@@ -155,8 +155,12 @@ class _Span:
 
 @dataclass
 class _Raw:
+    """A section's first start and last end (second-precision times, for the bar), the
+    measured seconds of its steps (the duration shown) and their results."""
+
     begin: datetime | None
     end: datetime | None
+    seconds: float
     results: list[str]
 
 
@@ -166,9 +170,10 @@ def _raw_sections(data: dict[str, Any]) -> dict[str, _Raw]:
     for step in data.get("steps", []):
         begin = _time(step.get("started"))
         end = begin + timedelta(seconds=float(step.get("seconds") or 0)) if begin else None
-        entry = raw.setdefault(str(step.get("section", "")), _Raw(begin, end, []))
+        entry = raw.setdefault(str(step.get("section", "")), _Raw(begin, end, 0.0, []))
         if end is not None and (entry.end is None or end > entry.end):
             entry.end = end
+        entry.seconds += float(step.get("seconds") or 0)
         entry.results.append(str(step.get("result", "")))
     return raw
 
@@ -200,14 +205,14 @@ def _sections(data: dict[str, Any], window: dict[str, Any]) -> tuple[list[Sectio
     first, last, inside = _window_sections(raw, window)
     sections = []
     for name, entry in raw.items():
-        seconds = (entry.end - entry.begin).total_seconds() if entry.begin and entry.end else 0.0
-        left, width = span.place(entry.begin, seconds)
+        spanned = (entry.end - entry.begin).total_seconds() if entry.begin and entry.end else 0.0
+        left, width = span.place(entry.begin, spanned)
         sections.append(
             Section(
                 name=name,
                 result=_section_result(entry.results),
                 started=entry.begin.isoformat() if entry.begin else "-",
-                seconds=round(seconds, 1),
+                seconds=round(entry.seconds, 1),
                 in_window=name in inside,
                 opens_window=name == first,
                 closes_window=name == last,
@@ -222,7 +227,7 @@ def _sections(data: dict[str, Any], window: dict[str, Any]) -> tuple[list[Sectio
     left, width = span.place(opened, (until - opened).total_seconds())
     shown = Window(
         started=str(window["started"]),
-        ended=str(window.get("ended") or "still on"),
+        ended=str(window.get("ended") or "still on when the run ended"),
         seconds=scalar(window.get("seconds", "-")),
         left=left,
         width=width,

@@ -1,6 +1,8 @@
 """The release record: steps, commands and notes, written as JSON and Markdown, secrets masked."""
 
+import html
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,47 @@ def test_the_plan_files_mask_a_secret_found_after_its_command(tmp_path: Path, se
     assert text == (tmp_path / "plan.md").read_text() and MASK in text
     for path in tmp_path.iterdir():
         assert secret not in path.read_text() and json.dumps(secret)[1:-1] not in path.read_text()
+
+
+def windowed_record(redactor: Redactor) -> ReleaseRecord:
+    """Four sections; maintenance opens in the second and closes in the fourth; facts nest."""
+    record = new_record()
+    for section in ("Preflight", "Start maintenance", "Start the new images", "End maintenance"):
+        record.begin_step(section, f"When {section.lower()} runs")
+        if section == "Start maintenance":
+            record.open_window()
+        if section == "End maintenance":
+            record.close_window()
+        record.on_command(result(("sh", "-c", f"echo '{PASSWORD}' | psql -d 'a b'")), redactor)
+        record.end_step("passed")
+    record.facts = {"dumps": [{"file": "atmo.sql", "rows": {"core_event": 30}}], "ok": True}
+    record.stack_state = {"maintenance on": {"atmosphere": False}, "backups": ["a", "b"]}
+    return record
+
+
+def test_markdown_marks_the_window_and_has_no_python_repr(redactor: Redactor) -> None:
+    record = windowed_record(redactor)
+    md = render_markdown(json.loads(json.dumps(record.to_dict())))
+    marks = [line.rsplit("|", 2)[1].strip() for line in md.splitlines() if "| passed |" in line]
+    assert marks[:4] == ["", "opens", "inside", "closes"]
+    assert "- maintenance on:\n  - atmosphere: no\n- backups: a, b" in md
+    assert "- dumps:\n  - #1:\n    - file: atmo.sql\n    - rows:\n      - core_event: 30" in md
+    assert not any(mark in md for mark in ("{'", "['", "True", "None"))
+    line = shlex.join(["sh", "-c", f"echo '{MASK}' | psql -d 'a b'"])
+    assert f"\n{line}  # rc 0 in 0.123 s\n" in md
+    assert shlex.split(line)[2] == f"echo '{MASK}' | psql -d 'a b'"  # pastes back as it ran
+
+
+def test_html_escapes_what_it_shows_and_loads_nothing(tmp_path: Path) -> None:
+    secret = "pw\"<b>&'-1"
+    redactor = Redactor([secret])
+    record = windowed_record(redactor)
+    record.steps[-1].error = f"answered <script>alert(1)</script> with {secret}"
+    record.outcome = "halted"
+    _, _, html_path = record.write(tmp_path, redactor)
+    page = html_path.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
+    assert not any(tag in page for tag in ("<link", "<img", "src=", "href=", "@import", "url("))
+    assert '<p id="outcome" class="outcome halted">halted</p>' in page
+    assert page.count('<span class="mark">') == 3
+    assert secret not in page and html.escape(secret) not in page
