@@ -70,8 +70,8 @@ class Notifier:
     def section_started(self, section: str) -> None:
         self.post(f"{self._head} started: {section}")
 
-    def section_ended(self, section: str, result: str) -> None:
-        self.post(f"{self._head} {result}: {section}")
+    def section_ended(self, section: str, result: str, reason: str = "") -> None:
+        self.post(f"{self._head} {result}: {section}" + (f" ({reason})" if reason else ""))
 
     def halted(self, where: str, reason: str) -> None:
         """Once per run, at the first halt: the step, why, and the next safe command."""

@@ -1,7 +1,8 @@
 """A stand-in deployment run through the project's run plugin with pytester: four sections
 like deploy.feature's (preflight, start maintenance, start the new images, end maintenance),
 a command holding a secret, and the maintenance window opened and closed by its steps. It
-passes, or halts at "Start the new images" with the window still open.
+passes (its @always rollback skips itself), or halts at "Start the new images" with the window
+still open and rolls back.
 
 With the environment variable NOTIFY_VARIABLE naming the variable that holds a webhook URL,
 the run's registration gets the notifier of that [notify] table, as fixtures.deployment does.
@@ -101,9 +102,11 @@ def standin_run(deployment):
 STEPS = f"""
 import time
 
+import pytest
 from pytest_bdd import given, then, when
 
 from atmo_release.target import Result
+from fixtures.run import RUN_KEY
 
 SECRET = {SECRET!r}
 
@@ -143,6 +146,13 @@ def _(deployment):
     raise AssertionError(f"/api/v2/version answered 500 <html> (password {{SECRET}})")
 
 
+@when("the release is rolled back if the run halted")
+def _(deployment, request):
+    if not request.config.stash[RUN_KEY].halt:
+        pytest.skip("no rollback needed: the run did not halt")
+    ran(deployment, "docker-compose", "up", "-d")
+
+
 @when("maintenance ends")
 def _(deployment):
     ran(deployment, "docker-compose", "exec", "atmosphere", "manage.py", "maintenance", "stop")
@@ -158,7 +168,12 @@ def feature(halting: bool) -> str:
         "  Scenario: Start maintenance\n    When maintenance starts\n"
         f"  Scenario: Start the new images\n    When the new images start\n    Then {answers}\n"
         "  Scenario: End maintenance\n    When maintenance ends\n"
+        "  @always\n  Scenario: Roll back\n    When the release is rolled back if the run halted\n"
     )
+
+
+# What pytest reports of each run.
+OUTCOMES = {False: {"passed": 4, "skipped": 1}, True: {"passed": 3, "failed": 1, "skipped": 1}}
 
 
 def run_deployment(pytester: pytest.Pytester, halting: bool) -> tuple[pytest.RunResult, Path]:

@@ -17,7 +17,7 @@ from atmo_release.record import ReleaseRecord
 from atmo_release.redact import MASK, Redactor
 from rehearsal.shell import free_port
 from rehearsal.webhook_sink import WebhookSink
-from tests.plugin_runs import SECRET, record, run_deployment
+from tests.plugin_runs import OUTCOMES, SECRET, record, run_deployment
 
 pytest_plugins = ["pytester"]
 
@@ -51,7 +51,7 @@ def test_a_passing_run_tells_each_section_and_the_end_in_order(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sink, result, reports = rehearsed(pytester, monkeypatch, halting=False)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(**OUTCOMES[False])
     assert sink.messages == [
         f"{HEAD} started: Preflight",
         f"{HEAD} passed: Preflight",
@@ -61,17 +61,24 @@ def test_a_passing_run_tells_each_section_and_the_end_in_order(
         f"{HEAD} passed: Start the new images",
         f"{HEAD} started: End maintenance",
         f"{HEAD} passed: End maintenance",
+        f"{HEAD} started: Roll back",
+        f"{HEAD} skipped: Roll back (no rollback needed: the run did not halt)",
         f"{HEAD} run run7 passed (crew chief Lin, driver Ada)\nRecord: {reports}/record.html",
     ]
     assert sink.refused == []
     assert (reports / "record.html").is_file()
+    rollback = record(reports)["steps"][-1]
+    assert (rollback["result"], rollback["notes"]) == (
+        "skipped",
+        ["no rollback needed: the run did not halt"],
+    )
 
 
 def test_a_halt_tells_the_step_why_and_the_next_safe_command(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sink, result, reports = rehearsed(pytester, monkeypatch, halting=True)
-    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.assert_outcomes(**OUTCOMES[True])
     assert sink.messages[4:] == [
         f"{HEAD} started: Start the new images",
         f"{HEAD} failed: Start the new images",
@@ -79,6 +86,8 @@ def test_a_halt_tells_the_step_why_and_the_next_safe_command(
         f"Why: /api/v2/version answered 500 <html> (password {MASK})\n"
         "Next safe command: docker-compose -f docker-compose.prod.yml logs; "
         "then roll back as the record says",
+        f"{HEAD} started: Roll back",
+        f"{HEAD} passed: Roll back",
         f"{HEAD} run run7 halted (crew chief Lin, driver Ada)\nRecord: {reports}/record.html",
     ]
     assert record(reports)["outcome"] == "halted"
@@ -97,7 +106,7 @@ def test_a_dead_webhook_leaves_one_note_and_the_run_goes_on(
     that timeout once, then no more calls; the run passes and says so once."""
     status, delay = (500, 0.0) if webhook == "500" else (200, 5.0)
     started = time.monotonic()
-    run_deployment(pytester, halting=False)[0].assert_outcomes(passed=4)
+    run_deployment(pytester, halting=False)[0].assert_outcomes(**OUTCOMES[False])
     alone = time.monotonic() - started
     with WebhookSink(status=status, delay_s=delay) as sink:
         dead = f"http://127.0.0.1:{free_port()}/services/T0/B0/dead-0123"
@@ -107,7 +116,7 @@ def test_a_dead_webhook_leaves_one_note_and_the_run_goes_on(
         result, reports = run_deployment(pytester, halting=False)
         added = time.monotonic() - started - alone
     print(f"{webhook} webhook added {added:+.2f} s to a run of {alone:.2f} s without one")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(**OUTCOMES[False])
     assert sink.messages == []
     notes = record(reports)["notes"]
     assert len(notes) == 1 and notes[0].startswith(f"notify: the webhook failed ({reason}) ")
