@@ -16,8 +16,12 @@ from atmo_release.redact import Redactor
 from atmo_release.target import Result
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def utc_now(timespec: str = "seconds") -> str:
+    return datetime.now(UTC).isoformat(timespec=timespec)
+
+
+# Steps and the window to the millisecond: the timeline places sections shorter than a second.
+PRECISE = "milliseconds"
 
 
 @dataclass
@@ -66,7 +70,7 @@ class ReleaseRecord:
     steps: list[StepEntry] = field(default_factory=list)
 
     def begin_step(self, section: str, step: str) -> StepEntry:
-        entry = StepEntry(section=section, step=step, started=utc_now())
+        entry = StepEntry(section=section, step=step, started=utc_now(PRECISE))
         self._step_started = time.monotonic()
         self.steps.append(entry)
         return entry
@@ -84,11 +88,11 @@ class ReleaseRecord:
     def open_window(self) -> None:
         """Maintenance went on: the first time opens the window, in the section running now."""
         if "started" not in self.maintenance_window:
-            self.maintenance_window["started"] = utc_now()
+            self.maintenance_window["started"] = utc_now(PRECISE)
             self.maintenance_window["opened_in"] = self.steps[-1].section if self.steps else ""
 
     def close_window(self) -> None:
-        self.maintenance_window["ended"] = utc_now()
+        self.maintenance_window["ended"] = utc_now(PRECISE)
         self.maintenance_window["closed_in"] = self.steps[-1].section if self.steps else ""
 
     def note(self, text: str) -> None:

@@ -200,7 +200,7 @@ def _sections(data: dict[str, Any], window: dict[str, Any]) -> tuple[list[Sectio
     raw = _raw_sections(data)
     start = _time(data.get("started"))
     ends = [e.end for e in raw.values() if e.end is not None]
-    finish = _time(data.get("finished")) or max(ends, default=start)
+    finish = max([*ends, *filter(None, [_time(data.get("finished"))])], default=start)
     span = _Span(start, (finish - start).total_seconds() if start and finish else 0.0)
     first, last, inside = _window_sections(raw, window)
     sections = []
@@ -211,7 +211,7 @@ def _sections(data: dict[str, Any], window: dict[str, Any]) -> tuple[list[Sectio
             Section(
                 name=name,
                 result=_section_result(entry.results),
-                started=entry.begin.isoformat() if entry.begin else "-",
+                started=entry.begin.isoformat(timespec="seconds") if entry.begin else "-",
                 seconds=round(entry.seconds, 1),
                 in_window=name in inside,
                 opens_window=name == first,
