@@ -30,9 +30,10 @@ class PreReleaseRun:
     @property
     def paths(self) -> tuple[Path, Path, Path]:
         """JSON, Markdown and HTML."""
-        return tuple(
+        json_path, md_path, html_path = (
             self.reports_dir / f"{self.stem}.{suffix}" for suffix in ("json", "md", "html")
-        )  # type: ignore[return-value]
+        )
+        return json_path, md_path, html_path
 
     @property
     def html_path(self) -> Path:
