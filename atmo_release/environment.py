@@ -123,6 +123,7 @@ _SCHEMA: dict[str, Any] = {
     "prepare?": {"holidays?": list, "notice_working_days?": int},
     "production_variables?": {"branch": str, "environment": str, "atmobeta_only?": list},
     "notice?": {"smtp_host": str, "smtp_port": int, "from": str, "to": str, "window?": str},
+    "notify?": {"webhook_url_env": str, "timeout_s?": (int, float)},
     "statusio?": {
         "api": str,
         "statuspage_id": str,
@@ -133,7 +134,9 @@ _SCHEMA: dict[str, Any] = {
         "window_end_utc": str,
     },
 }
-EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio", "production_variables")
+EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio", "production_variables", "notify")
+# A dead webhook may cost one timeout per run: a short one, so the deployment never waits long.
+NOTIFY_TIMEOUT_S = (0.1, 10.0)
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
     "venv": str,
@@ -197,6 +200,12 @@ def parse_environment(path: Path) -> Environment:
         raise EnvironmentFileError(f'{path}: database.where must be "host" or "service"')
     if data["database"]["where"] == "service" and not data["database"].get("service"):
         raise EnvironmentFileError(f"{path}: missing value for database.service")
+    timeout = data.get("notify", {}).get("timeout_s", NOTIFY_TIMEOUT_S[0])
+    if not NOTIFY_TIMEOUT_S[0] <= timeout <= NOTIFY_TIMEOUT_S[1]:
+        raise EnvironmentFileError(
+            f"{path}: notify.timeout_s is {timeout}; give between {NOTIFY_TIMEOUT_S[0]} and "
+            f"{NOTIFY_TIMEOUT_S[1]} seconds"
+        )
     deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
     return Environment(
         name=data["name"],

@@ -3,7 +3,9 @@ the checks that would follow; built from a run against a PlanTarget, so it canno
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+from typing import Any
 
 from atmo_release.record import ReleaseRecord, write_redacted
 from atmo_release.redact import Redactor
@@ -20,10 +22,11 @@ def planned_commands(record: ReleaseRecord) -> list[dict[str, object]]:
     ]
 
 
-def render_plan(record: ReleaseRecord) -> str:
-    lines = [f"Plan: {record.release} on {record.env} (nothing was changed)"]
+def render_plan(title: str, entries: list[dict[str, Any]]) -> str:
+    """The plan's text from its masked entries; each command a line that pastes into a shell."""
+    lines = [title]
     section = ""
-    for entry in planned_commands(record):
+    for entry in entries:
         if entry["section"] != section:
             section = str(entry["section"])
             lines += ["", f"## {section}"]
@@ -32,13 +35,18 @@ def render_plan(record: ReleaseRecord) -> str:
             lines.append(f"  check: {step}")
             continue
         lines.append(f"  {step}")
-        lines += [f"    $ {' '.join(argv)}" for argv in entry["commands"]]  # type: ignore[attr-defined]
+        lines += [f"    $ {shlex.join(argv)}" for argv in entry["commands"]]
     return "\n".join(lines) + "\n"
 
 
 def write_plan(record: ReleaseRecord, directory: Path, redactor: Redactor) -> str:
     """`plan.md` and `plan.json` through the record writer; the plan's text, masked."""
+    title = f"Plan: {record.release} on {record.env} (nothing was changed)"
     _, md_path = write_redacted(
-        directory, "plan", planned_commands(record), render_plan(record), redactor
+        directory,
+        "plan",
+        planned_commands(record),
+        redactor,
+        {"md": lambda entries: render_plan(title, entries)},
     )
     return md_path.read_text()

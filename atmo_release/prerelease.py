@@ -1,7 +1,7 @@
 """The run of a feature with its own record (prepare, release_candidate, first_deploy), beside
 the deploy record.
 
-Why separate files (`<feature>-record.json|md`): a deploy gate that reads `record.json` must
+Why separate files (`<feature>-record.json|md|html`): a deploy gate that reads `record.json` must
 never take a passed preparation for a passed deployment.
 """
 
@@ -28,14 +28,22 @@ class PreReleaseRun:
         return f"{self.feature}-record"
 
     @property
-    def paths(self) -> tuple[Path, Path]:
-        return self.reports_dir / f"{self.stem}.json", self.reports_dir / f"{self.stem}.md"
+    def paths(self) -> tuple[Path, Path, Path]:
+        """JSON, Markdown and HTML."""
+        json_path, md_path, html_path = (
+            self.reports_dir / f"{self.stem}.{suffix}" for suffix in ("json", "md", "html")
+        )
+        return json_path, md_path, html_path
+
+    @property
+    def html_path(self) -> Path:
+        return self.paths[2]
 
     def fact(self, key: str, value: Any) -> None:
         self.record.facts[key] = value
 
-    def write(self) -> tuple[Path, Path]:
-        """Write JSON and Markdown, redacted; the feature's name leads the JSON."""
+    def write(self) -> list[Path]:
+        """Write JSON, Markdown and HTML, redacted; the feature's name leads the JSON."""
         return self.record.write(self.reports_dir, self.redactor, self.stem, feature=self.feature)
 
     def checkpoint(self) -> None:

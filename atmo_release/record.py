@@ -1,20 +1,27 @@
-"""The release record: who did what, when, how long, with what result; written even on failure."""
+"""The release record: who did what, when, how long, with what result; written even on failure,
+as record.json and, rendered from its masked data, record.md and record.html."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from atmo_release.record_render import render_html, render_markdown
 from atmo_release.redact import Redactor
 from atmo_release.target import Result
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def utc_now(timespec: str = "seconds") -> str:
+    return datetime.now(UTC).isoformat(timespec=timespec)
+
+
+# Steps and the window to the millisecond: the timeline places sections shorter than a second.
+PRECISE = "milliseconds"
 
 
 @dataclass
@@ -58,10 +65,12 @@ class ReleaseRecord:
     next_safe_command: str = ""
     maintenance_window: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    # What the run says about itself outside any step (a webhook that failed), shown on top.
+    notes: list[str] = field(default_factory=list)
     steps: list[StepEntry] = field(default_factory=list)
 
     def begin_step(self, section: str, step: str) -> StepEntry:
-        entry = StepEntry(section=section, step=step, started=utc_now())
+        entry = StepEntry(section=section, step=step, started=utc_now(PRECISE))
         self._step_started = time.monotonic()
         self.steps.append(entry)
         return entry
@@ -75,6 +84,16 @@ class ReleaseRecord:
         entry.seconds = round(
             time.monotonic() - getattr(self, "_step_started", time.monotonic()), 3
         )
+
+    def open_window(self) -> None:
+        """Maintenance went on: the first time opens the window, in the section running now."""
+        if "started" not in self.maintenance_window:
+            self.maintenance_window["started"] = utc_now(PRECISE)
+            self.maintenance_window["opened_in"] = self.steps[-1].section if self.steps else ""
+
+    def close_window(self) -> None:
+        self.maintenance_window["ended"] = utc_now(PRECISE)
+        self.maintenance_window["closed_in"] = self.steps[-1].section if self.steps else ""
 
     def note(self, text: str) -> None:
         if self.steps:
@@ -107,23 +126,36 @@ class ReleaseRecord:
 
     def write(
         self, directory: Path, redactor: Redactor, stem: str = "record", **head: str
-    ) -> tuple[Path, Path]:
-        """`<stem>.json|md`, `head` keys first in the JSON."""
+    ) -> list[Path]:
+        """`<stem>.json`, `<stem>.md` and `<stem>.html`, `head` keys first in the JSON."""
         return write_redacted(
-            directory, stem, {**head, **self.to_dict()}, render_markdown(self, redactor), redactor
+            directory,
+            stem,
+            {**head, **self.to_dict()},
+            redactor,
+            {"md": render_markdown, "html": render_html},
         )
 
 
+Renderer = Callable[[Any], str]
+
+
 def write_redacted(
-    directory: Path, stem: str, data: Any, markdown: str, redactor: Redactor
-) -> tuple[Path, Path]:
-    """The one writer of record files (`<stem>.json|md`): each string of `data` is masked before
-    JSON escapes it (a quote or a backslash in a secret would slip past a mask applied after)."""
+    directory: Path, stem: str, data: Any, redactor: Redactor, renderers: dict[str, Renderer]
+) -> list[Path]:
+    """The one writer of record files: `<stem>.json`, then `<stem>.<suffix>` per renderer. Each
+    string of `data` is masked before JSON or HTML escapes it (a quote or a backslash in a
+    secret would slip past a mask applied after), and the renderers see the masked data only."""
     directory.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
-    json_path.write_text(json.dumps(redact_data(data, redactor), indent=2) + "\n")
-    md_path.write_text(redactor(markdown))
-    return json_path, md_path
+    masked = redact_data(data, redactor)
+    json_path = directory / f"{stem}.json"
+    json_path.write_text(json.dumps(masked, indent=2) + "\n")
+    paths = [json_path]
+    for suffix, render in renderers.items():
+        path = directory / f"{stem}.{suffix}"
+        path.write_text(render(masked))
+        paths.append(path)
+    return paths
 
 
 def redact_data(data: Any, redactor: Redactor) -> Any:
@@ -136,44 +168,3 @@ def redact_data(data: Any, redactor: Redactor) -> Any:
     if data is None or isinstance(data, bool | int | float):
         return data
     return redactor(str(data))
-
-
-def render_markdown(record: ReleaseRecord, redactor: Redactor | None = None) -> str:
-    lines = [
-        f"# Release record: {record.release} on {record.env}",
-        "",
-        f"- Outcome: **{record.outcome}**",
-        f"- Crew chief: {record.crew_chief}; driver: {record.driver}; target: {record.target}",
-        f"- Started {record.started}, finished {record.finished or '-'}",
-        f"- Previous release: {record.previous_release or 'unknown'}",
-    ]
-    if record.maintenance_window:
-        window = record.maintenance_window
-        lines.append(
-            f"- Maintenance window: {window.get('started', '-')} "
-            f"to {window.get('ended', 'still on')}"
-            f" ({window.get('seconds', '-')} s)"
-        )
-    if record.halted_at:
-        lines += ["", f"**Halted at:** {record.halted_at}"]
-    if record.stack_state:
-        lines += ["", "## Where the stack was left", ""]
-        lines += [f"- {key}: {value}" for key, value in record.stack_state.items()]
-    if record.next_safe_command:
-        lines += ["", f"**Next safe command:** `{record.next_safe_command}`"]
-    lines += ["", "## Steps", "", "| result | section | step | seconds |", "|---|---|---|---|"]
-    for step in record.steps:
-        lines.append(f"| {step.result} | {step.section} | {step.step} | {step.seconds} |")
-    for step in record.steps:
-        if not (step.commands or step.notes or step.error):
-            continue
-        lines += ["", f"### {step.section}: {step.step}", ""]
-        lines += [f"- note: {note}" for note in step.notes]
-        if step.error:
-            lines.append(f"- error: {step.error}")
-        for command in step.commands:
-            lines.append(f"- `{' '.join(command.argv)}` -> rc {command.rc} in {command.seconds} s")
-    if record.facts:
-        facts = redact_data(record.facts, redactor or Redactor())
-        lines += ["", "## Facts", "", "```json", json.dumps(facts, indent=2), "```"]
-    return "\n".join(lines) + "\n"

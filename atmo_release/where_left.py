@@ -3,6 +3,7 @@ record ends with, whatever the outcome."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from atmo_release import compose_file
@@ -32,7 +33,7 @@ def stack_state(deployment: Deployment) -> dict[str, Any]:
 
 def next_safe_command(deployment: Deployment) -> str:
     state, env = deployment.state, deployment.env
-    compose = " ".join(deployment.compose.up()[:-2])
+    compose = shlex.join(deployment.compose.up()[:-2])
     rerun = f"pytest features/deploy.feature --env={env.name} --release={deployment.release}"
     if not state.maintenance_on:
         return f"nothing was changed; fix the cause above, then: {rerun}"
@@ -53,13 +54,14 @@ def next_safe_command(deployment: Deployment) -> str:
             f"maintenance with: {stop}"
         )
     if not state.new_release_up:
-        back = " ".join(
-            f"--set {app}={compose_file.split_reference(image)[1]}"
+        back = shlex.join(
+            arg
             for app, image in state.previous_images.items()
+            for arg in ("--set", f"{app}={compose_file.split_reference(image)[1]}")
         )
         return (
             f"the old release is stopped and backed up; to bring it back: "
-            f"python -m atmo_release.compose_file {env.compose_path} {back} && "
+            f"python -m atmo_release.compose_file {shlex.quote(str(env.compose_path))} {back} && "
             f"{compose} up -d"
         )
     return (

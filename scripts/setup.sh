@@ -11,16 +11,19 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+# The headless browser that looks at record.html in tests/rehearsal (no CDN download works here).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if ((${#need[@]})); then
     if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "setup: install ${need[*]} (psql and pg_dump 15 or newer, git, ssh), then run this again." >&2
+        echo "setup: install ${need[*]} (psql and pg_dump 15 or newer, git, ssh, chromium and its driver), then run this again." >&2
         exit 1
     fi
     say "installing ${need[*]} with apt-get"
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 else
-    say "git, psql, pg_dump and ssh are installed"
+    say "git, psql, pg_dump, ssh, chromium and chromedriver are installed"
 fi
 
 bash scripts/ensure-docker.sh

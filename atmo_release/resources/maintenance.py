@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+
 from atmo_release import http_checks
 from atmo_release.checks import require
 from atmo_release.commands import manage
-from atmo_release.record import utc_now
 from atmo_release.resources import Resource
 
 
@@ -36,7 +37,7 @@ class Maintenance(Resource):
         )
         self.run(argv, f"maintenance start on {app}")
         self.state.maintenance_on[app] = True
-        self.record.maintenance_window.setdefault("started", utc_now())
+        self.record.open_window()
 
     def check_one_active_record(self, app: str) -> None:
         service = self.service(app)
@@ -66,7 +67,7 @@ class Maintenance(Resource):
         self.run(argv, f"maintenance stop on {app}")
         self.state.maintenance_on[app] = False
         if not any(self.state.maintenance_on.values()):
-            self.record.maintenance_window["ended"] = utc_now()
+            self.record.close_window()
 
     def check_no_active_record(self, app: str) -> None:
         service = self.service(app)
@@ -80,8 +81,10 @@ class Maintenance(Resource):
     def stop_command(self, app: str) -> str:
         """The command an operator types to end maintenance on `app` by hand."""
         service = self.service(app)
-        compose = " ".join(self.compose.up()[:-2])
-        return (
-            f"{compose} exec -T {app} {service.venv}/bin/python {service.workdir}/manage.py "
-            "maintenance stop"
+        return shlex.join(
+            [
+                *self.compose.up()[:-2],
+                *("exec", "-T", app, f"{service.venv}/bin/python"),
+                *(f"{service.workdir}/manage.py", "maintenance", "stop"),
+            ]
         )

@@ -25,7 +25,8 @@ class Readiness(Resource):
         finally:
             self.record.facts[fact] = {"interval_s": interval, "timeout_s": timeout}
         self.record.facts[fact]["ready_after_s"] = ready
-        self.note(f"ready after {ready} (polled every {interval:g} s, timeout {timeout:g} s)")
+        after = ", ".join(f"{app} {seconds:g} s" for app, seconds in ready.items())
+        self.note(f"ready after: {after} (polled every {interval:g} s, timeout {timeout:g} s)")
 
     def version(self, app: str) -> dict[str, str]:
         """Atmosphere through an exempt user's token, troposphere through its open endpoint."""

@@ -221,3 +221,29 @@ def test_known_environments(tmp_path: Path) -> None:
     assert {"atmobeta", "jetstream", "production"} <= set(found)
     assert found == sorted(found)
     assert known_environments(tmp_path) == []
+
+
+def test_the_notify_table_is_optional_and_kept(tmp_path: Path) -> None:
+    table = '\n[notify]\nwebhook_url_env = "ATMO_RELEASE_WEBHOOK_URL"\ntimeout_s = 2\n'
+    path = tmp_path / "notify.toml"
+    path.write_text(ATMOBETA + table)
+    assert parse_environment(path).extra["notify"] == {
+        "webhook_url_env": "ATMO_RELEASE_WEBHOOK_URL",
+        "timeout_s": 2,
+    }
+    assert "notify" not in parse_environment(ENVIRONMENTS / "atmobeta.toml").extra
+
+
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ('webhook_url = "https://hooks.example/x"', "unknown key notify.webhook_url"),
+        ("timeout_s = 2", "missing value for notify.webhook_url_env"),
+        ('webhook_url_env = "W"\ntimeout_s = 60', "notify.timeout_s is 60; give between"),
+        ('webhook_url_env = "W"\ntimeout_s = 0', "notify.timeout_s is 0; give between"),
+    ],
+)
+def test_a_wrong_notify_table_is_refused(tmp_path: Path, table: str, expected: str) -> None:
+    path = tmp_path / "notify.toml"
+    path.write_text(f"{ATMOBETA}\n[notify]\n{table}\n")
+    assert expected in refused(path)

@@ -1,12 +1,15 @@
 """The release record: steps, commands and notes, written as JSON and Markdown, secrets masked."""
 
+import html
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
 from atmo_release.plan import write_plan
-from atmo_release.record import ReleaseRecord, render_markdown
+from atmo_release.record import ReleaseRecord
+from atmo_release.record_render import render_markdown
 from atmo_release.redact import MASK, Redactor
 from atmo_release.target import Result
 
@@ -46,7 +49,7 @@ def redactor() -> Redactor:
 
 
 @pytest.fixture
-def written(tmp_path: Path, redactor: Redactor) -> tuple[ReleaseRecord, str, str]:
+def written(tmp_path: Path, redactor: Redactor) -> tuple[ReleaseRecord, str, str, str]:
     record = new_record()
     record.begin_step("Maintenance", "When maintenance is started on troposphere")
     record.on_command(result(("docker-compose", "exec", "-T", "troposphere", "true")), redactor)
@@ -68,25 +71,25 @@ def written(tmp_path: Path, redactor: Redactor) -> tuple[ReleaseRecord, str, str
     record.stack_state = {"maintenance": "on", "containers": "stopped"}
     record.facts = {"token_seen": TOKEN}
     record.outcome = "failed"
-    json_path, md_path = record.write(tmp_path / "reports" / "atmobeta-v37-3-x", redactor)
-    assert json_path.name == "record.json" and md_path.name == "record.md"
-    assert json_path.parent == md_path.parent == tmp_path / "reports" / "atmobeta-v37-3-x"
-    return record, json_path.read_text(), md_path.read_text()
+    paths = record.write(tmp_path / "reports" / "atmobeta-v37-3-x", redactor)
+    assert [path.name for path in paths] == ["record.json", "record.md", "record.html"]
+    assert {path.parent for path in paths} == {tmp_path / "reports" / "atmobeta-v37-3-x"}
+    return record, *(path.read_text() for path in paths)  # type: ignore[return-value]
 
 
-def test_no_secret_in_either_file(written: tuple[ReleaseRecord, str, str]) -> None:
-    _, json_text, md_text = written
+def test_no_secret_in_any_file(written: tuple[ReleaseRecord, str, str, str]) -> None:
+    _, json_text, md_text, html_text = written
     assert not any(PASSWORD in s or TOKEN in s for s in strings(json.loads(json_text)))
-    for text in (json_text, md_text):
+    for text in (json_text, md_text, html_text):
         assert PASSWORD not in text
         assert TOKEN not in text
         assert MASK in text
 
 
 def test_json_holds_the_steps_and_redacted_commands(
-    written: tuple[ReleaseRecord, str, str],
+    written: tuple[ReleaseRecord, str, str, str],
 ) -> None:
-    _, json_text, _ = written
+    _, json_text, _, _ = written
     data = json.loads(json_text)
     assert data["env"] == "atmobeta" and data["release"] == "v37-3"
     assert data["outcome"] == "failed"
@@ -115,12 +118,13 @@ def test_json_holds_the_steps_and_redacted_commands(
 
 
 def test_markdown_shows_the_step_table_and_where_it_halted(
-    written: tuple[ReleaseRecord, str, str],
+    written: tuple[ReleaseRecord, str, str, str],
 ) -> None:
-    record, _, md = written
+    record, _, md, _ = written
     assert md.startswith("# Release record: v37-3 on atmobeta\n")
     assert "- Outcome: **failed**" in md
-    assert "- Crew chief: Ann Chief; driver: Bob Driver; target: local" in md
+    assert "- crew chief: Ann Chief\n- driver: Bob Driver\n" in md
+    assert "- target: local\n" in md
     assert "| result | section | step | seconds |\n|---|---|---|---|\n" in md
     s1, s2 = record.steps
     assert (
@@ -131,7 +135,8 @@ def test_markdown_shows_the_step_table_and_where_it_halted(
     assert "**Halted at:** Backups: When the databases are dumped" in md
     assert "**Next safe command:** `docker-compose -f docker-compose.prod.yml up -d`" in md
     assert "- maintenance: on\n- containers: stopped" in md
-    assert f"- `env PGPASSWORD={MASK} pg_dump -d atmo_prod` -> rc 1 in 0.123 s" in md
+    assert f"```sh\nenv 'PGPASSWORD={MASK}' pg_dump -d atmo_prod  # rc 1 in 0.123 s\n" in md
+    assert f"# authentication failed for password {MASK}\n```" in md
     assert f"- error: pg_dump failed: password {MASK} refused" in md
     assert f"- note: used token {MASK} for the check" in md
 
@@ -140,7 +145,7 @@ def test_markdown_without_a_halt(tmp_path: Path) -> None:
     record = new_record()
     record.begin_step("Prepare", "Given the environment is loaded")
     record.end_step("passed")
-    md = render_markdown(record)
+    md = render_markdown(record.to_dict())
     assert "Halted at" not in md
     assert "Next safe command" not in md
     assert "| passed | Prepare | Given the environment is loaded |" in md
@@ -170,7 +175,7 @@ def test_begin_and_end_step(redactor: Redactor) -> None:
 
 
 def test_written_even_with_no_steps(tmp_path: Path, redactor: Redactor) -> None:
-    json_path, md_path = new_record().write(tmp_path, redactor)
+    json_path, md_path, _ = new_record().write(tmp_path, redactor)
     assert json.loads(json_path.read_text())["steps"] == []
     assert "## Steps" in md_path.read_text()
 
@@ -181,7 +186,7 @@ def test_secrets_json_escapes_are_masked_too(tmp_path: Path, secret: str) -> Non
     record = new_record()
     record.begin_step("S", "a step")
     record.note(f"the password is {secret}")
-    json_path, _ = record.write(tmp_path, redactor)
+    json_path, _, _ = record.write(tmp_path, redactor)
     assert not any(secret in text for text in strings(json.loads(json_path.read_text())))
 
 
@@ -201,3 +206,47 @@ def test_the_plan_files_mask_a_secret_found_after_its_command(tmp_path: Path, se
     assert text == (tmp_path / "plan.md").read_text() and MASK in text
     for path in tmp_path.iterdir():
         assert secret not in path.read_text() and json.dumps(secret)[1:-1] not in path.read_text()
+
+
+def windowed_record(redactor: Redactor) -> ReleaseRecord:
+    """Four sections; maintenance opens in the second and closes in the fourth; facts nest."""
+    record = new_record()
+    for section in ("Preflight", "Start maintenance", "Start the new images", "End maintenance"):
+        record.begin_step(section, f"When {section.lower()} runs")
+        if section == "Start maintenance":
+            record.open_window()
+        if section == "End maintenance":
+            record.close_window()
+        record.on_command(result(("sh", "-c", f"echo '{PASSWORD}' | psql -d 'a b'")), redactor)
+        record.end_step("passed")
+    record.facts = {"dumps": [{"file": "atmo.sql", "rows": {"core_event": 30}}], "ok": True}
+    record.stack_state = {"maintenance on": {"atmosphere": False}, "backups": ["a", "b"]}
+    return record
+
+
+def test_markdown_marks_the_window_and_has_no_python_repr(redactor: Redactor) -> None:
+    record = windowed_record(redactor)
+    md = render_markdown(json.loads(json.dumps(record.to_dict())))
+    marks = [line.rsplit("|", 2)[1].strip() for line in md.splitlines() if "| passed |" in line]
+    assert marks[:4] == ["", "opens", "inside", "closes"]
+    assert "- maintenance on:\n  - atmosphere: no\n- backups: a, b" in md
+    assert "- dumps:\n  - #1:\n    - file: atmo.sql\n    - rows:\n      - core_event: 30" in md
+    assert not any(mark in md for mark in ("{'", "['", "True", "None"))
+    line = shlex.join(["sh", "-c", f"echo '{MASK}' | psql -d 'a b'"])
+    assert f"\n{line}  # rc 0 in 0.123 s\n" in md
+    assert shlex.split(line)[2] == f"echo '{MASK}' | psql -d 'a b'"  # pastes back as it ran
+
+
+def test_html_escapes_what_it_shows_and_loads_nothing(tmp_path: Path) -> None:
+    secret = "pw\"<b>&'-1"
+    redactor = Redactor([secret])
+    record = windowed_record(redactor)
+    record.steps[-1].error = f"answered <script>alert(1)</script> with {secret}"
+    record.outcome = "halted"
+    _, _, html_path = record.write(tmp_path, redactor)
+    page = html_path.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
+    assert not any(tag in page for tag in ("<link", "<img", "src=", "href=", "@import", "url("))
+    assert '<p id="outcome" class="outcome halted">halted</p>' in page
+    assert page.count('<span class="mark">') == 3
+    assert secret not in page and html.escape(secret) not in page

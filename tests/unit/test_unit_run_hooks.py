@@ -6,50 +6,36 @@ Each test runs a generated suite through `pytester`: the project's feature colle
 plugin and pre-release plugin, a stand-in deployment with two features that share it, a
 pre-release feature with its own run, and a feature with no run."""
 
+import html
 import json
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 
 from atmo_release.redact import MASK
+from tests.plugin_runs import collection_and_options
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[2]
 # What JSON and XML escape: a mask applied after escaping would miss them.
 DEPLOY_SECRET = 'db"pass\\word-1'
 PREP_SECRET = 'api\\key"-2'
 
 CONFTEST = f"""
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from atmo_release.record import ReleaseRecord
 from atmo_release.redact import Redactor
-from atmo_release.release import Release
 from atmo_release.state import State
 from fixtures.deployment import DeployRun
-from fixtures.options import OPTIONS_KEY, RunOptions
 from fixtures.prepare import finish_run, new_run
 from fixtures.run import RUN_KEY, register
 
 pytest_plugins = ["fixtures.run", "fixtures.prepare", "pair_steps"]
 
-_spec = importlib.util.spec_from_file_location("atmo_root_conftest", {str(ROOT / "conftest.py")!r})
-_root = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_root)
-pytest_collect_file = _root.pytest_collect_file
-
-
-def pytest_configure(config):
-    reports = config.rootpath / "reports"
-    release = Release.parse("v37-6")
-    config.stash[OPTIONS_KEY] = RunOptions("rehearsal", release, "Ann", "Bob", reports, None, {{}})
-
+{collection_and_options("v37-6", "Ann", "Bob")}
 
 class StandInDeployment:
     planning = False
@@ -251,10 +237,17 @@ def test_no_written_file_holds_a_secret_with_a_quote_and_a_backslash(
     )
     reports = pytester.path / "reports"
     assert sorted(path.name for path in reports.iterdir()) == [
-        "junit.xml", "prep-record.json", "prep-record.md", "record.json", "record.md"
+        "junit.xml", "prep-record.html", "prep-record.json", "prep-record.md",
+        "record.html", "record.json", "record.md",
     ]  # fmt: skip
     for path in reports.iterdir():
         text = path.read_text()
         for secret in (DEPLOY_SECRET, PREP_SECRET):
-            for form in (secret, json.dumps(secret)[1:-1], escape(secret, {'"': "&quot;"})):
+            forms = (
+                secret,
+                json.dumps(secret)[1:-1],
+                escape(secret, {'"': "&quot;"}),
+                html.escape(secret),
+            )
+            for form in forms:
                 assert form not in text, f"{path.name} holds {form}"

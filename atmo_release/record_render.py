@@ -1,0 +1,101 @@
+"""record.md and record.html, both rendered from the record's redacted data through one view:
+the renderers never see a secret, so they never need to mask rendered (escaped) text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from atmo_release.record_view import Item, record_view
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("atmo_release", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """One self-contained page: inline CSS, no script, nothing fetched."""
+    return _TEMPLATES.get_template("record.html.j2").render(view=record_view(data))
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _tree(entries: list[Item], depth: int = 0) -> list[str]:
+    lines = []
+    for item in entries:
+        head = f"{item.key}: {item.text}" if item.key else item.text
+        lines.append(f"{'  ' * depth}- {head}".rstrip())
+        lines += _tree(item.children, depth + 1)
+    return lines
+
+
+def _code(text: str) -> str:
+    """Inline code that survives a backtick inside (CommonMark's longer fence)."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    view = record_view(data)
+    lines = [f"# {view.title}", "", f"- Outcome: **{view.outcome}**"]
+    lines += [f"- {item.key}: {item.text}" for item in view.who]
+    if view.window:
+        window = view.window
+        lines.append(
+            f"- Maintenance window: {window.started} to {window.ended} ({window.seconds} s)"
+        )
+    if view.halted_at:
+        lines += ["", f"**Halted at:** {view.halted_at}"]
+    if view.notes:
+        lines += ["", *(f"- Note: {note}" for note in view.notes)]
+    lines += ["", "## Timeline", "", "| section | started | seconds | result | window |"]
+    lines.append("|---|---|---|---|---|")
+    for section in view.sections:
+        mark = (
+            "opens"
+            if section.opens_window
+            else "closes"
+            if section.closes_window
+            else "inside"
+            if section.in_window
+            else ""
+        )
+        lines.append(
+            f"| {_cell(section.name)} | {section.started} | {section.seconds} "
+            f"| {section.result} | {mark} |"
+        )
+    lines += ["", "## Where the stack was left", ""]
+    lines += _tree(view.stack_state) or ["- not recorded"]
+    if view.next_safe_command:
+        lines += ["", f"**Next safe command:** {_code(view.next_safe_command)}"]
+    lines += ["", "## Steps", "", "| result | section | step | seconds |", "|---|---|---|---|"]
+    lines += [
+        f"| {s.result} | {_cell(s.section)} | {_cell(s.step)} | {s.seconds} |" for s in view.steps
+    ]
+    for step in view.steps:
+        if not (step.commands or step.notes or step.error):
+            continue
+        lines += ["", f"### {step.section}: {step.step}"]
+        lines += [""] if step.notes or step.error else []
+        lines += [f"- note: {note}" for note in step.notes]
+        if step.error:
+            lines.append(f"- error: {step.error}")
+        if step.commands:
+            lines += ["", "```sh"] if lines[-1] else ["```sh"]
+            for command in step.commands:
+                done = (
+                    "planned, not run"
+                    if command.planned
+                    else (f"rc {command.rc} in {command.seconds} s")
+                )
+                lines.append(f"{command.line}  # {done}")
+                lines += [f"# {tail}" for tail in command.output_tail.splitlines()]
+            lines.append("```")
+    if view.facts:
+        lines += ["", "## Facts", "", *_tree(view.facts)]
+    return "\n".join(lines) + "\n"
