@@ -134,7 +134,14 @@ _SCHEMA: dict[str, Any] = {
         "window_end_utc": str,
     },
 }
-EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio", "production_variables", "notify")
+EXTRA_TABLES = (
+    "release_candidate",
+    "prepare",
+    "notice",
+    "statusio",
+    "production_variables",
+    "notify",
+)
 # A dead webhook may cost one timeout per run: a short one, so the deployment never waits long.
 NOTIFY_TIMEOUT_S = (0.1, 10.0)
 _SERVICE_SCHEMA: dict[str, Any] = {
