@@ -68,9 +68,11 @@ class Readiness(Resource):
             before = self.state.versions_before.get(app, {}).get("git_sha")
             served = self.version(app)["git_sha"]
             require(
-                before is None or served == before,
-                f"{app} serves {served[:12]}, not {before[:12] if before else '?'} from before",
+                before is not None,
+                f"{app} serves {served[:12]}, but the version from before is not in the record: "
+                f"compare it with the release you rolled back to by hand",
             )
+            require(served == before, f"{app} serves {served[:12]}, not {before[:12]} from before")
 
     def check_migrations(self) -> None:
         """`migrate --check` in each running container at once: it also proves the app reaches

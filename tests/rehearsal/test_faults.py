@@ -11,7 +11,6 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,6 +21,14 @@ from atmo_release.commands import manage
 from atmo_release.deployment import Deployment
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
+from tests.rehearsal.faults import (
+    RUN,
+    code_committed,
+    docker,
+    renamed_table,
+    rewritten,
+    rows_deleted,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -45,24 +52,13 @@ def deployment(
         deployment.proven_dumps.close_copies()
 
 
-RUN: dict[str, Any] = {"check": True, "capture_output": True, "text": True}
-
-
-def docker(*args: str) -> str:
-    return subprocess.run(["docker", *args], **RUN).stdout.strip()
-
-
 @pytest.mark.proves("each dump restores into a throwaway PostgreSQL with the same row counts")
 def test_proven_dump_cut_in_half(deployment: Deployment) -> None:
     """The first dump cut in half on disk after it was taken."""
     path = Path(next(iter(deployment.state.dumps.values()))["path"])
-    whole = path.read_bytes()
-    path.write_bytes(whole[: len(whole) // 2])
-    try:
+    with rewritten(path, path.read_bytes()[: path.stat().st_size // 2]):
         with pytest.raises(CheckFailed, match=f"dump {path} is truncated .* do not end with"):
             deployment.proven_dumps.check_restore()
-    finally:
-        path.write_bytes(whole)
     assert set(deployment.proven_dumps.copies) == set(deployment.state.dumps)
 
 
@@ -211,23 +207,15 @@ def test_window_dump_that_misses_a_written_row(
     window = deployment.state.dumps["atmo_prod"]["window"]
     assert window["tables"] == ["core_atmosphereuser"]
     rows = Path(window["grown"]["core_event"]["path"])
-    three = rows.read_text()
-    rows.write_text("".join(three.splitlines(keepends=True)[:2]))
-    try:
+    with rewritten(rows, b"".join(rows.read_bytes().splitlines(keepends=True)[:2])):
         with pytest.raises(CheckFailed, match="core_event: 3 rows in the stopped database, 2 in"):
             deployment.window_dumps.check()
-    finally:
-        rows.write_text(three)
     path = Path(window["path"])
-    whole = path.read_text()
-    lines = whole.splitlines(keepends=True)
-    first_row = next(i for i, line in enumerate(lines) if line.startswith("COPY ")) + 1
-    path.write_text("".join(lines[:first_row] + lines[first_row + 1 :]))
-    try:
+    lines = path.read_bytes().splitlines(keepends=True)
+    first_row = next(i for i, line in enumerate(lines) if line.startswith(b"COPY ")) + 1
+    with rewritten(path, b"".join(lines[:first_row] + lines[first_row + 1 :])):
         with pytest.raises(CheckFailed, match="core_atmosphereuser: 13 rows in the stopped"):
             deployment.window_dumps.check()
-    finally:
-        path.write_text(whole)
     deployment.window_dumps.check()
 
 
@@ -269,13 +257,9 @@ def test_deploy_checkout_behind_upstream_or_its_saved_copy_changed(deployment: D
     finally:
         subprocess.run([*checkout, "reset", "-q", "--hard", head], **RUN)
     saved = Path(deployment.state.checkout_copies["local.diff"])
-    text = saved.read_text()
-    saved.write_text(text + "+edited after the reset\n")
-    try:
+    with rewritten(saved, saved.read_bytes() + b"+edited after the reset\n"):
         with pytest.raises(CheckFailed, match=f"the saved copy {saved} does not hold what was"):
             deployment.checkout.check()
-    finally:
-        saved.write_text(text)
     deployment.checkout.check()
 
 
@@ -331,16 +315,10 @@ def test_troposphere_started_again_on_the_old_image(deployment: Deployment) -> N
 @pytest.mark.proves("the version endpoints report the new release")
 def test_code_committed_under_the_running_atmosphere(deployment: Deployment) -> None:
     """A commit in the running atmosphere container's code, under the process that serves it."""
-    container = deployment.containers.now()["atmosphere"]
-    git = ["docker", "exec", container.id, "git", "-C", deployment.service("atmosphere").workdir]
-    author = ["-c", "user.name=fault", "-c", "user.email=fault@example.org"]
     deployment.readiness.check_new_versions()  # the process reads its version once
-    subprocess.run([*git, *author, "commit", "-q", "--allow-empty", "-m", "hot fix"], **RUN)
-    try:
+    with code_committed(deployment, "atmosphere"):
         with pytest.raises(CheckFailed, match="atmosphere serves [0-9a-f]{12} but its image holds"):
             deployment.readiness.check_new_versions()
-    finally:
-        subprocess.run([*git, "reset", "-q", "--soft", "HEAD~1"], **RUN)
     deployment.readiness.check_new_versions()
 
 
@@ -350,13 +328,9 @@ def test_atmosphere_answering_500_logs_a_traceback(
 ) -> None:
     """One request answered 500 while atmosphere's maintenance table was renamed."""
     deployment.readiness.check_logs()
-    fresh_stack.psql("atmo_prod", "ALTER TABLE maintenance_record RENAME TO broken_record")
-    try:
-        assert (
-            http_checks.get(deployment.service("atmosphere").url + "/api/v2/version").status == 500
-        )
-    finally:
-        fresh_stack.psql("atmo_prod", "ALTER TABLE broken_record RENAME TO maintenance_record")
+    with renamed_table(fresh_stack, "atmo_prod", "maintenance_record"):
+        version = deployment.service("atmosphere").url + http_checks.ATMOSPHERE_VERSION
+        assert http_checks.get(version).status == 500
     with pytest.raises(CheckFailed, match="atmosphere logged a Traceback since it started: Trace"):
         deployment.readiness.check_logs()
     docker("restart", deployment.containers.now()["atmosphere"].id)
@@ -370,12 +344,9 @@ def test_app_answering_500_after_up(
 ) -> None:
     """atmosphere's maintenance table renamed: its version endpoint answers 500."""
     monkeypatch.setattr(deployment, "env", replace(deployment.env, readiness_timeout_s=2.0))
-    fresh_stack.psql("atmo_prod", "ALTER TABLE maintenance_record RENAME TO broken_record")
-    try:
+    with renamed_table(fresh_stack, "atmo_prod", "maintenance_record"):
         with pytest.raises(CheckFailed, match="not ready within 2 s.*atmosphere"):
             deployment.readiness.wait()
-    finally:
-        fresh_stack.psql("atmo_prod", "ALTER TABLE broken_record RENAME TO maintenance_record")
     deployment.readiness.wait()
 
 
@@ -385,20 +356,10 @@ def test_migration_forgotten_by_the_live_database(
 ) -> None:
     """The newest row of atmo_prod's django_migrations deleted under the running release."""
     deployment.readiness.check_migrations()
-    newest = "(SELECT max(id) FROM django_migrations)"
-    saved = fresh_stack.psql(
-        "atmo_prod", f"SELECT app, name FROM django_migrations WHERE id = {newest}"
-    )
-    app, name = saved.strip().split("|")
-    fresh_stack.psql("atmo_prod", f"DELETE FROM django_migrations WHERE id = {newest}")
-    try:
+    newest = "id = (SELECT max(id) FROM django_migrations)"
+    with rows_deleted(fresh_stack, "atmo_prod", "django_migrations", newest):
         with pytest.raises(CheckFailed, match="atmosphere: unapplied migrations or no database"):
             deployment.readiness.check_migrations()
-    finally:
-        fresh_stack.psql(
-            "atmo_prod",
-            f"INSERT INTO django_migrations (app, name, applied) VALUES ('{app}', '{name}', now())",
-        )
     deployment.readiness.check_migrations()
 
 
@@ -408,20 +369,10 @@ def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack)
     deployment.readiness.check_new_versions()
     deployment.readiness.check_migrations()
     deployment.databases.check_rows_kept()
-    fresh_stack.psql(
-        "atmo_prod",
-        "CREATE TABLE saved_row AS SELECT * FROM core_instance "
-        "WHERE id = (SELECT min(id) FROM core_instance)",
-    )
-    fresh_stack.psql(
-        "atmo_prod", "DELETE FROM core_instance WHERE id IN (SELECT id FROM saved_row)"
-    )
-    try:
+    oldest = "id = (SELECT min(id) FROM core_instance)"
+    with rows_deleted(fresh_stack, "atmo_prod", "core_instance", oldest):
         with pytest.raises(CheckFailed, match="core_instance: 40 rows before, 39 after"):
             deployment.databases.check_rows_kept()
-    finally:
-        fresh_stack.psql("atmo_prod", "INSERT INTO core_instance SELECT * FROM saved_row")
-        fresh_stack.psql("atmo_prod", "DROP TABLE saved_row")
     fresh_stack.psql(
         "troposphere",
         "UPDATE api_userpreferences SET username = 'renamed' "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.rehearsal import release_candidate_faults as faults
+from tests.rehearsal.prove_probe import assert_proofs
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker
@@ -18,9 +22,11 @@ def run_feature(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess
     reports = tmp_path / "reports"
     argv = [
         sys.executable, "-m", "pytest", "features/release_candidate.feature",
+        "-p", "tests.rehearsal.prove_probe",
         f"--junitxml={reports / 'junit.xml'}", "--release=v37-6", *args,
     ]  # fmt: skip
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "ATMO_TEST_PROOFS_FILE": str(tmp_path / "proofs.json")}
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     return done, reports
 
 
@@ -35,11 +41,30 @@ def _left_behind() -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def test_passes_on_the_rehearsal(tmp_path: Path) -> None:
+@pytest.mark.proves(
+    "each changelog commit has the release heading holding exactly the Unreleased items "
+    "and every other line as it was",
+    "master upstream is the merge of the changelog commit and holds the released changelog",
+    "the upstream has the annotated release tag on the merge",
+    "each app's release image is in the registry",
+)
+def test_passes_on_the_rehearsal_with_each_check_seen_failing(tmp_path: Path) -> None:
+    """Before each check, undone after it: the changelog commit amended with an old line
+    reworded, master pushed back before the merge, the tag made lightweight, the release image
+    pushed again with another manifest."""
     started = time.monotonic()
     done, reports = run_feature(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     assert time.monotonic() - started < 60
+    assert_proofs(
+        tmp_path / "proofs.json",
+        {
+            faults.CHANGELOG: r"^CandidateError: line \d+ of the original changed: '  - ",
+            faults.MERGED: r"^CandidateError: atmosphere: upstream/master is \w{12}, not the merge",
+            faults.TAGGED: r"^CandidateError: atmosphere: v37-6 upstream is not an annotated tag$",
+            faults.IMAGES: r"^AssertionError: cyverse/atmosphere:release-v37-6 is now sha256:\w+",
+        },
+    )
     record = _record(reports)
     assert record["outcome"] == "passed" and record["feature"] == "release_candidate"
     assert set(record["facts"]["images"]) == {
