@@ -6,8 +6,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from atmo_release import http_checks
-from atmo_release.checks import require
+from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
+from atmo_release.migration_rehearsal import unapplied
 from atmo_release.resources import Resource
 
 
@@ -80,12 +81,17 @@ class Readiness(Resource):
         containers = self.deployment.containers.now()
 
         def check(app: str) -> None:
-            service = self.service(app)
-            self.run(
-                docker.exec_(
-                    containers[app].id, manage.migrate_check(service.venv, service.workdir)
-                ),
-                f"{app}: unapplied migrations or no database (manage.py migrate --check)",
+            service, container = self.service(app), containers[app].id
+            argv = docker.exec_(container, manage.migrate_check(service.venv, service.workdir))
+            if self.target.run(argv).ok:
+                return
+            plan = docker.exec_(
+                container, manage.showmigrations_plan(service.venv, service.workdir)
+            )
+            listed = self.run(plan, f"{app}: manage.py migrate --check failed, and showmigrations")
+            found = ", ".join(unapplied(listed.stdout)) or "none in showmigrations --plan"
+            raise CheckFailed(
+                f"{app}: manage.py migrate --check expected no unapplied migration, found {found}"
             )
 
         with ThreadPoolExecutor(max_workers=len(self.apps)) as pool:
