@@ -75,7 +75,10 @@ def troposphere_in_maintenance(base_url: str, message: str) -> None:
         )
     text = html.unescape(page.body)
     if MAINTENANCE_BANNER not in text or message not in text:
-        raise CheckFailed(f"{base_url}/maintenance does not show the banner and the message")
+        raise CheckFailed(
+            f"{base_url}/maintenance shows {text[:300]!r}, expected the banner "
+            f"{MAINTENANCE_BANNER!r} and the message {message!r}"
+        )
 
 
 def atmosphere_open(base_url: str) -> None:

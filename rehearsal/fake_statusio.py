@@ -60,7 +60,17 @@ class FakeStatusIO(FakeServer):
             }
         if method == "POST" and path == "/v2/maintenance/schedule":
             return self._schedule(body)
+        if method == "POST" and path == "/v2/maintenance/delete":
+            return self._delete(body)
         return None
+
+    def _delete(self, body: Any) -> Reply:
+        """Only the fault tests delete (a duplicate they scheduled), as status.io's API does."""
+        found = [m for m in self.maintenances if m["_id"] == body.get("maintenance_id")]
+        if body.get("statuspage_id") != self.statuspage_id or not found:
+            return self._problem(400, "Invalid statuspage_id or maintenance_id")
+        self.maintenances.remove(found[0])
+        return 200, {"status": {"error": "no", "message": "OK"}, "result": True}
 
     def _schedule(self, body: Any) -> Reply:
         if not isinstance(body, dict):

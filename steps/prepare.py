@@ -139,7 +139,9 @@ def _(prepare_run: Prepare) -> None:
     assert prepare_run.statusio is not None
     window, _ = _window(prepare_run)
     listed = [m for m in prepare_run.statusio.maintenances() if m.name == window.name]
-    assert len(listed) == 1, f"status.io lists {len(listed)} maintenances named {window.name!r}"
+    assert len(listed) == 1, (
+        f"status.io lists {len(listed)} maintenances named {window.name!r}, expected exactly 1"
+    )
     start = listed[0].start
     assert start.startswith(window.start.strftime("%Y-%m-%dT%H:%M")), (
         f"{window.name!r} starts at {start}, not {window.start:%Y-%m-%d %H:%M} UTC"

@@ -66,7 +66,7 @@ def _(release_candidate_run: Candidate) -> None:
 )
 def _(release_candidate_run: Candidate) -> None:
     for repo in _each(release_candidate_run):
-        committed = repo.upstream_changelog(repo.facts["commit"])
+        committed = repo.upstream_changelog(repo.facts["branch"])  # what the merge will take
         verify_released(repo.facts["original"], committed, release_candidate_run.release)
 
 

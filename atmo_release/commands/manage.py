@@ -21,5 +21,9 @@ def migrate_check(venv: str, workdir: str) -> Read:
     return Read([f"{venv}/bin/python", f"{workdir}/manage.py", "migrate", "--check"])
 
 
+def showmigrations_plan(venv: str, workdir: str) -> Read:
+    return Read([f"{venv}/bin/python", f"{workdir}/manage.py", "showmigrations", "--plan"])
+
+
 def git_head(workdir: str) -> Read:
     return Read(["git", "-C", workdir, "rev-parse", "HEAD"])

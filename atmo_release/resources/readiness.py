@@ -6,8 +6,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from atmo_release import http_checks
-from atmo_release.checks import require
+from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
+from atmo_release.migration_rehearsal import unapplied
 from atmo_release.resources import Resource
 
 
@@ -69,9 +70,11 @@ class Readiness(Resource):
             before = self.state.versions_before.get(app, {}).get("git_sha")
             served = self.version(app)["git_sha"]
             require(
-                before is None or served == before,
-                f"{app} serves {served[:12]}, not {before[:12] if before else '?'} from before",
+                before is not None,
+                f"{app} serves {served[:12]}, but the version from before is not in the record: "
+                f"compare it with the release you rolled back to by hand",
             )
+            require(served == before, f"{app} serves {served[:12]}, not {before[:12]} from before")
 
     def check_migrations(self) -> None:
         """`migrate --check` in each running container at once: it also proves the app reaches
@@ -79,12 +82,17 @@ class Readiness(Resource):
         containers = self.deployment.containers.now()
 
         def check(app: str) -> None:
-            service = self.service(app)
-            self.run(
-                docker.exec_(
-                    containers[app].id, manage.migrate_check(service.venv, service.workdir)
-                ),
-                f"{app}: unapplied migrations or no database (manage.py migrate --check)",
+            service, container = self.service(app), containers[app].id
+            argv = docker.exec_(container, manage.migrate_check(service.venv, service.workdir))
+            if self.target.run(argv).ok:
+                return
+            plan = docker.exec_(
+                container, manage.showmigrations_plan(service.venv, service.workdir)
+            )
+            listed = self.run(plan, f"{app}: manage.py migrate --check failed, and showmigrations")
+            found = ", ".join(unapplied(listed.stdout)) or "none in showmigrations --plan"
+            raise CheckFailed(
+                f"{app}: manage.py migrate --check expected no unapplied migration, found {found}"
             )
 
         with ThreadPoolExecutor(max_workers=len(self.apps)) as pool:

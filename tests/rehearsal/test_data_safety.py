@@ -15,6 +15,7 @@ from atmo_release.checks import CheckFailed
 from atmo_release.deploy_steps import deploy
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
+from tests.rehearsal.faults import code_committed
 from tests.rehearsal.feature_runs import UNTOUCHED, feature, finish, state
 
 pytestmark = pytest.mark.docker
@@ -165,14 +166,25 @@ def test_a_release_whose_migration_fails_is_stopped_before_maintenance(
     assert stack.compose_path.read_text() == compose_before
 
 
-def test_the_rollback_check_sees_a_row_lost_after_the_restore(
+@pytest.mark.proves(
+    "the old release answers with the versions from before the deploy",
+    "every row is as it was when the apps stopped",
+)
+def test_the_rollback_checks_see_other_code_and_a_row_lost_after_the_restore(
     stack: RehearsalStack, tmp_path: Path
 ) -> None:
+    """After the rollback: the old atmosphere restarted with a commit in its code; an event
+    deleted from the restored atmo_prod."""
     deployment = deployment_for(stack, tmp_path / "reports")
     deploy(deployment)
     rollback.roll_back(deployment, "rehearsed by hand")
     rollback.check_old_release_answers(deployment)
     rollback.check_rows_as_before(deployment)
+    before = deployment.state.versions_before["atmosphere"]["git_sha"][:12]
+    with code_committed(deployment, "atmosphere", restart=True):
+        with pytest.raises(CheckFailed, match=f"atmosphere serves [0-9a-f]{{12}}, not {before}"):
+            rollback.check_old_release_answers(deployment)
+    rollback.check_old_release_answers(deployment)
     stack.psql("atmo_prod", "DELETE FROM core_event WHERE id = (SELECT max(id) FROM core_event)")
     with pytest.raises(CheckFailed, match="atmo_prod: table core_event: 30 rows before, 29 after"):
         rollback.check_rows_as_before(deployment)

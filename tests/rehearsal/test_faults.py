@@ -6,6 +6,7 @@ the check must fail, the fault is undone, and the same check must pass again.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,11 +14,21 @@ from pathlib import Path
 
 import pytest
 
+from atmo_release import http_checks
 from atmo_release.checks import CheckFailed
+from atmo_release.commands import docker as docker_argv
 from atmo_release.commands import manage
 from atmo_release.deployment import Deployment
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
+from tests.rehearsal.faults import (
+    RUN,
+    code_committed,
+    docker,
+    renamed_table,
+    rewritten,
+    rows_deleted,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -41,13 +52,19 @@ def deployment(
         deployment.proven_dumps.close_copies()
 
 
-def docker(*args: str) -> str:
-    return subprocess.run(
-        ["docker", *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
+@pytest.mark.proves("each dump restores into a throwaway PostgreSQL with the same row counts")
+def test_proven_dump_cut_in_half(deployment: Deployment) -> None:
+    """The first dump cut in half on disk after it was taken."""
+    path = Path(next(iter(deployment.state.dumps.values()))["path"])
+    with rewritten(path, path.read_bytes()[: path.stat().st_size // 2]):
+        with pytest.raises(CheckFailed, match=f"dump {path} is truncated .* do not end with"):
+            deployment.proven_dumps.check_restore()
+    assert set(deployment.proven_dumps.copies) == set(deployment.state.dumps)
 
 
+@pytest.mark.proves("the migrations succeed there and what they change in each table is recorded")
 def test_rehearsed_copy_with_an_unapplied_migration(deployment: Deployment) -> None:
+    """The last applied migration forgotten by the rehearsed copy's django_migrations."""
     deployment.migration_rehearsal.rehearse()
     assert deployment.state.rehearsed["atmo_prod"]["migrations"]
     deployment.proven_dumps.copies["atmo_prod"].query(
@@ -58,9 +75,13 @@ def test_rehearsed_copy_with_an_unapplied_migration(deployment: Deployment) -> N
     assert not deployment.proven_dumps.copies
 
 
+@pytest.mark.proves(
+    "each database holds exactly one active maintenance record with the title and message"
+)
 def test_maintenance_command_that_writes_no_record(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A maintenance start that exits 0 but writes nothing (its --dry-run)."""
     with monkeypatch.context() as patch:
         patch.setattr(
             manage,
@@ -82,7 +103,11 @@ def test_maintenance_command_that_writes_no_record(
     deployment.maintenance.check_troposphere_page()
 
 
+@pytest.mark.proves(
+    "each database holds exactly one active maintenance record with the title and message"
+)
 def test_second_maintenance_start_is_seen(deployment: Deployment) -> None:
+    """A second maintenance record started on atmosphere."""
     deployment.maintenance.start("atmosphere")
     deployment.maintenance.check_one_active_record("atmosphere")
     service = deployment.service("atmosphere")
@@ -118,7 +143,39 @@ def test_hostile_title_lands_literally(deployment: Deployment) -> None:
     deployment.maintenance.check_one_active_record("troposphere")
 
 
+@pytest.mark.proves(
+    "the atmosphere API answers 503 with the message",
+    "troposphere sends users to the maintenance page with the message",
+)
+def test_maintenance_message_changed_under_the_apps(deployment: Deployment) -> None:
+    """Each app's active maintenance record rewritten with another message."""
+    for app, check in (
+        ("atmosphere", deployment.maintenance.check_atmosphere_503),
+        ("troposphere", deployment.maintenance.check_troposphere_page),
+    ):
+        service = deployment.service(app)
+        table, database = service.maintenance_table, service.database
+        deployment.db.execute(
+            database, f"UPDATE {table} SET message = 'Back at noon' WHERE end_date IS NULL"
+        )
+        try:
+            with pytest.raises(
+                CheckFailed,
+                match=f"Back at noon.*expected .*{re.escape(deployment.maintenance.message)}",
+            ):
+                check()
+        finally:
+            deployment.db.execute(
+                database,
+                f"UPDATE {table} SET message = $m${deployment.maintenance.message}$m$ "
+                "WHERE end_date IS NULL",
+            )
+        check()
+
+
+@pytest.mark.proves("every service container has exited")
 def test_service_still_running_after_stop(deployment: Deployment) -> None:
+    """The troposphere container started again after the stop."""
     deployment.secrets.check_out()
     deployment.secrets.check()
     deployment.containers.stop()
@@ -131,9 +188,11 @@ def test_service_still_running_after_stop(deployment: Deployment) -> None:
     deployment.containers.check_all_exited()
 
 
+@pytest.mark.proves("each window dump holds the rows the stopped database has in those tables")
 def test_window_dump_that_misses_a_written_row(
     deployment: Deployment, fresh_stack: RehearsalStack
 ) -> None:
+    """A row cut from each kind of window dump: the grown table's rows and a whole table."""
     fresh_stack.psql(  # a user's write after the proven dump, before the apps stopped
         "atmo_prod", "UPDATE core_atmosphereuser SET email = 'late@example.org' WHERE id = 1"
     )
@@ -148,40 +207,65 @@ def test_window_dump_that_misses_a_written_row(
     window = deployment.state.dumps["atmo_prod"]["window"]
     assert window["tables"] == ["core_atmosphereuser"]
     rows = Path(window["grown"]["core_event"]["path"])
-    three = rows.read_text()
-    rows.write_text("".join(three.splitlines(keepends=True)[:2]))
-    try:
+    with rewritten(rows, b"".join(rows.read_bytes().splitlines(keepends=True)[:2])):
         with pytest.raises(CheckFailed, match="core_event: 3 rows in the stopped database, 2 in"):
             deployment.window_dumps.check()
-    finally:
-        rows.write_text(three)
     path = Path(window["path"])
-    whole = path.read_text()
-    lines = whole.splitlines(keepends=True)
-    first_row = next(i for i, line in enumerate(lines) if line.startswith("COPY ")) + 1
-    path.write_text("".join(lines[:first_row] + lines[first_row + 1 :]))
-    try:
+    lines = path.read_bytes().splitlines(keepends=True)
+    first_row = next(i for i, line in enumerate(lines) if line.startswith(b"COPY ")) + 1
+    with rewritten(path, b"".join(lines[:first_row] + lines[first_row + 1 :])):
         with pytest.raises(CheckFailed, match="core_atmosphereuser: 13 rows in the stopped"):
             deployment.window_dumps.check()
-    finally:
-        path.write_text(whole)
     deployment.window_dumps.check()
 
 
-def test_backup_image_missing(deployment: Deployment) -> None:
+@pytest.mark.proves("each backup image exists and records the image its container ran")
+def test_backup_image_missing_or_of_another_image(deployment: Deployment) -> None:
+    """The troposphere backup image removed, then committed recording another image."""
     deployment.containers.back_up()
     deployment.containers.check_backups()
     missing = deployment.state.backups["troposphere"]
     docker("image", "rm", missing)
     with pytest.raises(CheckFailed, match=f"backup image {missing} of troposphere does not"):
         deployment.containers.check_backups()
+    troposphere = deployment.containers.now()["troposphere"]
+    label = f"LABEL {docker_argv.BACKUP_FROM_LABEL}=atmo-rehearsal/other:v1"
+    docker("commit", "--change", label, troposphere.id, missing)
+    with pytest.raises(
+        CheckFailed,
+        match=f"records 'atmo-rehearsal/other:v1', but troposphere ran '{troposphere.image}'",
+    ):
+        deployment.containers.check_backups()
+    docker("image", "rm", missing)
     deployment.containers.back_up()
     deployment.containers.check_backups()
 
 
-def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
+@pytest.mark.proves(
+    "the deploy checkout is at the upstream head and what was local is saved in the record"
+)
+def test_deploy_checkout_behind_upstream_or_its_saved_copy_changed(deployment: Deployment) -> None:
+    """The checkout reset one commit back after the pull; the saved local diff edited."""
     deployment.checkout.update()
     deployment.checkout.check()
+    checkout = ["git", "-C", str(deployment.env.deploy_dir)]
+    head = subprocess.run([*checkout, "rev-parse", "HEAD"], **RUN).stdout.strip()
+    subprocess.run([*checkout, "reset", "-q", "--hard", "HEAD~1"], **RUN)
+    try:
+        with pytest.raises(CheckFailed, match=f"is not the upstream head {head[:12]}"):
+            deployment.checkout.check()
+    finally:
+        subprocess.run([*checkout, "reset", "-q", "--hard", head], **RUN)
+    saved = Path(deployment.state.checkout_copies["local.diff"])
+    with rewritten(saved, saved.read_bytes() + b"+edited after the reset\n"):
+        with pytest.raises(CheckFailed, match=f"the saved copy {saved} does not hold what was"):
+            deployment.checkout.check()
+    deployment.checkout.check()
+
+
+@pytest.mark.proves("docker-compose config shows the release's images and only image lines changed")
+def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
+    """The compose file edited back to the old atmosphere tag, or a line other than an image."""
     deployment.compose_edit.set_release_tags()
     deployment.compose_edit.check_release_tags()
     path: Path = deployment.env.compose_path
@@ -196,40 +280,101 @@ def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
     deployment.compose_edit.check_release_tags()
 
 
-def test_app_answering_500_after_up(
-    deployment: Deployment, fresh_stack: RehearsalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.proves(
+    "every service container runs the release's image",
+    "the version endpoints report the new release",
+)
+def test_troposphere_started_again_on_the_old_image(deployment: Deployment) -> None:
+    """troposphere brought up again from the old release's image after the upgrade."""
     deployment.containers.pull_and_up()
     deployment.containers.check_running_release_images()
     deployment.readiness.wait()
-    monkeypatch.setattr(deployment, "env", replace(deployment.env, readiness_timeout_s=2.0))
-    fresh_stack.psql("atmo_prod", "ALTER TABLE maintenance_record RENAME TO broken_record")
+    deployment.readiness.check_new_versions()
+    old, new = (
+        deployment.state.previous_images["troposphere"],
+        deployment.release_image("troposphere"),
+    )
+    deployment.compose_edit.set_tags({"troposphere": old.rpartition(":")[2]})
+    deployment.containers.up()
     try:
+        with pytest.raises(CheckFailed, match=f"troposphere runs {old}, expected {new}"):
+            deployment.containers.check_running_release_images()
+        deployment.readiness.wait()
+        with pytest.raises(
+            CheckFailed, match="troposphere still serves .*, the version from before"
+        ):
+            deployment.readiness.check_new_versions()
+    finally:
+        deployment.compose_edit.set_release_tags()
+        deployment.containers.up()
+    deployment.containers.check_running_release_images()
+    deployment.readiness.wait()
+    deployment.readiness.check_new_versions()
+
+
+@pytest.mark.proves("the version endpoints report the new release")
+def test_code_committed_under_the_running_atmosphere(deployment: Deployment) -> None:
+    """A commit in the running atmosphere container's code, under the process that serves it."""
+    deployment.readiness.check_new_versions()  # the process reads its version once
+    with code_committed(deployment, "atmosphere"):
+        with pytest.raises(CheckFailed, match="atmosphere serves [0-9a-f]{12} but its image holds"):
+            deployment.readiness.check_new_versions()
+    deployment.readiness.check_new_versions()
+
+
+@pytest.mark.proves("no container logged a Traceback since it started")
+def test_atmosphere_answering_500_logs_a_traceback(
+    deployment: Deployment, fresh_stack: RehearsalStack
+) -> None:
+    """One request answered 500 while atmosphere's maintenance table was renamed."""
+    deployment.readiness.check_logs()
+    with renamed_table(fresh_stack, "atmo_prod", "maintenance_record"):
+        version = deployment.service("atmosphere").url + http_checks.ATMOSPHERE_VERSION
+        assert http_checks.get(version).status == 500
+    with pytest.raises(CheckFailed, match="atmosphere logged a Traceback since it started: Trace"):
+        deployment.readiness.check_logs()
+    docker("restart", deployment.containers.now()["atmosphere"].id)
+    deployment.readiness.wait()
+    deployment.readiness.check_logs()
+
+
+@pytest.mark.proves("the apps are ready within the environment's timeout")
+def test_app_answering_500_after_up(
+    deployment: Deployment, fresh_stack: RehearsalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """atmosphere's maintenance table renamed: its version endpoint answers 500."""
+    monkeypatch.setattr(deployment, "env", replace(deployment.env, readiness_timeout_s=2.0))
+    with renamed_table(fresh_stack, "atmo_prod", "maintenance_record"):
         with pytest.raises(CheckFailed, match="not ready within 2 s.*atmosphere"):
             deployment.readiness.wait()
-    finally:
-        fresh_stack.psql("atmo_prod", "ALTER TABLE broken_record RENAME TO maintenance_record")
     deployment.readiness.wait()
 
 
+@pytest.mark.proves("no migration is left unapplied and the apps reach the database")
+def test_migration_forgotten_by_the_live_database(
+    deployment: Deployment, fresh_stack: RehearsalStack
+) -> None:
+    """The newest row of atmo_prod's django_migrations deleted under the running release."""
+    deployment.readiness.check_migrations()
+    newest = "id = (SELECT max(id) FROM django_migrations)"
+    with rows_deleted(fresh_stack, "atmo_prod", "django_migrations", newest):
+        with pytest.raises(
+            CheckFailed, match=r"atmosphere: .* unapplied migration, found \w+\.\d{4}_\w+$"
+        ):
+            deployment.readiness.check_migrations()
+    deployment.readiness.check_migrations()
+
+
+@pytest.mark.proves("every row is kept, changed only as the rehearsed migrations change it")
 def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack) -> None:
+    """An instance deleted, then a user's preference renamed, after the upgrade."""
     deployment.readiness.check_new_versions()
     deployment.readiness.check_migrations()
     deployment.databases.check_rows_kept()
-    fresh_stack.psql(
-        "atmo_prod",
-        "CREATE TABLE saved_row AS SELECT * FROM core_instance "
-        "WHERE id = (SELECT min(id) FROM core_instance)",
-    )
-    fresh_stack.psql(
-        "atmo_prod", "DELETE FROM core_instance WHERE id IN (SELECT id FROM saved_row)"
-    )
-    try:
+    oldest = "id = (SELECT min(id) FROM core_instance)"
+    with rows_deleted(fresh_stack, "atmo_prod", "core_instance", oldest):
         with pytest.raises(CheckFailed, match="core_instance: 40 rows before, 39 after"):
             deployment.databases.check_rows_kept()
-    finally:
-        fresh_stack.psql("atmo_prod", "INSERT INTO core_instance SELECT * FROM saved_row")
-        fresh_stack.psql("atmo_prod", "DROP TABLE saved_row")
     fresh_stack.psql(
         "troposphere",
         "UPDATE api_userpreferences SET username = 'renamed' "
@@ -239,7 +384,9 @@ def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack)
         deployment.databases.check_rows_kept()
 
 
+@pytest.mark.proves("no maintenance record is active", "users are let in again")
 def test_maintenance_not_ended(deployment: Deployment) -> None:
+    """Maintenance ended on troposphere only: atmosphere's record still active."""
     deployment.maintenance.stop("troposphere")
     deployment.maintenance.check_no_active_record("troposphere")
     with pytest.raises(CheckFailed, match="maintenance_record still holds 1 active"):

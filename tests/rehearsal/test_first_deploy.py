@@ -15,6 +15,8 @@ from atmo_release.environment import parse_environment
 from atmo_release.first_deploy import INIT_DUMPS, init_script
 from rehearsal.first_deploy import to_toml
 from rehearsal.sweep import PID_LABEL
+from tests.rehearsal import first_deploy_faults
+from tests.rehearsal.prove_probe import assert_proofs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +25,8 @@ def run_feature(tmp_path: Path, fault: str = "") -> tuple[int, str, Path, list[s
     """(exit code, output, reports dir, secret values, pid of the run)."""
     reports, secrets_file = tmp_path / "reports", tmp_path / "secrets.txt"
     env = {**os.environ, "ATMO_TEST_SECRETS_FILE": str(secrets_file), "ATMO_TEST_FAULT": fault}
+    if fault == "prove-checks":
+        env["ATMO_TEST_PROOFS_FILE"] = str(tmp_path / "proofs.json")
     argv = [
         sys.executable,
         "-m",
@@ -30,6 +34,8 @@ def run_feature(tmp_path: Path, fault: str = "") -> tuple[int, str, Path, list[s
         "features/first_deploy.feature",
         "-p",
         "tests.rehearsal.first_deploy_probe",
+        "-p",
+        "tests.rehearsal.prove_probe",
         f"--junitxml={reports / 'junit.xml'}",
     ]
     with subprocess.Popen(
@@ -65,9 +71,30 @@ def assert_nothing_left(pid: int, reports: Path) -> None:
 
 
 @pytest.mark.docker
-def test_first_deploy_passes_and_leaves_nothing(tmp_path: Path) -> None:
-    rc, output, reports, secrets, pid = run_feature(tmp_path)
+@pytest.mark.proves(
+    "both checkouts are at their upstream heads, the secrets on the environment's branch, "
+    "and the compose file is there",
+    "every app runs the release's image and answers with the release's version",
+    "no migration is left unapplied and the old production's database is untouched",
+    "the new deployment holds every row of the old production, by count and by checksum",
+)
+def test_first_deploy_passes_and_leaves_nothing_with_each_check_seen_failing(
+    tmp_path: Path,
+) -> None:
+    """Before each later check, undone after it: a local commit in the deploy checkout, a commit
+    under the running atmosphere, an event written to the old production, an email changed in
+    the new database."""
+    rc, output, reports, secrets, pid = run_feature(tmp_path, fault="prove-checks")
     assert rc == 0, output[-3000:]
+    assert_proofs(
+        tmp_path / "proofs.json",
+        {
+            first_deploy_faults.CHECKOUTS: r"docker is at \w{12}, the upstream's HEAD is at",
+            first_deploy_faults.ANSWERING: r"atmosphere serves \w{12} but its image holds \w{12}",
+            first_deploy_faults.MIGRATED: r"old production's database changed .*core_event: \d+",
+            first_deploy_faults.ROWS_KEPT: r"lost rows of the old production: atmo_prod: .*email",
+        },
+    )
     outcomes = results(reports)
     assert len(outcomes) == 4 and set(outcomes.values()) == {"passed"}, outcomes
     assert_nothing_left(pid, reports)
@@ -79,7 +106,12 @@ def test_first_deploy_passes_and_leaves_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.proves(
+    "each dump is complete and restores into a throwaway PostgreSQL with the old production's "
+    "row counts"
+)
 def test_a_truncated_dump_halts_at_the_restore_check(tmp_path: Path) -> None:
+    """The atmo_prod dump cut in half right after it was taken."""
     rc, output, reports, _, pid = run_feature(tmp_path, fault="truncate-dump")
     assert rc != 0
     outcomes = list(results(reports).values())
@@ -90,9 +122,11 @@ def test_a_truncated_dump_halts_at_the_restore_check(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.proves("every table of the new database holds as many rows as the old production's")
 def test_a_row_lost_after_the_load_fails_the_count_check_naming_the_table(
     tmp_path: Path,
 ) -> None:
+    """An instance deleted from the new database right after the load."""
     rc, output, reports, _, pid = run_feature(tmp_path, fault="delete-row")
     assert rc != 0
     outcomes = list(results(reports).values())

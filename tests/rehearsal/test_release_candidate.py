@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from rehearsal.sweep import PID_LABEL
+from tests.rehearsal import release_candidate_faults as faults
+from tests.rehearsal.prove_probe import assert_proofs
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker
@@ -29,10 +32,12 @@ def run_feature(tmp_path: Path, *args: str) -> tuple[Run, Path]:
     reports = tmp_path / "reports"
     argv = [
         sys.executable, "-m", "pytest", "features/release_candidate.feature",
+        "-p", "tests.rehearsal.prove_probe",
         f"--junitxml={reports / 'junit.xml'}", "--release=v37-6", *args,
     ]  # fmt: skip
+    env = {**os.environ, "ATMO_TEST_PROOFS_FILE": str(tmp_path / "proofs.json")}
     pipe = subprocess.PIPE
-    with subprocess.Popen(argv, cwd=ROOT, stdout=pipe, stderr=pipe, text=True) as child:
+    with subprocess.Popen(argv, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True) as child:
         stdout, stderr = child.communicate(timeout=300)
     return Run(child.returncode, stdout, stderr, child.pid), reports
 
@@ -48,11 +53,30 @@ def _left_behind(done: Run) -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def test_passes_on_the_rehearsal(tmp_path: Path) -> None:
+@pytest.mark.proves(
+    "each changelog commit has the release heading holding exactly the Unreleased items "
+    "and every other line as it was",
+    "master upstream is the merge of the changelog commit and holds the released changelog",
+    "the upstream has the annotated release tag on the merge",
+    "each app's release image is in the registry",
+)
+def test_passes_on_the_rehearsal_with_each_check_seen_failing(tmp_path: Path) -> None:
+    """Before each check, undone after it: the changelog commit amended with an old line
+    reworded, master pushed back before the merge, the tag made lightweight, the release image
+    pushed again with another manifest."""
     started = time.monotonic()
     done, reports = run_feature(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     assert time.monotonic() - started < 60
+    assert_proofs(
+        tmp_path / "proofs.json",
+        {
+            faults.CHANGELOG: r"^CandidateError: line \d+ of the original changed: '  - ",
+            faults.MERGED: r"^CandidateError: atmosphere: upstream/master is \w{12}, not the merge",
+            faults.TAGGED: r"^CandidateError: atmosphere: v37-6 upstream is not an annotated tag$",
+            faults.IMAGES: r"^AssertionError: cyverse/atmosphere:release-v37-6 is now sha256:\w+",
+        },
+    )
     record = _record(reports)
     assert record["outcome"] == "passed" and record["feature"] == "release_candidate"
     assert set(record["facts"]["images"]) == {

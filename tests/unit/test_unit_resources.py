@@ -179,3 +179,20 @@ def test_a_plan_sends_no_change_to_the_target_it_wraps(tmp_path: Path) -> None:
     planned = deployment.record.commands(changes_only=True)
     assert any("stop" in argv for argv in planned)
     assert any("reset" in argv for argv in planned)
+
+
+@pytest.mark.proves("the old release answers with the versions from before the deploy")
+def test_after_a_rollback_a_version_from_before_that_is_not_recorded_fails(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No version from before in the record (it used to pass whatever was served)."""
+    served = {"atmosphere": "a" * 40, "troposphere": "b" * 40}
+    monkeypatch.setattr(deployment.readiness, "version", lambda app: {"git_sha": served[app]})
+    deployment.state.versions_before = {"atmosphere": {"git_sha": "a" * 40}}
+    with pytest.raises(CheckFailed, match="troposphere serves bbbbbbbbbbbb, but the version from"):
+        deployment.readiness.check_versions_as_before()
+    deployment.state.versions_before["troposphere"] = {"git_sha": "c" * 40}
+    with pytest.raises(CheckFailed, match="troposphere serves bbbbbbbbbbbb, not cccccccccccc"):
+        deployment.readiness.check_versions_as_before()
+    deployment.state.versions_before["troposphere"] = {"git_sha": "b" * 40}
+    deployment.readiness.check_versions_as_before()
