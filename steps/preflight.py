@@ -29,6 +29,21 @@ def _(deployment: Deployment) -> None:
     deployment.host.check_files()
 
 
+@then("the secrets branch has every key the apps need")
+def _(deployment: Deployment) -> None:
+    deployment.secrets.check_branch()
+
+
+@then("the deploy checkout can fast-forward to upstream")
+def _(deployment: Deployment) -> None:
+    deployment.checkout.check_can_fast_forward()
+
+
+@then("the compose file names only services the environment knows")
+def _(deployment: Deployment) -> None:
+    deployment.compose_edit.check_services_known()
+
+
 @when("the running deployment is recorded")
 def _(deployment: Deployment) -> None:
     deployment.secrets.load()

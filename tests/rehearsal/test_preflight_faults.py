@@ -1,0 +1,197 @@
+"""Faults that would make the deployment fail after users were locked out halt it in preflight,
+before anything changes: each is injected into one shared rehearsal stack, a real run of
+features/deploy.feature meets it, the stack is read before and after, and the fault is undone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from rehearsal.stack import RehearsalStack
+from tests.rehearsal.feature_runs import feature, finish
+
+pytestmark = pytest.mark.docker
+
+MAINTENANCE_TABLES = {"atmo_prod": "maintenance_record", "troposphere": "api_maintenancerecord"}
+
+
+def git(directory: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(directory), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@contextmanager
+def pushed(
+    repository: Path, branch: str, path: str, edit: Callable[[str], str], work: Path
+) -> Iterator[None]:
+    """A commit editing `path` on `branch` of `repository` (as someone else would push it),
+    the branch put back afterwards."""
+    old = git(repository, "rev-parse", branch)
+    git(work.parent, "clone", "-q", "-b", branch, str(repository), str(work))
+    (work / path).write_text(edit((work / path).read_text()))
+    git(work, "commit", "-q", "-am", f"Edit {path}")
+    git(work, "push", "-q", "origin", branch)
+    try:
+        yield
+    finally:
+        git(repository, "update-ref", f"refs/heads/{branch}", old)
+
+
+def tree_digest(directory: Path) -> str:
+    """Every file of a working tree, .git excluded: any byte changed shows."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and ".git" not in p.parts):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def reading(stack: RehearsalStack) -> dict[str, Any]:
+    """What a halt in preflight must leave as it was, read from the stack itself."""
+    containers = docker.from_env().containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={stack.project}"}
+    )
+    return {
+        "maintenance records": {
+            database: int(stack.psql(database, f"SELECT count(*) FROM {table}"))
+            for database, table in MAINTENANCE_TABLES.items()
+        },
+        "containers": sorted(
+            (
+                c.labels["com.docker.compose.service"],
+                c.id[:12],
+                c.attrs["Config"]["Image"],
+                c.status,
+            )
+            for c in containers
+        ),
+        "compose file": hashlib.sha256(stack.compose_path.read_bytes()).hexdigest(),
+        "secrets HEAD": git(stack.secrets_dir, "rev-parse", "HEAD"),
+        "secrets branch": git(stack.secrets_dir, "symbolic-ref", "--short", "HEAD"),
+        "secrets tree": tree_digest(stack.secrets_dir),
+        "deploy HEAD": git(stack.deploy_dir, "rev-parse", "HEAD"),
+        "deploy tree": tree_digest(stack.deploy_dir),
+        "backup dir": sorted(p.name for p in stack.backup_dir.iterdir()),
+        "rows": stack.counts(),
+    }
+
+
+def halted_in_preflight(
+    stack: RehearsalStack, out: Path, *extra: str, release: str = "v37-3"
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Run the feature against the faulty stack: (state before, state after, output)."""
+    before = reading(stack)
+    rc, output = finish(feature(stack, out, *extra, release=release), timeout=300)
+    after = reading(stack)
+    record = json.loads((out / "record.json").read_text()) if rc == 1 else {}
+    print(f"exit {rc}: {record.get('halted_at')}\nbefore: {before}\nafter:  {after}")
+    assert rc == 1, output[-3000:]
+    assert "halted at: Preflight" in output, output[-3000:]
+    assert record["outcome"] == "halted"
+    assert record["stack_state"]["maintenance on"] == "no"
+    assert record["next_safe_command"].startswith("nothing was changed")
+    return before, after, record["halted_at"]
+
+
+def assert_untouched(before: dict[str, Any], after: dict[str, Any]) -> None:
+    assert after == before
+    assert before["maintenance records"] == {"atmo_prod": 0, "troposphere": 0}
+    assert [c[3] for c in before["containers"]] == ["running", "running"]
+    assert all(c[2].endswith(":release-v37-2") for c in before["containers"])
+
+
+def test_release_tag_missing_from_the_registry(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run", release="v37-7")
+    assert f"image {fresh_stack.image('atmosphere')}:release-v37-7 could not be pulled" in halted
+    assert "nothing was changed: publish the image or correct --release" in halted
+    assert_untouched(before, after)
+
+
+def test_secrets_branch_missing_is_refused_before_any_action(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    git(fresh_stack.secrets_dir, "branch", "-m", "atmobeta", "atmobeta-renamed")
+    try:
+        before = reading(fresh_stack)
+        rc, output = finish(feature(fresh_stack, tmp_path / "run"), timeout=300)
+        after = reading(fresh_stack)
+    finally:
+        git(fresh_stack.secrets_dir, "branch", "-m", "atmobeta-renamed", "atmobeta")
+    message = next((line for line in output.splitlines() if "no branch" in line), "")
+    print(f"exit {rc}: {message}\nbefore: {before}\nafter:  {after}")
+    assert rc == 4, output[-3000:]
+    assert "the secrets checkout has no branch atmobeta: fetch it, or correct" in output
+    assert not (tmp_path / "run" / "record.json").exists()
+    assert_untouched(before, after)
+
+
+@pytest.mark.proves("the secrets branch has every key the apps need")
+def test_a_key_missing_from_the_secrets_branch(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    def drop_secret_key(text: str) -> str:
+        return "".join(line for line in text.splitlines(True) if not line.startswith("SECRET_KEY"))
+
+    secrets, ini = fresh_stack.secrets_dir, "inis/atmosphere.ini"
+    with pushed(secrets, "atmobeta", ini, drop_secret_key, tmp_path / "secrets-work"):
+        before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run")
+    assert (
+        "the secrets branch atmobeta lacks a value for SECRET_KEY in inis/atmosphere.ini: "
+        "commit it to the branch in the secrets checkout, then run again; nothing was changed"
+    ) in halted
+    assert "the secrets branch has every key the apps need" in halted
+    assert_untouched(before, after)
+
+
+@pytest.mark.proves("the deploy checkout can fast-forward to upstream")
+def test_a_deploy_checkout_diverged_from_upstream(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    git(fresh_stack.deploy_dir, "commit", "-q", "--allow-empty", "-m", "hotfix made on the host")
+    try:
+        before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run")
+    finally:
+        git(fresh_stack.deploy_dir, "reset", "-q", "HEAD~1")
+    assert (
+        f"the deploy checkout {fresh_stack.deploy_dir} cannot fast-forward to its upstream: it has "
+        "1 commits upstream does not ("
+    ) in halted
+    assert "hotfix made on the host); push or drop them before release day" in halted
+    assert "the deploy checkout can fast-forward to upstream" in halted
+    assert_untouched(before, after)
+
+
+@pytest.mark.proves("the compose file names only services the environment knows")
+def test_upstream_compose_file_naming_an_unknown_service(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    def add_a_worker(text: str) -> str:
+        worker = f"\n  celery:\n    image: '{fresh_stack.image('atmosphere')}:worker'\n"
+        return text.replace("\nnetworks:", worker + "\nnetworks:")
+
+    compose, work = "docker-compose.prod.yml", tmp_path / "upstream-work"
+    with pushed(fresh_stack.upstream, "master", compose, add_a_worker, work):
+        before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run")
+    assert (
+        "docker-compose.prod.yml upstream names the service celery that "
+        f"{fresh_stack.env_file} does not know: add [services.<name>] there or remove it"
+    ) in halted
+    assert_untouched(before, after)
+
+
+def test_registry_down_at_the_pre_pull(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    """Last here: the registry stays stopped (its port would change on a restart); the module's
+    stack is removed after it."""
+    registry = fresh_stack.client.containers.get(f"{fresh_stack.project}-registry")
+    registry.stop(timeout=5)
+    before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run")
+    assert f"image {fresh_stack.image('atmosphere')}:release-v37-3 could not be pulled" in halted
+    assert "nothing was changed: publish the image or correct --release" in halted
+    assert_untouched(before, after)
