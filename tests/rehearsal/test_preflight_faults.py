@@ -16,7 +16,12 @@ from typing import Any
 import docker
 import pytest
 
+from atmo_release.checks import CheckFailed
+from atmo_release.deployment import Deployment
+from atmo_release.environment import parse_environment
+from atmo_release.release import Release
 from rehearsal.stack import RehearsalStack
+from tests.rehearsal.conftest import deployment_for
 from tests.rehearsal.feature_runs import feature, finish
 
 pytestmark = pytest.mark.docker
@@ -86,11 +91,12 @@ def reading(stack: RehearsalStack) -> dict[str, Any]:
 
 
 def halted_in_preflight(
-    stack: RehearsalStack, out: Path, *extra: str, release: str = "v37-3"
+    stack: RehearsalStack, out: Path, *extra: str, **options: Any
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """Run the feature against the faulty stack: (state before, state after, output)."""
+    """Run the feature against the faulty stack (`options` as `feature_runs.feature` takes
+    them): (state before, state after, where it halted and why)."""
     before = reading(stack)
-    rc, output = finish(feature(stack, out, *extra, release=release), timeout=300)
+    rc, output = finish(feature(stack, out, *extra, **options), timeout=300)
     after = reading(stack)
     record = json.loads((out / "record.json").read_text()) if rc == 1 else {}
     print(f"exit {rc}: {record.get('halted_at')}\nbefore: {before}\nafter:  {after}")
@@ -112,7 +118,10 @@ def assert_untouched(before: dict[str, Any], after: dict[str, Any]) -> None:
 def test_release_tag_missing_from_the_registry(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
     before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run", release="v37-7")
     assert f"image {fresh_stack.image('atmosphere')}:release-v37-7 could not be pulled" in halted
-    assert "nothing was changed: publish the image or correct --release" in halted
+    assert (
+        "nothing was changed: publish the image, make its registry reachable, or correct --release"
+        in halted
+    )
     assert_untouched(before, after)
 
 
@@ -186,6 +195,107 @@ def test_upstream_compose_file_naming_an_unknown_service(
     assert_untouched(before, after)
 
 
+def env_file_with(stack: RehearsalStack, path: Path, old: str, new: str) -> Path:
+    """The stack's environment file with one edit, beside the run's reports."""
+    text = stack.env_file.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+@pytest.mark.proves("the environment file is valid")
+def test_environment_file_edited_after_the_start(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    env_file = tmp_path / "rehearsal.toml"
+    env_file.write_text(fresh_stack.env_file.read_text())
+    deployment = Deployment.create(
+        parse_environment(env_file), Release.parse("v37-3"), "Lin", "Ada", tmp_path / "reports"
+    )
+    deployment.host.check_environment_file()
+    env_file_with(fresh_stack, env_file, "timeout_s = ", "timeout_s = 1 + ")
+    with pytest.raises(CheckFailed, match="not valid TOML"):
+        deployment.host.check_environment_file()
+    env_file_with(fresh_stack, env_file, "production = false", "production = true")
+    with pytest.raises(CheckFailed, match=f"{env_file} changed since the run started: start"):
+        deployment.host.check_environment_file()
+
+
+@pytest.mark.proves("the crew chief and the driver are named")
+def test_a_driver_named_by_blanks(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run", driver="  ")
+    assert "the crew chief and the driver are named" in halted
+    assert "name the crew chief and the driver: --crew-chief=NAME --driver=NAME" in halted
+    assert_untouched(before, after)
+
+
+@pytest.mark.proves("Docker answers")
+def test_docker_compose_missing_on_the_host(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    env_file = env_file_with(
+        fresh_stack,
+        tmp_path / "no-compose.toml",
+        'compose_command = ["docker-compose"]',
+        'compose_command = ["docker-compose-v9"]',
+    )
+    before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run", env_file=env_file)
+    assert "Docker answers: docker-compose-v9 version failed (exit 127)" in halted
+    assert_untouched(before, after)
+
+
+@pytest.mark.proves("the compose file and the secrets checkout exist")
+def test_compose_file_gone_after_the_start(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    """Refused at the start already (fixtures.options); this is the re-check just before the
+    run reads them, with the file moved away in between."""
+    deployment = deployment_for(fresh_stack, tmp_path / "reports")
+    deployment.host.check_files()
+    moved = fresh_stack.compose_path.with_suffix(".moved")
+    fresh_stack.compose_path.rename(moved)
+    try:
+        with pytest.raises(CheckFailed, match="docker-compose.prod.yml does not exist: check"):
+            deployment.host.check_files()
+    finally:
+        moved.rename(fresh_stack.compose_path)
+    deployment.host.check_files()
+
+
+@pytest.mark.proves("the previous release, its versions and its rows are in the record")
+def test_a_resumed_run_whose_record_lacks_the_versions(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    before = reading(fresh_stack)
+    killed = tmp_path / "killed"
+    rc, _ = finish(
+        feature(fresh_stack, killed, ATMO_TEST_KILL_AFTER="the running deployment is recorded")
+    )
+    assert rc == -9
+    path = killed / "record.json"
+    record = json.loads(path.read_text())
+    del record["facts"]["versions_before"]
+    path.write_text(json.dumps(record))
+    _, after, halted = halted_in_preflight(
+        fresh_stack, tmp_path / "resumed", "--break-lock=the first run was killed"
+    )
+    assert (
+        f"the record of run {record['run_id']} holds no version from before for atmosphere, "
+        "troposphere: run again with --restart"
+    ) in halted
+    assert_untouched(before, after)
+
+
+@pytest.mark.proves("the release images are on the deploy host")
+def test_release_images_removed_after_the_pull(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
+    deployment = deployment_for(fresh_stack, tmp_path / "reports")
+    deployment.containers.pull_release_images()
+    deployment.containers.check_release_images_present()
+    image = deployment.release_image("troposphere")
+    fresh_stack.client.images.remove(image)
+    try:
+        with pytest.raises(CheckFailed, match=f"image {image} is not on the deploy host"):
+            deployment.containers.check_release_images_present()
+    finally:
+        fresh_stack.client.images.remove(deployment.release_image("atmosphere"))
+
+
 def test_registry_down_at_the_pre_pull(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
     """Last here: the registry stays stopped (its port would change on a restart); the module's
     stack is removed after it."""
@@ -193,5 +303,8 @@ def test_registry_down_at_the_pre_pull(fresh_stack: RehearsalStack, tmp_path: Pa
     registry.stop(timeout=5)
     before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run")
     assert f"image {fresh_stack.image('atmosphere')}:release-v37-3 could not be pulled" in halted
-    assert "nothing was changed: publish the image or correct --release" in halted
+    assert (
+        "nothing was changed: publish the image, make its registry reachable, or correct --release"
+        in halted
+    )
     assert_untouched(before, after)
