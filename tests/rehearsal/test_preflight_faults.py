@@ -296,6 +296,33 @@ def test_release_images_removed_after_the_pull(fresh_stack: RehearsalStack, tmp_
         fresh_stack.client.images.remove(deployment.release_image("atmosphere"))
 
 
+@pytest.mark.proves(
+    "the secrets checkout is on that branch with a clean tree and every key the apps need"
+)
+def test_secrets_edited_or_switched_after_the_checkout(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    """The branch itself is proven in preflight; what is checked out can still be edited or
+    switched by hand before the check (here straight after the checkout, apps untouched)."""
+    secrets = fresh_stack.secrets_dir
+    deployment = deployment_for(fresh_stack, tmp_path / "reports")
+    deployment.secrets.check_out()
+    try:
+        deployment.secrets.check()
+        ini = secrets / "inis" / "atmosphere.ini"
+        kept = ini.read_text()
+        ini.write_text("".join(x for x in kept.splitlines(True) if not x.startswith("SECRET_KEY")))
+        with pytest.raises(CheckFailed, match="secrets checkout has uncommitted changes"):
+            deployment.secrets.check()
+        ini.write_text(kept)
+        git(secrets, "checkout", "-q", "jetstream-prod")
+        with pytest.raises(CheckFailed, match="secrets checkout is on jetstream-prod, expected"):
+            deployment.secrets.check()
+    finally:
+        git(secrets, "checkout", "-q", "--force", "prod")
+    assert not git(secrets, "status", "--porcelain")
+
+
 def test_registry_down_at_the_pre_pull(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
     """Last here: the registry stays stopped (its port would change on a restart); the module's
     stack is removed after it."""
