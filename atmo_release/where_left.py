@@ -73,8 +73,9 @@ def next_safe_command(deployment: Deployment) -> str:
             f"--set {app}={compose_file.split_reference(image)[1]}"
             for app, image in state.previous_images.items()
         )
+        backed_up = "and backed up" if state.backups else "(not backed up: no backup image)"
         return (
-            f"the old release is stopped and backed up; to bring it back: "
+            f"the old release is stopped {backed_up}; to bring it back: "
             f"python -m atmo_release.compose_file {env.compose_path} {back} && "
             f"{compose} up -d"
         )

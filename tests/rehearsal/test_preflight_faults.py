@@ -22,7 +22,7 @@ from atmo_release.environment import parse_environment
 from atmo_release.release import Release
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
-from tests.rehearsal.feature_runs import feature, finish
+from tests.rehearsal.feature_runs import env_file_with, feature, finish
 
 pytestmark = pytest.mark.docker
 
@@ -193,14 +193,6 @@ def test_upstream_compose_file_naming_an_unknown_service(
         f"{fresh_stack.env_file} does not know: add [services.<name>] there or remove it"
     ) in halted
     assert_untouched(before, after)
-
-
-def env_file_with(stack: RehearsalStack, path: Path, old: str, new: str) -> Path:
-    """The stack's environment file with one edit, beside the run's reports."""
-    text = stack.env_file.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-    return path
 
 
 @pytest.mark.proves("the environment file is valid")
