@@ -187,3 +187,45 @@ def test_network_to_the_apps_drops_during_readiness(
     assert record["stack_state"]["maintenance on"] == {"atmosphere": True, "troposphere": True}
     assert containers_now(serving) == old_release(serving, "running")
     assert record["next_safe_command"].startswith("rolled back to")
+
+
+# Kill PostgreSQL's checkpointer: the postmaster ends every session, restarts its processes
+# and recovers, as after any crash of a server process (the container stays up on its port).
+CRASH_RESTART = (
+    "for p in /proc/[0-9]*; do case $(tr '\\0' ' ' < $p/cmdline 2>/dev/null) in "
+    '"postgres: checkpointer"*) kill -9 "${p#/proc/}";; esac; done'
+)
+
+
+def test_database_restarting_during_the_smoke_checks(
+    serving: RehearsalStack, tmp_path: Path
+) -> None:
+    """Last here: the run may end with the new release up. The database restarts between
+    the version check and the migration check. Whether the next check meets it recovering
+    (a halt, then the rollback) or recovered (the run goes on), the record says where the
+    stack was left, and that is where it is."""
+    postgres = serving.client.containers.get(f"{serving.project}-postgres")
+    crash = ["exec", postgres.id, "sh", "-c", CRASH_RESTART]
+    rc, output = finish(
+        feature(
+            serving,
+            tmp_path / "run",
+            ATMO_TEST_DOCKER_AFTER=json.dumps(
+                ["the version endpoints report the new release", crash]
+            ),
+        )
+    )
+    logs = postgres.logs().decode(errors="replace")
+    assert "all server processes terminated; reinitializing" in logs
+    record = left_as_recorded(serving, tmp_path / "run")
+    if rc == 0:
+        assert record["outcome"] == "passed"
+        assert record["stack_state"]["maintenance on"] == "no"
+        assert containers_now(serving) == {
+            app: f"running {serving.image(app)}:release-v37-3" for app in APPS
+        }
+    else:
+        assert record["outcome"] == "halted, rolled back", output[-3000:]
+        assert record["halted_at"].startswith("Use and test")
+        assert record["stack_state"]["maintenance on"] == {"atmosphere": True, "troposphere": True}
+        assert containers_now(serving) == old_release(serving, "running")
