@@ -89,7 +89,9 @@ class SecretsCheckout(Resource):
     def list_changes(self, last_commit: str | None) -> dict[str, list[str]]:
         """Keys changed since the last recorded deployment (or the previous checkout)."""
         directory = self.env.secrets_dir
-        head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse").stdout.strip()
+        head = self.run(
+            git.rev_parse(directory, "HEAD"), f"reading the commit checked out in {directory}"
+        ).stdout.strip()
         since = "the last recorded deployment"
         if not last_commit or not self.target.run(git.has_commit(directory, last_commit)).ok:
             last_commit, since = self.state.secrets_head_before, "the commit checked out before"

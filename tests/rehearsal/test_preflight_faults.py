@@ -315,6 +315,40 @@ def test_secrets_edited_or_switched_after_the_checkout(
     assert not git(secrets, "status", "--porcelain")
 
 
+@pytest.mark.proves(
+    "the keys changed since the last deployment are listed with their values masked"
+)
+def test_secrets_checkout_moved_away_before_the_listing(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    """The listing reads the checkout's commit from git: a checkout moved away (re-cloned by
+    hand in the window) leaves nothing to list against, and the step says where it looked."""
+    secrets = fresh_stack.secrets_dir
+    deployment = deployment_for(fresh_stack, tmp_path / "reports")
+    deployment.secrets.check_out()
+    try:
+        changes = deployment.secrets.list_changes(None)
+        assert changes["changed"] == [
+            "env:env_type",
+            "env:server_name",
+            "inis/atmosphere.ini:SECRET_KEY",
+            "inis/troposphere.ini:SECRET_KEY",
+        ]
+        recorded = json.dumps(deployment.record.facts) + json.dumps(deployment.record.steps)
+        assert not any(value in recorded for value in fresh_stack.secret_values())
+        moved = secrets.with_name("secrets-moved")
+        secrets.rename(moved)
+        try:
+            with pytest.raises(
+                CheckFailed, match=f"reading the commit checked out in {secrets} failed"
+            ):
+                deployment.secrets.list_changes(None)
+        finally:
+            moved.rename(secrets)
+    finally:
+        git(secrets, "checkout", "-q", "prod")
+
+
 def test_registry_down_at_the_pre_pull(fresh_stack: RehearsalStack, tmp_path: Path) -> None:
     """Last here: the registry stays stopped (its port would change on a restart); the module's
     stack is removed after it."""
