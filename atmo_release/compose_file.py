@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 _KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z0-9_.-]+|'[^']*'|\"[^\"]*\")\s*:(?P<rest>.*)$")
 _IMAGE = re.compile(
     r"^(?P<head> *image\s*:\s*)(?P<quote>['\"]?)(?P<value>[^'\"#\s]+)(?P=quote)(?P<tail>\s*(#.*)?)$"
@@ -71,6 +73,16 @@ def image_lines(lines: list[str]) -> dict[str, ImageLine]:
 
 def read_images(text: str) -> dict[str, str]:
     return {name: line.value for name, line in image_lines(text.splitlines(True)).items()}
+
+
+def services(text: str) -> list[str]:
+    """The service names a compose file declares."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ComposeFileError(f"not valid YAML ({error})") from error
+    declared = data.get("services") if isinstance(data, dict) else None
+    return sorted(declared) if isinstance(declared, dict) else []
 
 
 def set_image_tags(text: str, tags: dict[str, str]) -> str:

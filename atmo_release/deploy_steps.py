@@ -30,7 +30,11 @@ def deploy_steps(d: Deployment) -> list[Step]:
     return [
         (pre, "Docker answers", d.host.check_docker),
         (pre, "compose file and secrets exist", d.host.check_files),
+        (pre, "secrets branch has every key", d.secrets.check_branch),
+        (pre, "deploy checkout can fast-forward", d.checkout.check_can_fast_forward),
+        (pre, "compose file names only known services", d.compose_edit.check_services_known),
         (pre, "running deployment recorded", lambda: (d.secrets.load(), d.record_running())),
+        (pre, "previous release recorded", d.check_running_recorded),
         (pre, "room and clock", d.host.check_room_and_clock),
         (pre, "release images pulled", containers.pull_release_images),
         (pre, "release images on the host", containers.check_release_images_present),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release import where_left
-from atmo_release.checks import CheckFailed
+from atmo_release.checks import CheckFailed, require
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import APPS, Environment, Service
@@ -174,6 +174,36 @@ class Deployment:
         self.containers.record_running()
         self.readiness.read_versions_before()
         self.databases.read_running()
+
+    def check_roles(self) -> None:
+        """Both roles carry a name (blanks are none); one person in both is only a warning."""
+        record = self.record
+        require(
+            bool(record.crew_chief.strip() and record.driver.strip()),
+            "name the crew chief and the driver: --crew-chief=NAME --driver=NAME",
+        )
+        self.note(f"crew chief {record.crew_chief}, driver {record.driver}")
+        if record.crew_chief == record.driver:
+            self.note("warning: the crew chief and the driver are the same person")
+
+    def check_running_recorded(self) -> None:
+        """What a rollback and the row checks go back to is known: read now, or adopted from
+        the record of the run this one resumes."""
+        state = self.state
+        where = f"the record of run {state.resumed_from}" if state.resumed_from else "preflight"
+        require(bool(self.record.previous_release), f"{where} did not learn the previous release")
+        missing = sorted(set(self.apps) - set(state.versions_before))
+        require(
+            not missing,
+            f"{where} holds no version from before for {', '.join(missing)}: run again with "
+            "--restart to read the running deployment afresh",
+        )
+        uncounted = sorted(name for name, tables in state.snapshot_preflight.items() if not tables)
+        require(
+            bool(state.snapshot_preflight) and not uncounted,
+            f"{where} counted no table in {', '.join(uncounted) or 'any database'}: run again "
+            "with --restart to read the running deployment afresh",
+        )
 
     def stack_state(self) -> dict[str, Any]:
         return where_left.stack_state(self)

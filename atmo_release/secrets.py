@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
 
 from atmo_release.commands import git
@@ -75,13 +76,30 @@ def secret_values(settings: dict[str, str]) -> list[str]:
     return [value for key, value in settings.items() if SECRET_NAME.search(key) and value]
 
 
-def settings_at(target: Target, directory: Path, commit: str) -> dict[str, dict[str, str]]:
-    """Every settings file as committed at `commit` (files missing there are empty)."""
-    found: dict[str, dict[str, str]] = {}
+def files_at(target: Target, directory: Path, commit: str) -> dict[str, dict[str, str] | None]:
+    """Every settings file as committed at `commit`, read without touching the checkout (None:
+    missing there)."""
+    found: dict[str, dict[str, str] | None] = {}
     for path in SETTINGS_FILES:
         result = target.run(git.show(directory, commit, path))
-        found[path] = parse_settings(path, result.stdout) if result.ok else {}
+        found[path] = parse_settings(path, result.stdout) if result.ok else None
     return found
+
+
+def settings_at(target: Target, directory: Path, commit: str) -> dict[str, dict[str, str]]:
+    """Every settings file as committed at `commit` (files missing there are empty)."""
+    return {path: values or {} for path, values in files_at(target, directory, commit).items()}
+
+
+def lacking(settings: dict[str, dict[str, str] | None], required_keys: Iterable[str]) -> list[str]:
+    """What the apps need that `settings` (per file; None: the file is missing) lack, each
+    as a phrase: the check of the checked-out tree and the preflight's reading of the branch."""
+    missing = [f"the file {path}" for path, values in settings.items() if values is None]
+    for required in required_keys:
+        path, _, key = required.partition(":")
+        if settings.get(path) is not None and not (settings[path] or {}).get(key, "").strip():
+            missing.append(f"a value for {key} in {path}")
+    return missing
 
 
 def all_branch_secrets(target: Target, directory: Path) -> list[str]:

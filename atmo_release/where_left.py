@@ -13,10 +13,26 @@ if TYPE_CHECKING:
     from atmo_release.deployment import Deployment
 
 
+def maintenance_now(deployment: Deployment) -> tuple[dict[str, bool], str]:
+    """Each app's maintenance as its database says now; when a database cannot be read (down,
+    or its password not learnt yet), what this run's own steps did, with the reason."""
+    try:
+        return {app: deployment.maintenance.active(app) > 0 for app in deployment.apps}, ""
+    except CheckFailed as error:
+        return dict(deployment.state.maintenance_on), str(error)
+
+
+def _maintenance_described(deployment: Deployment) -> Any:
+    on, unread = maintenance_now(deployment)
+    if unread and any(on.values()):
+        return f"unknown: {unread}; this run started it on {', '.join(a for a in on if on[a])}"
+    return on if any(on.values()) else "no"
+
+
 def stack_state(deployment: Deployment) -> dict[str, Any]:
     state = deployment.state
     described: dict[str, Any] = {
-        "maintenance on": dict(state.maintenance_on) or "no",
+        "maintenance on": _maintenance_described(deployment),
         "containers stopped by this run": state.stopped,
         "backups": state.backups or "none taken",
         "compose file edited": state.compose_edited,
@@ -35,7 +51,7 @@ def next_safe_command(deployment: Deployment) -> str:
     state, env = deployment.state, deployment.env
     compose = shlex.join(deployment.compose.up()[:-2])
     rerun = f"pytest features/deploy.feature --env={env.name} --release={deployment.release}"
-    if not state.maintenance_on:
+    if not any(maintenance_now(deployment)[0].values()):
         return f"nothing was changed; fix the cause above, then: {rerun}"
     stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"
     if state.rollback:
@@ -59,8 +75,9 @@ def next_safe_command(deployment: Deployment) -> str:
             for app, image in state.previous_images.items()
             for arg in ("--set", f"{app}={compose_file.split_reference(image)[1]}")
         )
+        backed_up = "and backed up" if state.backups else "(not backed up: no backup image)"
         return (
-            f"the old release is stopped and backed up; to bring it back: "
+            f"the old release is stopped {backed_up}; to bring it back: "
             f"python -m atmo_release.compose_file {shlex.quote(str(env.compose_path))} {back} && "
             f"{compose} up -d"
         )

@@ -8,6 +8,9 @@ Feature: Upgrade Atmosphere on deployment day
     And the crew chief and the driver are named
     And Docker answers
     And the compose file and the secrets checkout exist
+    And the secrets branch has every key the apps need
+    And the deploy checkout can fast-forward to upstream
+    And the compose file names only services the environment knows
     When the running deployment is recorded
     Then the previous release, its versions and its rows are in the record
     And there is room for the backups and dumps and the clock is right

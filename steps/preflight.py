@@ -12,11 +12,7 @@ def _(deployment: Deployment) -> None:
 
 @then("the crew chief and the driver are named")
 def _(deployment: Deployment) -> None:
-    record = deployment.record
-    assert record.crew_chief and record.driver, "name the crew chief and the driver"
-    deployment.note(f"crew chief {record.crew_chief}, driver {record.driver}")
-    if record.crew_chief == record.driver:
-        deployment.note("warning: the crew chief and the driver are the same person")
+    deployment.check_roles()
 
 
 @then("Docker answers")
@@ -29,6 +25,21 @@ def _(deployment: Deployment) -> None:
     deployment.host.check_files()
 
 
+@then("the secrets branch has every key the apps need")
+def _(deployment: Deployment) -> None:
+    deployment.secrets.check_branch()
+
+
+@then("the deploy checkout can fast-forward to upstream")
+def _(deployment: Deployment) -> None:
+    deployment.checkout.check_can_fast_forward()
+
+
+@then("the compose file names only services the environment knows")
+def _(deployment: Deployment) -> None:
+    deployment.compose_edit.check_services_known()
+
+
 @when("the running deployment is recorded")
 def _(deployment: Deployment) -> None:
     deployment.secrets.load()
@@ -37,9 +48,7 @@ def _(deployment: Deployment) -> None:
 
 @then("the previous release, its versions and its rows are in the record")
 def _(deployment: Deployment) -> None:
-    assert deployment.record.previous_release, "the previous release is unknown"
-    assert set(deployment.state.versions_before) == set(deployment.apps), "versions missing"
-    assert all(deployment.state.snapshot_preflight.values()), "no table was counted"
+    deployment.check_running_recorded()
 
 
 @then("there is room for the backups and dumps and the clock is right")

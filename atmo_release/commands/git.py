@@ -47,6 +47,16 @@ def incoming(directory: Path) -> Read:
     return _read(directory, "log", "--format=%H %an %ad %s", "--date=iso", "HEAD..@{u}")
 
 
+def is_ancestor(directory: Path, ancestor: str, descendant: str) -> Read:
+    """Exit 0 when `descendant` contains `ancestor`: a pull --ff-only between them works."""
+    return _read(directory, "merge-base", "--is-ancestor", ancestor, descendant)
+
+
+def outgoing(directory: Path) -> Read:
+    """The local commits upstream does not have: what stops a fast-forward."""
+    return _read(directory, "log", "--format=%h %s", "@{u}..HEAD")
+
+
 def reset_hard(directory: Path) -> list[str]:
     return _git(directory, "reset", "--hard", "--quiet")
 

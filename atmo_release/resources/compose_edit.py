@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from atmo_release import compose_file
-from atmo_release.checks import require
+from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import git
 from atmo_release.resources import Resource
 
@@ -17,6 +17,39 @@ class ComposeEdit(Resource):
             git.show(self.env.deploy_dir, "HEAD", self.env.compose_file),
             "git show of the committed compose file",
         ).stdout
+
+    def known_services(self) -> set[str]:
+        """The services the environment file describes (the database's, when it runs in
+        the compose project)."""
+        database = self.env.database
+        return set(self.env.services) | (
+            {database.service} if database.where == "service" else set()
+        )
+
+    def check_services_known(self) -> None:
+        """Preflight: the compose file now (what `stop` acts on) and as upstream has it (what
+        `up -d` starts after the pull) name only services the environment knows, which the
+        run pulls, checks and rolls back; anything else would start unchecked in the window."""
+        path, known = self.env.compose_path, self.known_services()
+        texts = {
+            f"{path}": self.target.read_text(path),
+            f"{path.name} upstream": self.run(
+                git.show(self.env.deploy_dir, "@{u}", self.env.compose_file),
+                "git show of upstream's compose file",
+            ).stdout,
+        }
+        for where, text in texts.items():
+            try:
+                unknown = sorted(set(compose_file.services(text)) - known)
+            except compose_file.ComposeFileError as error:
+                raise CheckFailed(f"{where} cannot be read: {error}") from error
+            require(
+                not unknown,
+                f"{where} names the service {', '.join(unknown)} that {self.env.path} does not "
+                f"know: add [services.<name>] there or remove it from the compose file; "
+                "nothing was changed",
+            )
+        self.note(f"the compose file names only known services: {', '.join(sorted(known))}")
 
     def set_tags(self, tags: dict[str, str]) -> None:
         """Write `tags` into the image lines; a file that already has them is not written."""

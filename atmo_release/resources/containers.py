@@ -45,7 +45,7 @@ class Containers(Resource):
             require(
                 result.ok,
                 f"image {image} could not be pulled ({result.tail(1)}); nothing "
-                "was changed: publish the image or correct --release",
+                "was changed: publish the image, make its registry reachable, or correct --release",
             )
             self.state.pulled_in_preflight.add(image)
             self.note(f"pulled {image}")

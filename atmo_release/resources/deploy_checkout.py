@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atmo_release.checks import require
+from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import git
 from atmo_release.dumps import dump_name
 from atmo_release.resources import Resource
@@ -47,6 +47,26 @@ class DeployCheckout(Resource):
         )
         self.run(git.reset_hard(directory), "git reset --hard")
         self.run(git.pull(directory), "git pull")
+
+    def check_can_fast_forward(self) -> None:
+        """Preflight: the `git pull --ff-only` after the reset (HEAD stays where it is) will
+        work, so the run cannot halt there with the apps stopped."""
+        directory = self.env.deploy_dir
+        self.run(git.fetch(directory), "git fetch of the deploy checkout")
+        upstream = self.target.run(git.rev_parse(directory, "@{u}"))
+        require(
+            upstream.ok,
+            f"the deploy checkout {directory} has no upstream branch to pull: set one with "
+            "git branch --set-upstream-to; nothing was changed",
+        )
+        if not self.target.run(git.is_ancestor(directory, "HEAD", "@{u}")).ok:
+            local = self.run(git.outgoing(directory), "git log @{u}..HEAD").stdout.splitlines()
+            raise CheckFailed(
+                f"the deploy checkout {directory} cannot fast-forward to its upstream: it has "
+                f"{len(local)} commits upstream does not ({'; '.join(local[:3])}); "
+                "push or drop them before release day, nothing was changed"
+            )
+        self.note(f"the deploy checkout can fast-forward to upstream {upstream.stdout.strip()}")
 
     def check(self) -> None:
         directory = self.env.deploy_dir

@@ -25,6 +25,11 @@ class Maintenance(Resource):
         active = self.db.active_records(service.database, service.maintenance_table)
         return (self.title, self.message) in active
 
+    def active(self, app: str) -> int:
+        """Active records of any title: users are locked out while there is one."""
+        service = self.service(app)
+        return self.db.active_maintenance(service.database, service.maintenance_table)
+
     def start(self, app: str) -> None:
         """Start it, unless this release's record is already active: never a second one."""
         if self.is_on(app):
@@ -70,9 +75,9 @@ class Maintenance(Resource):
             self.record.close_window()
 
     def check_no_active_record(self, app: str) -> None:
-        service = self.service(app)
-        active = self.db.active_maintenance(service.database, service.maintenance_table)
-        require(active == 0, f"{service.maintenance_table} still holds {active} active records")
+        active = self.active(app)
+        table = self.service(app).maintenance_table
+        require(active == 0, f"{table} still holds {active} active records")
 
     def check_users_let_in(self) -> None:
         http_checks.atmosphere_open(self.service("atmosphere").url)

@@ -53,22 +53,45 @@ class SecretsCheckout(Resource):
         )
         dirty = self.target.run(git.status(directory)).stdout.strip()
         require(not dirty, f"secrets checkout has uncommitted changes: {dirty.splitlines()[:5]}")
-        settings: dict[str, dict[str, str]] = {}
-        for path in secrets.SETTINGS_FILES:
-            require(self.target.exists(directory / path), f"secrets checkout lacks {path}")
-            settings[path] = secrets.read_settings(self.target, directory, path)
-        for required in self.env.required_keys:
-            path, _, key = required.partition(":")
-            require(
-                bool(settings.get(path, {}).get(key, "").strip()),
-                f"{path} in the secrets checkout has no value for {key}",
-            )
-        self.target.redactor.add(v for s in settings.values() for v in secrets.secret_values(s))
+        settings = {
+            path: secrets.read_settings(self.target, directory, path)
+            if self.target.exists(directory / path)
+            else None
+            for path in secrets.SETTINGS_FILES
+        }
+        missing = secrets.lacking(settings, self.env.required_keys)
+        require(not missing, f"the secrets checkout lacks {', '.join(missing)}")
+        self.target.redactor.add(
+            v for s in settings.values() for v in secrets.secret_values(s or {})
+        )
+
+    def check_branch(self) -> None:
+        """Preflight: the branch "Check out the secrets" will check out, read from the
+        repository without touching the working tree, has what the apps need."""
+        directory, branch = self.env.secrets_dir, self.env.secrets_branch
+        require(
+            self.target.run(git.has_branch(directory, branch)).ok,
+            f"the secrets checkout {directory} has no branch {branch}: fetch it, or correct "
+            f"secrets.branch in {self.env.path}; nothing was changed",
+        )
+        settings = secrets.files_at(self.target, directory, f"refs/heads/{branch}")
+        self.target.redactor.add(
+            v for s in settings.values() for v in secrets.secret_values(s or {})
+        )
+        missing = secrets.lacking(settings, self.env.required_keys)
+        require(
+            not missing,
+            f"the secrets branch {branch} lacks {', '.join(missing)}: commit it to the branch "
+            "in the secrets checkout, then run again; nothing was changed",
+        )
+        self.note(f"the secrets branch {branch} has every key the apps need")
 
     def list_changes(self, last_commit: str | None) -> dict[str, list[str]]:
         """Keys changed since the last recorded deployment (or the previous checkout)."""
         directory = self.env.secrets_dir
-        head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse").stdout.strip()
+        head = self.run(
+            git.rev_parse(directory, "HEAD"), f"reading the commit checked out in {directory}"
+        ).stdout.strip()
         since = "the last recorded deployment"
         if not last_commit or not self.target.run(git.has_commit(directory, last_commit)).ok:
             last_commit, since = self.state.secrets_head_before, "the commit checked out before"

@@ -51,6 +51,14 @@ def feature(
     )
 
 
+def env_file_with(stack: RehearsalStack, path: Path, old: str, new: str) -> Path:
+    """The stack's environment file with one edit, beside the run's reports."""
+    text = stack.env_file.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
 def finish(child: subprocess.Popen[str], timeout: float = 600) -> tuple[int, str]:
     output, _ = child.communicate(timeout=timeout)
     return child.returncode, output

@@ -10,10 +10,14 @@ ATMO_TEST_CUT_SSH_AFTER a step's text: the deploy host ATMO_TEST_HOST_CONTAINER 
                         drops its sessions right after it (the connection is cut)
 ATMO_TEST_WRITES        JSON list of [step text, database, SQL]: a user or a task writes after it
                         (through the run's own database client: --env may name any stack)
+ATMO_TEST_DOCKER_AFTER  JSON [step text, docker arguments]: that docker command runs after it
+                        (a network disconnected, a process killed in a container)
+ATMO_TEST_FILL_AFTER    a step's text: the file ATMO_TEST_FILL_FILE grows until its disk is full
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -51,6 +55,11 @@ def pytest_bdd_after_step(
     for after, database, sql in json.loads(os.environ.get("ATMO_TEST_WRITES", "[]")):
         if step.name == after:
             request.getfixturevalue("deployment").db.query(database, sql)
+    after, arguments = json.loads(os.environ.get("ATMO_TEST_DOCKER_AFTER", '["", []]'))
+    if step.name == after:
+        subprocess.run(["docker", *arguments], check=True, capture_output=True)
+    if step.name == os.environ.get("ATMO_TEST_FILL_AFTER"):
+        fill(Path(os.environ["ATMO_TEST_FILL_FILE"]))
     if step.name == os.environ.get("ATMO_TEST_PAUSE_AFTER"):
         time.sleep(float(os.environ.get("ATMO_TEST_PAUSE_S", "10")))
     if step.name == os.environ.get("ATMO_TEST_STOP_AFTER"):
@@ -65,3 +74,15 @@ def pytest_bdd_after_step(
         subprocess.run(["docker", "exec", host, "sh", "-c", cut], check=True, capture_output=True)
     if step.name == os.environ.get("ATMO_TEST_KILL_AFTER"):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fill(path: Path) -> None:
+    """Write to `path` until the disk it is on refuses more."""
+    chunk = b"\0" * 2**20
+    with path.open("wb", buffering=0) as file:
+        try:
+            while True:
+                file.write(chunk)
+        except OSError as error:
+            if error.errno != errno.ENOSPC:
+                raise

@@ -113,6 +113,7 @@ def test_production_without_confirmation_is_refused_untouched(
     assert state(stack) == before == {**UNTOUCHED, "rows": before["rows"]}
 
 
+@pytest.mark.proves("there is room for the backups and dumps and the clock is right")
 def test_too_little_disk_is_refused_in_preflight_with_the_numbers(
     stack: RehearsalStack, tmp_path: Path
 ) -> None:

@@ -47,16 +47,6 @@ def deployment_on(target: Target, reports: Path) -> Deployment:
     return Deployment(env, Release.parse("37-3"), target, record, reports, day=DAY)
 
 
-@pytest.fixture
-def fake() -> FakeTarget:
-    return FakeTarget()
-
-
-@pytest.fixture
-def deployment(fake: FakeTarget, tmp_path: Path) -> Deployment:
-    return deployment_on(fake, tmp_path / "reports")
-
-
 def test_stop_sends_compose_stop_and_the_state_says_so(
     deployment: Deployment, fake: FakeTarget
 ) -> None:
