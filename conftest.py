@@ -25,6 +25,7 @@ pytest_plugins = [
     "fixtures.release_candidate",
     "steps.prepare",
     "steps.release_candidate",
+    "steps.tag_release",
     "fixtures.first_deploy",
     "steps.first_deploy",
 ]

@@ -118,6 +118,14 @@ _SCHEMA: dict[str, Any] = {
         "images_timeout_s": (int, float),
         "images_interval_s?": (int, float),
     },
+    # Where the release record lives: the GitHub release every run's reports are attached to.
+    "release_record?": {
+        "repository": str,
+        "draft?": bool,
+        "api?": str,
+        "uploads?": str,
+        "token_env?": str,
+    },
     "prepare?": {"holidays?": list, "notice_working_days?": int},
     "notice?": {"smtp_host": str, "smtp_port": int, "from": str, "to": str, "window?": str},
     "statusio?": {
@@ -130,7 +138,7 @@ _SCHEMA: dict[str, Any] = {
         "window_end_utc": str,
     },
 }
-EXTRA_TABLES = ("release_candidate", "prepare", "notice", "statusio")
+EXTRA_TABLES = ("release_candidate", "release_record", "prepare", "notice", "statusio")
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
     "venv": str,
