@@ -47,7 +47,7 @@ class GitHubReleases(GitHubClient):
         uploads_url: str,
         token: str,
         session: requests.Session | None = None,
-        timeout: float = 60,
+        timeout: float = 30,
     ) -> None:
         super().__init__(api_url, token, session, timeout)
         self.uploads_url = uploads_url.rstrip("/")
