@@ -163,7 +163,10 @@ def attach(
             done.assets[name] = listed[name]
         else:
             done.not_attached.setdefault(name, "not in the release's asset list with its size")
-    _write_block(client, home, tag, record, done, images_of(environment, record["release"]))
+    try:
+        _write_block(client, home, tag, record, done, images_of(environment, record["release"]))
+    except (GitHubError, ValueError) as error:
+        done.not_attached["the release body's block"] = str(error)
     return done
 
 
