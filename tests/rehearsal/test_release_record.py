@@ -5,6 +5,7 @@ release candidate makes the release of its tag. Every uploaded byte is scanned f
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,16 +143,40 @@ def test_without_a_token_the_run_attaches_nothing_and_the_command_attaches_once(
     print(first.stdout + second.stdout)
 
 
-def test_the_release_candidate_makes_the_release_of_its_tag(tmp_path: Path) -> None:
+def _release_candidate(
+    tmp_path: Path, **environ: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     reports = tmp_path / "reports"
     argv = [
         sys.executable, "-m", "pytest", "features/release_candidate.feature",
+        "-p", "tests.rehearsal.release_probe",
         f"--junitxml={reports / 'junit.xml'}", "--release=v37-6",
     ]  # fmt: skip
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        argv, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **environ}
+    )
+    return done, json.loads((reports / "release_candidate-record.json").read_text())
+
+
+def test_the_release_candidate_makes_the_release_of_its_tag(tmp_path: Path) -> None:
+    done, record = _release_candidate(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
-    record = json.loads((reports / "release_candidate-record.json").read_text())
     for app, release in record["facts"]["releases"].items():
         assert (release["tag_name"], release["name"]) == ("v37-6", "v37-6")
         assert release["body"].startswith(f"## [v37-6](https://github.com/cyverse/{app}/compare/")
         assert f"Read the {app} settings from the environment" in release["body"]
+        print(f"{app}: {release['tag_name']} {release['name']} draft={release['draft']}")
+        print(release["body"])
+
+
+@pytest.mark.proves(
+    "each app repository has the release of the tag, named after the release, "
+    "holding its changelog section"
+)
+def test_a_release_rewritten_by_hand_fails_the_read_back(tmp_path: Path) -> None:
+    done, record = _release_candidate(tmp_path, ATMO_TEST_REWRITE_RELEASE="1")
+    assert done.returncode == 1
+    assert record["halted_at"].startswith(
+        "The release of the tag / Then each app repository has the release of the tag"
+    )
+    assert "does not hold its changelog section" in record["halted_at"]
