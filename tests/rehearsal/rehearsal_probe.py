@@ -10,6 +10,8 @@ ATMO_TEST_CUT_SSH_AFTER a step's text: the deploy host ATMO_TEST_HOST_CONTAINER 
                         drops its sessions right after it (the connection is cut)
 ATMO_TEST_WRITES        JSON list of [step text, database, SQL]: a user or a task writes after it
                         (through the run's own database client: --env may name any stack)
+ATMO_TEST_REWRITE_RELEASE  release_candidate.feature: once the release of the tag is made,
+                        every release on the session's GitHub stand-in is rewritten by hand
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from typing import Any
 
 import pytest
 
+from fixtures.release_record import rehearsal_github
+
 READY_STEP = "the apps are ready within the environment's timeout"
+RELEASE_MADE = "the GitHub release of the tag is made in each app repository"
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
@@ -51,6 +56,9 @@ def pytest_bdd_after_step(
     for after, database, sql in json.loads(os.environ.get("ATMO_TEST_WRITES", "[]")):
         if step.name == after:
             request.getfixturevalue("deployment").db.query(database, sql)
+    if os.environ.get("ATMO_TEST_REWRITE_RELEASE") and step.name == RELEASE_MADE:
+        for release in rehearsal_github(request.config).releases.values():
+            release["body"] = "Rewritten by hand: no changelog here."
     if step.name == os.environ.get("ATMO_TEST_PAUSE_AFTER"):
         time.sleep(float(os.environ.get("ATMO_TEST_PAUSE_S", "10")))
     if step.name == os.environ.get("ATMO_TEST_STOP_AFTER"):

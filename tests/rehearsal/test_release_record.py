@@ -149,7 +149,7 @@ def _release_candidate(
     reports = tmp_path / "reports"
     argv = [
         sys.executable, "-m", "pytest", "features/release_candidate.feature",
-        "-p", "tests.rehearsal.release_probe",
+        "-p", "tests.rehearsal.rehearsal_probe",
         f"--junitxml={reports / 'junit.xml'}", "--release=v37-6",
     ]  # fmt: skip
     done = subprocess.run(
