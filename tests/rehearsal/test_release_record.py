@@ -89,6 +89,7 @@ def test_a_passed_deploy_is_attached_and_its_deployment_reads_success(
     assert f"<!-- atmo-release:begin env=rehearsal run={record['run_id']} -->" in body
     assert "### rehearsal: passed (v37-3" in body and f"{_prefix(record)}-junit.xml](" in body
     assert "release_record" not in record["facts"], "nothing to say: all attached"
+    assert fresh_stack.github.token not in output  # type: ignore[union-attr]
     scanned = _no_secret_uploaded(fresh_stack)
     print(f"attached {_assets(fresh_stack, 'v37-3')}; {scanned} bytes scanned, no secret")
 
