@@ -95,7 +95,7 @@ class Attached:
         return str(html["browser_download_url"]) if html else self.release_url
 
     def lines(self) -> list[str]:
-        lines = [f"release: {self.release_url}"]
+        lines = [f"release: {self.release_url}"] if self.release_url else []
         lines += [
             f"attached {name} ({asset['size']} bytes"
             + (", already there)" if name in self.already else ")")

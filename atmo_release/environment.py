@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,7 @@ _SCHEMA: dict[str, Any] = {
         "window_end_utc": str,
     },
 }
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 EXTRA_TABLES = ("release_candidate", "release_record", "prepare", "notice", "statusio")
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
@@ -202,6 +204,11 @@ def parse_environment(path: Path) -> Environment:
         raise EnvironmentFileError(f'{path}: database.where must be "host" or "service"')
     if data["database"]["where"] == "service" and not data["database"].get("service"):
         raise EnvironmentFileError(f"{path}: missing value for database.service")
+    record = data.get("release_record") or {}
+    if record and not _REPOSITORY.match(record["repository"]):
+        raise EnvironmentFileError(
+            f"{path}: release_record.repository must be OWNER/REPOSITORY, e.g. cyverse/atmosphere"
+        )
     deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
     return Environment(
         name=data["name"],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from atmo_release.deployment import Deployment
-from atmo_release.environment import load_environment
+from atmo_release.environment import EnvironmentFileError, load_environment, parse_environment
 from atmo_release.release import Release
 from fixtures.deployment import DeployRun
 from fixtures.release_record import run_finished, run_started
@@ -44,8 +44,11 @@ def test_an_unreachable_github_is_said_and_the_outcome_kept(
     run.finish("")
     (tmp_path / "junit.xml").write_text("<testsuites/>\n")
     run_finished(run, run.deployment, said.append)
-    assert said[1].startswith("[release record] NOT attached: GitHubError: GET the release")
-    assert said[2] == (
+    assert (
+        "[release record] NOT attached: the reports: GitHubError: GET the release of v37-3 "
+        "in cyverse/atmosphere: ConnectionError" in said
+    )
+    assert said[-1] == (
         f"[release record] attach later with: python -m atmo_release.attach {tmp_path} "
         "--env atmobeta"
     )
@@ -62,3 +65,11 @@ def test_a_plan_makes_no_github_call(tmp_path: Path, monkeypatch: pytest.MonkeyP
     run_started(run, run.deployment, said.append)
     run_finished(run, run.deployment, said.append)
     assert said == [] and "github_deployment" not in run.record.facts
+
+
+def test_a_repository_not_owner_slash_name_is_refused(tmp_path: Path) -> None:
+    text = (ROOT / "environments" / "atmobeta.toml").read_text()
+    path = tmp_path / "atmobeta.toml"
+    path.write_text(text.replace('repository = "cyverse/atmosphere"', 'repository = "atmosphere"'))
+    with pytest.raises(EnvironmentFileError, match="release_record.repository must be OWNER/"):
+        parse_environment(path)
