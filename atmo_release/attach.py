@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None, say: Callable[[str], None] = print) -> i
         return 2
     client = home.client()
     if client is None:
-        say(f"refused: {home.no_token_note()}")
+        say(f"refused: {home.no_token_note()}; export it and run this again")
         return 2
     try:
         done = attach(client, home, reports, environment, Redactor([home.token]))

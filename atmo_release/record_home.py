@@ -59,7 +59,7 @@ class RecordHome:
     def no_token_note(self) -> str:
         return (
             f"no GitHub token in ${self.token_env}: nothing attached to the release in "
-            f"{self.repository}; export it and run the attach command below"
+            f"{self.repository}"
         )
 
 
