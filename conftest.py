@@ -27,6 +27,7 @@ pytest_plugins = [
     "steps.release_candidate",
     "fixtures.prepare_atmobeta",
     "steps.prepare_atmobeta",
+    "steps.tag_release",
     "fixtures.first_deploy",
     "steps.first_deploy",
 ]

@@ -248,6 +248,22 @@ def prepare_release(
     return ReleasedChangelog("".join(out), new_heading, items or content, note)
 
 
+def release_section(text: str, release: Release) -> str:
+    """The section of `release` (its heading and items, up to the next heading), as written;
+    the body of the release's GitHub release."""
+    lines = _split_lines(text)
+    live = _markdown_lines(lines)
+    for n, line in enumerate(lines):
+        title = _LEVEL2.match(_body(line))
+        if live[n] and title and _names_release(title["title"], release):
+            end = next(
+                (m for m in range(n + 1, len(lines)) if live[m] and _SECTION_END.match(lines[m])),
+                len(lines),
+            )
+            return "\n".join(_body(item).rstrip() for item in lines[n:end]).strip() + "\n"
+    raise ChangelogError(f"the changelog has no section for {release.name}")
+
+
 def release_changelog(text: str, release: str, day: date, repo: str | None = None) -> str:
     """`text` with the Unreleased items moved under a heading for `release` dated `day`.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,14 @@ _SCHEMA: dict[str, Any] = {
         "repositories?": list,
         "slated_label?": str,
     },
+    # Where the release record lives: the GitHub release every run's reports are attached to.
+    "release_record?": {
+        "repository": str,
+        "draft?": bool,
+        "api?": str,
+        "uploads?": str,
+        "token_env?": str,
+    },
     "prepare?": {"holidays?": list, "notice_working_days?": int},
     "production_variables?": {"branch": str, "environment": str, "atmobeta_only?": list},
     "notice?": {"smtp_host": str, "smtp_port": int, "from": str, "to": str, "window?": str},
@@ -134,8 +143,10 @@ _SCHEMA: dict[str, Any] = {
         "window_end_utc": str,
     },
 }
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 EXTRA_TABLES = (
     "release_candidate",
+    "release_record",
     "prepare",
     "notice",
     "statusio",
@@ -212,6 +223,11 @@ def parse_environment(path: Path) -> Environment:
         raise EnvironmentFileError(
             f"{path}: notify.timeout_s is {timeout}; give between {NOTIFY_TIMEOUT_S[0]} and "
             f"{NOTIFY_TIMEOUT_S[1]} seconds"
+        )
+    record = data.get("release_record") or {}
+    if record and not _REPOSITORY.match(record["repository"]):
+        raise EnvironmentFileError(
+            f"{path}: release_record.repository must be OWNER/REPOSITORY, e.g. cyverse/atmosphere"
         )
     deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
     return Environment(

@@ -22,6 +22,10 @@ Feature: Create the release candidate, the week before
     When the merge is tagged with the release and the tag is pushed
     Then the upstream has the annotated release tag on the merge
 
+  Scenario: The release of the tag
+    When the GitHub release of the tag is made in each app repository
+    Then each app repository has the release of the tag, named after the release, holding its changelog section
+
   Scenario: The tagged build made the images
     When the tagged builds are awaited in the registry
     Then each app's release image is in the registry

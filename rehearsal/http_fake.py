@@ -28,11 +28,8 @@ class FakeServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = {"<not json>": raw.decode(errors="replace")}
                 headers = {key.lower(): value for key, value in self.headers.items()}
+                body = owner.decode(self.path, headers, raw)
                 owner.calls.append((self.command, self.path, body))
                 reply = owner.route(self.command, self.path, headers, body)
                 status, payload = reply if reply is not None else (404, {"message": "Not Found"})
@@ -43,13 +40,20 @@ class FakeServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = _serve  # noqa: N815 - http.server's naming
+            do_GET = do_POST = do_PUT = do_PATCH = _serve  # noqa: N815 - http.server's naming
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def decode(self, path: str, headers: dict[str, str], raw: bytes) -> Any:
+        """The body the route gets: parsed JSON here; a server taking files keeps the bytes."""
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return {"<not json>": raw.decode(errors="replace")}
 
     @property
     def url(self) -> str:

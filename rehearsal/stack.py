@@ -35,10 +35,13 @@ from rehearsal import containers, deploy_repos, growth, images
 from rehearsal import database as db
 from rehearsal.deploy_repos import OLD_RELEASE
 from rehearsal.environment_file import environment_toml
+from rehearsal.fake_github_releases import FakeGitHubReleases
+from rehearsal.github_stand_in import RECORD_REPOSITORY, record_toml, start_github
 from rehearsal.shell import Log, run, wait_until
 from rehearsal.sweep import RUN_LABEL, owner_labels, sweep_leftovers
 
 TOKEN_ENV = "ATMO_RELEASE_REHEARSAL_TOKEN"
+RELEASE_NOTE = "Written by the crew before the release: keep this line."
 
 # OLD_RELEASE lives in rehearsal.deploy_repos; fixtures/deployment.py imports it from here.
 __all__ = ["OLD_RELEASE", "TOKEN_ENV", "RehearsalStack"]
@@ -64,6 +67,8 @@ class RehearsalStack:
     grown: dict[str, int] = field(
         default_factory=lambda: {"events": 0, "users": 0, "instances": 0, "allocations": 0}
     )
+    # The GitHub stand-in holding the release record; None: the stack starts (and stops) its own.
+    github: FakeGitHubReleases | None = None
 
     def __post_init__(self) -> None:
         if self.size_mb < 0:
@@ -101,9 +106,20 @@ class RehearsalStack:
             self.grow(self.size_mb)
         else:
             self.timings["seed_mb"] = round(self.database_size() / db.MIB, 1)
-        self.env_file.write_text(environment_toml(self))
+        self._start_github()
+        self.env_file.write_text(environment_toml(self) + record_toml(self.github))
         os.environ[self.token_env] = self.token
         return self
+
+    def _start_github(self) -> None:
+        """The release of the new release, published, with a note written by hand."""
+        self._owns_github = self.github is None
+        self.github = self.github or start_github()
+        owner, repo = RECORD_REPOSITORY.split("/")
+        if self.github.release_of(owner, repo, deploy_repos.NEW_RELEASE) is None:
+            self.github.add_release(
+                owner, repo, deploy_repos.NEW_RELEASE, body=RELEASE_NOTE, draft=False
+            )
 
     def down(self) -> None:
         """Remove everything of this run; safe to call twice and after a half-done `up()`."""
@@ -119,6 +135,8 @@ class RehearsalStack:
                 pass
         sweep_leftovers(self.client, self.log, run_id=self.run_id)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.github is not None and getattr(self, "_owns_github", False):
+            self.github.__exit__(None, None, None)
 
     def _timed(self, name: str, action: Callable[[], object]) -> None:
         started = time.monotonic()
@@ -153,7 +171,8 @@ class RehearsalStack:
         return deploy_repos.ini(self, app, branch)
 
     def secret_values(self) -> list[str]:
-        return [self.password, self.token, *self.secret_keys.values()]
+        github = [self.github.token] if self.github is not None else []
+        return [self.password, self.token, *self.secret_keys.values(), *github]
 
     # -- production -----------------------------------------------------------------------------
 

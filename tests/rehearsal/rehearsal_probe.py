@@ -13,6 +13,8 @@ ATMO_TEST_WRITES        JSON list of [step text, database, SQL]: a user or a tas
 ATMO_TEST_DOCKER_AFTER  JSON [step text, docker arguments]: that docker command runs after it
                         (a network disconnected, a process killed in a container)
 ATMO_TEST_FILL_AFTER    a step's text: the file ATMO_TEST_FILL_FILE grows until its disk is full
+ATMO_TEST_REWRITE_RELEASE  release_candidate.feature: once the release of the tag is made,
+                        every release on the session's GitHub stand-in is rewritten by hand
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from typing import Any
 
 import pytest
 
+from fixtures.release_record import rehearsal_github
+
 READY_STEP = "the apps are ready within the environment's timeout"
+RELEASE_MADE = "the GitHub release of the tag is made in each app repository"
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
@@ -60,6 +65,9 @@ def pytest_bdd_after_step(
         subprocess.run(["docker", *arguments], check=True, capture_output=True)
     if step.name == os.environ.get("ATMO_TEST_FILL_AFTER"):
         fill(Path(os.environ["ATMO_TEST_FILL_FILE"]))
+    if os.environ.get("ATMO_TEST_REWRITE_RELEASE") and step.name == RELEASE_MADE:
+        for release in rehearsal_github(request.config).releases.values():
+            release["body"] = "Rewritten by hand: no changelog here."
     if step.name == os.environ.get("ATMO_TEST_PAUSE_AFTER"):
         time.sleep(float(os.environ.get("ATMO_TEST_PAUSE_S", "10")))
     if step.name == os.environ.get("ATMO_TEST_STOP_AFTER"):

@@ -1,0 +1,183 @@
+"""The release record on the rehearsal: deploy runs attach their reports to the stand-in's
+release of the tag and carry a GitHub deployment; the attach command catches up, once; the
+release candidate makes the release of its tag. Every uploaded byte is scanned for secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rehearsal.github_stand_in import RECORD_REPOSITORY, token_env
+from rehearsal.stack import RELEASE_NOTE, RehearsalStack
+from tests.rehearsal.feature_runs import ROOT, feature, finish
+
+pytestmark = pytest.mark.docker
+OWNER, REPO = RECORD_REPOSITORY.split("/")
+# A row lost once the new release is up: the run halts at "Use and test" and rolls back.
+DELETE_A_ROW = json.dumps(
+    [
+        [
+            "the apps are ready within the environment's timeout",
+            "atmo_prod",
+            "DELETE FROM core_instance WHERE id = (SELECT max(id) FROM core_instance)",
+        ]
+    ]
+)
+KINDS = {"junit.xml": "junit.xml", "cucumber.json": "cucumber.json", "record.json": "record.json"}
+
+
+def _prefix(record: dict[str, Any]) -> str:
+    started = record["started"].replace("-", "").replace(":", "").split("+")[0]
+    return f"rehearsal-{started}Z"
+
+
+def _assets(stack: RehearsalStack, tag: str) -> dict[str, int]:
+    assert stack.github is not None
+    release = stack.github.release_of(OWNER, REPO, tag)
+    assert release is not None, f"the stand-in has no release of {tag}"
+    return {asset["name"]: asset["size"] for asset in release["assets"]}
+
+
+def _attached_files(stack: RehearsalStack, out: Path, tag: str, output: str) -> None:
+    """Every report is in the release's asset list with its size; record.html when written."""
+    record = json.loads((out / "record.json").read_text())
+    assets, prefix = _assets(stack, tag), _prefix(record)
+    for kind, file in KINDS.items():
+        assert assets[f"{prefix}-{kind}"] == (out / file).stat().st_size, kind
+    if (out / "record.html").exists():
+        assert assets[f"{prefix}-record.html"] == (out / "record.html").stat().st_size
+    else:
+        assert f"not written, so not attached: {prefix}-record.html" in output
+
+
+def _states(stack: RehearsalStack, run_id: str) -> list[str]:
+    """The statuses of the run's deployment, oldest first."""
+    assert stack.github is not None
+    found = [d for d in stack.github.deployments.values() if d["payload"]["run_id"] == run_id]
+    assert len(found) == 1, f"{len(found)} deployments carry run {run_id}"
+    return [status["state"] for status in found[0]["statuses"]]
+
+
+def _no_secret_uploaded(stack: RehearsalStack) -> int:
+    """Every uploaded byte and every request body, scanned for the rehearsal's secrets."""
+    assert stack.github is not None
+    secrets = [value.encode() for value in stack.secret_values()]
+    assert len(secrets) >= 5
+    sent = [*stack.github.uploaded, *(json.dumps(c[2]).encode() for c in stack.github.calls)]
+    leaks = [n for n, data in enumerate(sent) for secret in secrets if secret in data]
+    assert leaks == [], f"{len(leaks)} uploads or requests hold a secret value"
+    return sum(len(data) for data in sent)
+
+
+def test_a_passed_deploy_is_attached_and_its_deployment_reads_success(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    out = tmp_path / "passed"
+    code, output = finish(feature(fresh_stack, out))
+    assert code == 0, output[-3000:]
+    record = json.loads((out / "record.json").read_text())
+    _attached_files(fresh_stack, out, "v37-3", output)
+    assert _states(fresh_stack, record["run_id"]) == ["in_progress", "success"]
+    body = fresh_stack.github.release_of(OWNER, REPO, "v37-3")["body"]  # type: ignore[union-attr]
+    assert body.startswith(RELEASE_NOTE)
+    assert f"<!-- atmo-release:begin env=rehearsal run={record['run_id']} -->" in body
+    assert "### rehearsal: passed (v37-3" in body and f"{_prefix(record)}-junit.xml](" in body
+    assert "release_record" not in record["facts"], "nothing to say: all attached"
+    assert fresh_stack.github.token not in output  # type: ignore[union-attr]
+    scanned = _no_secret_uploaded(fresh_stack)
+    print(f"attached {_assets(fresh_stack, 'v37-3')}; {scanned} bytes scanned, no secret")
+
+
+def test_a_halted_deploy_is_attached_and_its_deployment_reads_failure(
+    stack: RehearsalStack, tmp_path: Path
+) -> None:
+    out = tmp_path / "halted"
+    code, output = finish(feature(stack, out, ATMO_TEST_WRITES=DELETE_A_ROW))
+    assert code == 1, output[-3000:]
+    record = json.loads((out / "record.json").read_text())
+    assert record["outcome"] == "halted, rolled back"
+    _attached_files(stack, out, "v37-3", output)
+    assert _states(stack, record["run_id"]) == ["in_progress", "failure"]
+    body = stack.github.release_of(OWNER, REPO, "v37-3")["body"]  # type: ignore[union-attr]
+    assert (
+        "### rehearsal: halted, rolled back (v37-3" in body and "- halted at: Use and test" in body
+    )
+    scanned = _no_secret_uploaded(stack)
+    print(f"attached {_assets(stack, 'v37-3')}; {scanned} bytes scanned, no secret")
+
+
+def _attach(stack: RehearsalStack, out: Path) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "atmo_release.attach", str(out), "--env", str(stack.env_file)]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_without_a_token_the_run_attaches_nothing_and_the_command_attaches_once(
+    stack: RehearsalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert stack.github is not None
+    variable, token = token_env(stack.github), stack.github.token
+    monkeypatch.delenv(variable)
+    out = tmp_path / "no-token"
+    code, output = finish(feature(stack, out))
+    assert code == 0, output[-3000:]
+    assert f"no GitHub token in ${variable}: nothing attached" in output
+    assert f"attach later with: python -m atmo_release.attach {out} --env " in output
+    assert stack.github.calls == [] and stack.github.uploads.calls == []
+    record = json.loads((out / "record.json").read_text())
+    assert "no GitHub token" in record["facts"]["release_record"]["not attached"]
+    monkeypatch.setenv(variable, token)
+    first, second = _attach(stack, out), _attach(stack, out)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout.splitlines()[-1] == "uploaded 3, already there 0"
+    assert (
+        second.returncode == 0 and second.stdout.splitlines()[-1] == "uploaded 0, already there 3"
+    )
+    _attached_files(stack, out, "v37-3", first.stdout)
+    assert len(stack.github.uploaded) == 3
+    assert token not in first.stdout + second.stdout + output
+    print(first.stdout + second.stdout)
+
+
+def _release_candidate(
+    tmp_path: Path, **environ: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    reports = tmp_path / "reports"
+    argv = [
+        sys.executable, "-m", "pytest", "features/release_candidate.feature",
+        "-p", "tests.rehearsal.rehearsal_probe",
+        f"--junitxml={reports / 'junit.xml'}", "--release=v37-6",
+    ]  # fmt: skip
+    done = subprocess.run(
+        argv, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **environ}
+    )
+    return done, json.loads((reports / "release_candidate-record.json").read_text())
+
+
+def test_the_release_candidate_makes_the_release_of_its_tag(tmp_path: Path) -> None:
+    done, record = _release_candidate(tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    for app, release in record["facts"]["releases"].items():
+        assert (release["tag_name"], release["name"]) == ("v37-6", "v37-6")
+        assert release["body"].startswith(f"## [v37-6](https://github.com/cyverse/{app}/compare/")
+        assert f"Read the {app} settings from the environment" in release["body"]
+        print(f"{app}: {release['tag_name']} {release['name']} draft={release['draft']}")
+        print(release["body"])
+
+
+@pytest.mark.proves(
+    "each app repository has the release of the tag, named after the release, "
+    "holding its changelog section"
+)
+def test_a_release_rewritten_by_hand_fails_the_read_back(tmp_path: Path) -> None:
+    done, record = _release_candidate(tmp_path, ATMO_TEST_REWRITE_RELEASE="1")
+    assert done.returncode == 1
+    assert record["halted_at"].startswith(
+        "The release of the tag / Then each app repository has the release of the tag"
+    )
+    assert "does not hold its changelog section" in record["halted_at"]
