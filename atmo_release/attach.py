@@ -90,9 +90,14 @@ class Attached:
     missing: list[str] = field(default_factory=list)  # not written by the run (record.html)
 
     @property
-    def log_url(self) -> str:
+    def html_url(self) -> str | None:
+        """Where the attached record.html is read, if it was attached."""
         html = next((a for name, a in self.assets.items() if name.endswith("-record.html")), None)
-        return str(html["browser_download_url"]) if html else self.release_url
+        return str(html["browser_download_url"]) if html else None
+
+    @property
+    def log_url(self) -> str:
+        return self.html_url or self.release_url
 
     def lines(self) -> list[str]:
         lines = [f"release: {self.release_url}"] if self.release_url else []

@@ -49,9 +49,13 @@ def test_the_crew_chief_is_told_each_section_and_the_end_in_order(
     ]
     assert sink.messages[:-1] == expected and sink.refused == []
     record = json.loads((out / "record.json").read_text())
+    started = record["started"].replace("-", "").replace(":", "").split("+")[0]
+    attached = (
+        "https://github.com/cyverse/atmosphere/releases/download/v37-3/"
+        f"rehearsal-{started}Z-record.html"
+    )
     assert sink.messages[-1] == (
-        f"{head} run {record['run_id']} passed (crew chief Lin, driver Ada)\n"
-        f"Record: {out / 'record.html'}"
+        f"{head} run {record['run_id']} passed (crew chief Lin, driver Ada)\nRecord: {attached}"
     )
     assert record["notes"] == []
     sent = "\n".join(sink.messages)

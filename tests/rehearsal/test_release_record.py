@@ -29,7 +29,12 @@ DELETE_A_ROW = json.dumps(
         ]
     ]
 )
-KINDS = {"junit.xml": "junit.xml", "cucumber.json": "cucumber.json", "record.json": "record.json"}
+KINDS = {
+    "junit.xml": "junit.xml",
+    "cucumber.json": "cucumber.json",
+    "record.json": "record.json",
+    "record.html": "record.html",
+}
 
 
 def _prefix(record: dict[str, Any]) -> str:
@@ -45,23 +50,33 @@ def _assets(stack: RehearsalStack, tag: str) -> dict[str, int]:
 
 
 def _attached_files(stack: RehearsalStack, out: Path, tag: str, output: str) -> None:
-    """Every report is in the release's asset list with its size; record.html when written."""
+    """Every report is in the release's asset list with its size."""
     record = json.loads((out / "record.json").read_text())
     assets, prefix = _assets(stack, tag), _prefix(record)
     for kind, file in KINDS.items():
         assert assets[f"{prefix}-{kind}"] == (out / file).stat().st_size, kind
-    if (out / "record.html").exists():
-        assert assets[f"{prefix}-record.html"] == (out / "record.html").stat().st_size
-    else:
-        assert f"not written, so not attached: {prefix}-record.html" in output
+    assert "not attached" not in output
+
+
+def _logged_at_the_record(stack: RehearsalStack, out: Path, tag: str) -> None:
+    """The run's deployment points at the attached record.html."""
+    record = json.loads((out / "record.json").read_text())
+    html = (
+        f"https://github.com/{OWNER}/{REPO}/releases/download/{tag}/{_prefix(record)}-record.html"
+    )
+    assert _deployment(stack, record["run_id"])["statuses"][-1]["log_url"] == html
+
+
+def _deployment(stack: RehearsalStack, run_id: str) -> dict[str, Any]:
+    assert stack.github is not None
+    found = [d for d in stack.github.deployments.values() if d["payload"]["run_id"] == run_id]
+    assert len(found) == 1, f"{len(found)} deployments carry run {run_id}"
+    return found[0]
 
 
 def _states(stack: RehearsalStack, run_id: str) -> list[str]:
     """The statuses of the run's deployment, oldest first."""
-    assert stack.github is not None
-    found = [d for d in stack.github.deployments.values() if d["payload"]["run_id"] == run_id]
-    assert len(found) == 1, f"{len(found)} deployments carry run {run_id}"
-    return [status["state"] for status in found[0]["statuses"]]
+    return [status["state"] for status in _deployment(stack, run_id)["statuses"]]
 
 
 def _no_secret_uploaded(stack: RehearsalStack) -> int:
@@ -83,6 +98,7 @@ def test_a_passed_deploy_is_attached_and_its_deployment_reads_success(
     assert code == 0, output[-3000:]
     record = json.loads((out / "record.json").read_text())
     _attached_files(fresh_stack, out, "v37-3", output)
+    _logged_at_the_record(fresh_stack, out, "v37-3")
     assert _states(fresh_stack, record["run_id"]) == ["in_progress", "success"]
     body = fresh_stack.github.release_of(OWNER, REPO, "v37-3")["body"]  # type: ignore[union-attr]
     assert body.startswith(RELEASE_NOTE)
@@ -103,6 +119,7 @@ def test_a_halted_deploy_is_attached_and_its_deployment_reads_failure(
     record = json.loads((out / "record.json").read_text())
     assert record["outcome"] == "halted, rolled back"
     _attached_files(stack, out, "v37-3", output)
+    _logged_at_the_record(stack, out, "v37-3")
     assert _states(stack, record["run_id"]) == ["in_progress", "failure"]
     body = stack.github.release_of(OWNER, REPO, "v37-3")["body"]  # type: ignore[union-attr]
     assert (
@@ -134,12 +151,12 @@ def test_without_a_token_the_run_attaches_nothing_and_the_command_attaches_once(
     monkeypatch.setenv(variable, token)
     first, second = _attach(stack, out), _attach(stack, out)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert first.stdout.splitlines()[-1] == "uploaded 3, already there 0"
+    assert first.stdout.splitlines()[-1] == "uploaded 4, already there 0"
     assert (
-        second.returncode == 0 and second.stdout.splitlines()[-1] == "uploaded 0, already there 3"
+        second.returncode == 0 and second.stdout.splitlines()[-1] == "uploaded 0, already there 4"
     )
     _attached_files(stack, out, "v37-3", first.stdout)
-    assert len(stack.github.uploaded) == 3
+    assert len(stack.github.uploaded) == 4
     assert token not in first.stdout + second.stdout + output
     print(first.stdout + second.stdout)
 
