@@ -69,12 +69,18 @@ class StandInDeployment:
         self.record.previous_release = "v37-2"
         self.target = SimpleNamespace(redactor=Redactor([{SECRET!r}]))
         self.state = State()
+        self.maintenance_on = False
 
     def next_safe_command(self):
+        if not self.maintenance_on:
+            return "none needed"
         return "docker-compose -f docker-compose.prod.yml logs; then roll back as the record says"
 
     def stack_state(self):
-        return {{"maintenance on": {{"atmosphere": True}}, "backups": ["old_atmosphere"]}}
+        return {{
+            "maintenance on": {{"atmosphere": self.maintenance_on}},
+            "backups": ["old_atmosphere"],
+        }}
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +131,7 @@ def _(deployment):
 @when("maintenance starts")
 def _(deployment):
     ran(deployment, "docker-compose", "exec", "atmosphere", "manage.py", "maintenance", "start")
+    deployment.maintenance_on = True
     deployment.record.open_window()
     time.sleep(0.3)
 
@@ -156,6 +163,7 @@ def _(deployment, request):
 @when("maintenance ends")
 def _(deployment):
     ran(deployment, "docker-compose", "exec", "atmosphere", "manage.py", "maintenance", "stop")
+    deployment.maintenance_on = False
     deployment.record.close_window()
 """
 
