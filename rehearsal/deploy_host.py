@@ -62,8 +62,12 @@ class DeployHost:
         root: Path | None = None,
         run_id: str | None = None,
         owner_pid: int | None = None,
+        release_record: str = "",
     ) -> None:
+        """`release_record`: the `[release_record]` table its environment file gets instead of
+        atmobeta's (the rehearsal's GitHub stand-in)."""
         self.log = log
+        self.release_record = release_record
         self.run_id = run_id or uuid.uuid4().hex[:10]
         self.root = root or default_root(self.run_id)
         # The sweep keeps what a live process owns: the CLI names the shell that called it.
@@ -163,7 +167,11 @@ class DeployHost:
         host_environment.write_known_hosts(self.root, self.alias, host_key)
         self.env_file.write_text(
             host_environment.host_environment_toml(
-                self.urls(), self.ports["ssh"], self.alias, self.run_id
+                self.urls(),
+                self.ports["ssh"],
+                self.alias,
+                self.run_id,
+                release_record=self.release_record,
             )
         )
         token_file = self.root / "api-token"

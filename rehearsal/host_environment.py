@@ -50,14 +50,22 @@ def write_known_hosts(folder: Path, alias: str, host_key: str) -> Path:
 
 
 def host_environment_toml(
-    urls: dict[str, str], ssh_port: int, alias: str, run_id: str, source: Path = ATMOBETA
+    urls: dict[str, str],
+    ssh_port: int,
+    alias: str,
+    run_id: str,
+    source: Path = ATMOBETA,
+    release_record: str = "",
 ) -> str:
-    """atmobeta.toml with the services' urls replaced and a [target] table added."""
+    """atmobeta.toml with the services' urls replaced and a [target] table added; with
+    `release_record` (a whole `[release_record]` table), that table in place of atmobeta's."""
     lines, table, seen = [], "", set()
     for line in source.read_text().splitlines():
         header = _TABLE.match(line)
         if header:
             table = header["name"]
+        if release_record and table == "release_record":
+            continue
         app = table.removeprefix("services.") if table.startswith("services.") else ""
         if app in urls and _URL.match(line):
             line = f'url = "{urls[app]}"'
@@ -67,8 +75,9 @@ def host_environment_toml(
     if missing:
         raise ValueError(f"{source} has no url for {', '.join(sorted(missing))}")
     return (
-        f"# atmobeta, played by the throwaway deploy host of rehearsal {run_id}: only [target]\n"
-        "# and the services' urls differ from environments/atmobeta.toml.\n"
+        f"# atmobeta, played by the throwaway deploy host of rehearsal {run_id}: only [target],\n"
+        "# the services' urls and the release record's home differ from\n"
+        "# environments/atmobeta.toml.\n"
         + "\n".join(lines)
         + "\n\n# The rehearsal host over SSH: its loopback port, this rehearsal's key pair, its\n"
         "# host key read beside SSH (relative paths: this file's folder).\n"
@@ -77,5 +86,5 @@ def host_environment_toml(
         f"port = {ssh_port}\n"
         f'identity_file = "{KEY_NAME}"\n'
         f'known_hosts = "{KNOWN_HOSTS}"\n'
-        f'host_key_alias = "{alias}"\n'
+        f'host_key_alias = "{alias}"\n' + release_record
     )

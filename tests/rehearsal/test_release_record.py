@@ -1,6 +1,7 @@
 """The release record on the rehearsal: deploy runs attach their reports to the stand-in's
-release of the tag and carry a GitHub deployment; the attach command catches up, once; the
-release candidate makes the release of its tag. Every uploaded byte is scanned for secrets."""
+release of the tag and carry a GitHub deployment, and tell the crew chief's webhook each section
+and the end; the attach command catches up, once; the release candidate makes the release of its
+tag. Every uploaded byte and every message is scanned for secrets."""
 
 from __future__ import annotations
 
@@ -15,10 +16,23 @@ import pytest
 
 from rehearsal.github_stand_in import RECORD_REPOSITORY, token_env
 from rehearsal.stack import RELEASE_NOTE, RehearsalStack
+from rehearsal.webhook_sink import WebhookSink
 from tests.rehearsal.feature_runs import ROOT, feature, finish
 
 pytestmark = pytest.mark.docker
 OWNER, REPO = RECORD_REPOSITORY.split("/")
+SECTIONS = [
+    "Preflight, before anything changes",
+    "Dump the databases and prove the dumps restore",
+    "Start maintenance",
+    "Check out the secrets",
+    "Stop the containers and back them up",
+    "Update the deploy checkout",
+    "Start the new images",
+    "Use and test",
+    "End maintenance",
+]
+ROLLBACK = "Roll back when the new release failed its checks"  # @always: it skips itself
 # A row lost once the new release is up: the run halts at "Use and test" and rolls back.
 DELETE_A_ROW = json.dumps(
     [
@@ -90,11 +104,20 @@ def _no_secret_uploaded(stack: RehearsalStack) -> int:
     return sum(len(data) for data in sent)
 
 
-def test_a_passed_deploy_is_attached_and_its_deployment_reads_success(
+def test_a_passed_deploy_is_attached_and_the_crew_chief_told_each_section_and_the_link(
     fresh_stack: RehearsalStack, tmp_path: Path
 ) -> None:
+    """One run proves both: its record attached with a deployment reading success, and the
+    [notify] webhook told, in order, every section and the end with the attached record."""
+    env_file = tmp_path / "rehearsal-notify.toml"
+    env_file.write_text(
+        fresh_stack.env_file.read_text() + '\n[notify]\nwebhook_url_env = "ATMO_TEST_WEBHOOK_URL"\n'
+    )
     out = tmp_path / "passed"
-    code, output = finish(feature(fresh_stack, out))
+    with WebhookSink() as sink:
+        code, output = finish(
+            feature(fresh_stack, out, env_file=env_file, ATMO_TEST_WEBHOOK_URL=sink.url)
+        )
     assert code == 0, output[-3000:]
     record = json.loads((out / "record.json").read_text())
     _attached_files(fresh_stack, out, "v37-3", output)
@@ -108,6 +131,29 @@ def test_a_passed_deploy_is_attached_and_its_deployment_reads_success(
     assert fresh_stack.github.token not in output  # type: ignore[union-attr]
     scanned = _no_secret_uploaded(fresh_stack)
     print(f"attached {_assets(fresh_stack, 'v37-3')}; {scanned} bytes scanned, no secret")
+    _told_in_order(sink, record)
+    sent = "\n".join(sink.messages)
+    written = "".join(path.read_text(errors="replace") for path in out.rglob("*") if path.is_file())
+    for secret in [*fresh_stack.secret_values(), sink.url, sink.path]:
+        assert secret not in sent and secret not in output and secret not in written
+    print("\n".join(sink.messages))
+
+
+def _told_in_order(sink: WebhookSink, record: dict[str, Any]) -> None:
+    head = "[rehearsal v37-3]"
+    expected = [f"{head} {word}: {name}" for name in SECTIONS for word in ("started", "passed")]
+    expected += [
+        f"{head} started: {ROLLBACK}",
+        f"{head} skipped: {ROLLBACK} (no rollback needed: the run did not halt)",
+    ]
+    assert sink.messages[:-1] == expected and sink.refused == []
+    attached = (
+        f"https://github.com/{OWNER}/{REPO}/releases/download/v37-3/{_prefix(record)}-record.html"
+    )
+    assert sink.messages[-1] == (
+        f"{head} run {record['run_id']} passed (crew chief Lin, driver Ada)\nRecord: {attached}"
+    )
+    assert record["notes"] == []
 
 
 def test_a_halted_deploy_is_attached_and_its_deployment_reads_failure(
@@ -192,6 +238,7 @@ def test_the_release_candidate_makes_the_release_of_its_tag(tmp_path: Path) -> N
     "holding its changelog section"
 )
 def test_a_release_rewritten_by_hand_fails_the_read_back(tmp_path: Path) -> None:
+    """Every release on the stand-in rewritten by hand right after it was made."""
     done, record = _release_candidate(tmp_path, ATMO_TEST_REWRITE_RELEASE="1")
     assert done.returncode == 1
     assert record["halted_at"].startswith(
