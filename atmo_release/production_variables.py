@@ -8,7 +8,6 @@ production deployment without production following, never a value.
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def settings_of(target: Target, directory: Path, ref: str) -> Settings:
     """Every key of every settings file at `ref`, as `file:KEY`; a file missing there is empty."""
     try:
         found = secrets.settings_at(target, directory, ref) if ref else {}
-    except configparser.Error:
+    except secrets.SettingsFileError:
         raise ProductionVariablesError(
             f"a settings file of {ref} is not a valid ini file: fix it on that branch"
         ) from None

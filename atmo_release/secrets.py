@@ -64,8 +64,21 @@ def parse_env_file(text: str) -> dict[str, str]:
     return values
 
 
+class SettingsFileError(ValueError):
+    """A settings file that does not parse; the text never quotes its lines (they hold secrets
+    the redactor does not know yet)."""
+
+
 def parse_settings(path: str, text: str) -> dict[str, str]:
-    return parse_ini(text) if path.endswith(".ini") else parse_env_file(text)
+    try:
+        return parse_ini(text) if path.endswith(".ini") else parse_env_file(text)
+    except configparser.Error as error:
+        line = getattr(error, "lineno", None)
+        where = f" at line {line}" if line else ""
+        raise SettingsFileError(
+            f"{path} is not a valid ini file ({type(error).__name__}{where}): fix it in the "
+            "secrets repository"
+        ) from None
 
 
 def read_settings(target: Target, directory: Path, path: str) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """Settings files of the secrets checkout: parsed faithfully; only names of changes leave."""
 
+import pytest
+
 from atmo_release.secrets import (
+    SettingsFileError,
     key_changes,
     parse_env_file,
     parse_ini,
@@ -131,3 +134,13 @@ def test_key_changes_with_a_file_added_or_removed() -> None:
 def test_a_multi_line_quoted_value_does_not_break_the_file() -> None:
     values = parse_env_file('A=1\nCERT="-----BEGIN\nabc\n-----END"\nB=2\n')
     assert values["A"] == "1" and values["B"] == "2"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["DB_PASSWORD = hunter2\n[database]\nNAME = x\n", "[a]\nSECRET_KEY hunter2 no equals\n"],
+)
+def test_a_broken_ini_is_refused_without_quoting_its_lines(text: str) -> None:
+    with pytest.raises(SettingsFileError) as error:
+        parse_settings("inis/atmosphere.ini", text)
+    assert "hunter2" not in str(error.value) and "inis/atmosphere.ini" in str(error.value)
