@@ -127,14 +127,20 @@ class GitHubReleases(GitHubClient):
         return data
 
     def assets(self, repo: Repository, release_id: int) -> list[dict[str, Any]]:
-        _, data = self._send(
-            "GET",
-            f"{self.api_url}{repo.path}/releases/{release_id}/assets",
-            (200,),
-            f"list the assets of release {release_id} of {repo}",
-            params={"per_page": 100},
-        )
-        return list(data)
+        """Every page: each run adds four assets, so a release outgrows one page of 100."""
+        found: list[dict[str, Any]] = []
+        for page in range(1, 101):
+            _, listed = self._send(
+                "GET",
+                f"{self.api_url}{repo.path}/releases/{release_id}/assets",
+                (200,),
+                f"list the assets of release {release_id} of {repo}",
+                params={"per_page": 100, "page": page},
+            )
+            found += listed
+            if len(listed) < 100:
+                break
+        return found
 
     def upload_asset(
         self, repo: Repository, release_id: int, name: str, data: bytes, content_type: str

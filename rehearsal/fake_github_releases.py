@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from rehearsal.fake_github import FakeGitHub
 from rehearsal.http_fake import FakeServer, Reply
@@ -95,7 +95,8 @@ class FakeGitHubReleases(FakeGitHub):
         checked = super()._route(method, path, headers, body)
         if checked is not None:
             return checked
-        path = urlsplit(path).path
+        parts = urlsplit(path)
+        query, path = dict(parse_qsl(parts.query)), parts.path
         for pattern, handler in (
             (_RELEASES, self._releases),
             (_BY_TAG, self._by_tag),
@@ -106,7 +107,7 @@ class FakeGitHubReleases(FakeGitHub):
         ):
             match = pattern.match(path)
             if match:
-                return handler(method, match.groupdict(), body)
+                return handler(method, {**query, **match.groupdict()}, body)
         return None
 
     def _public(self, release: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +167,10 @@ class FakeGitHubReleases(FakeGitHub):
         release = self._mine(where, where["id"])
         if release is None:
             return 404, {"message": "Not Found"}
-        return (200, release["assets"]) if method == "GET" else None
+        if method != "GET":
+            return None
+        size, page = int(where.get("per_page", 30)), int(where.get("page", 1))
+        return 200, release["assets"][(page - 1) * size : page * size]
 
     def _deployments(self, method: str, where: dict[str, str], body: Any) -> Reply | None:
         if method != "POST":

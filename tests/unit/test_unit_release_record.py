@@ -240,3 +240,14 @@ def test_the_deployment_carries_the_outcome(github: FakeGitHubReleases) -> None:
     assert [s["state"] for s in client.statuses(REPO, started["id"])] == ["failure", "in_progress"]
     assert deploy_status.state_of("passed") == "success"
     assert deploy_status.state_of("running") == "error"
+
+
+def test_the_assets_are_listed_past_one_page(github: FakeGitHubReleases) -> None:
+    """Four assets a run: a release outgrows GitHub's page of 100 after 25 runs."""
+    client = client_of(github)
+    release = client.create_release(REPO, "v37-3", "v37-3", "body", draft=False)
+    stored = github.releases[release["id"]]["assets"]
+    stored += [{"name": f"run-{n}.json", "size": n} for n in range(230)]
+    assert [asset["name"] for asset in client.assets(REPO, release["id"])] == [
+        f"run-{n}.json" for n in range(230)
+    ]
