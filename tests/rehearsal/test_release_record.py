@@ -128,14 +128,16 @@ def test_a_passed_deploy_is_attached_and_the_crew_chief_told_each_section_and_th
     assert f"<!-- atmo-release:begin env=rehearsal run={record['run_id']} -->" in body
     assert "### rehearsal: passed (v37-3" in body and f"{_prefix(record)}-junit.xml](" in body
     assert "release_record" not in record["facts"], "nothing to say: all attached"
-    assert fresh_stack.github.token not in output  # type: ignore[union-attr]
+    leaked = fresh_stack.github.token in output  # type: ignore[union-attr]
+    assert not leaked, "the token is in the output"
     scanned = _no_secret_uploaded(fresh_stack)
     print(f"attached {_assets(fresh_stack, 'v37-3')}; {scanned} bytes scanned, no secret")
     _told_in_order(sink, record)
     sent = "\n".join(sink.messages)
     written = "".join(path.read_text(errors="replace") for path in out.rglob("*") if path.is_file())
     for secret in [*fresh_stack.secret_values(), sink.url, sink.path]:
-        assert secret not in sent and secret not in output and secret not in written
+        found = secret in sent or secret in output or secret in written
+        assert not found, "a secret value is in a message, the output or a written file"
     print("\n".join(sink.messages))
 
 
@@ -203,7 +205,8 @@ def test_without_a_token_the_run_attaches_nothing_and_the_command_attaches_once(
     )
     _attached_files(stack, out, "v37-3", first.stdout)
     assert len(stack.github.uploaded) == 4
-    assert token not in first.stdout + second.stdout + output
+    found = token in first.stdout + second.stdout + output
+    assert not found, "the token is in the output"
     print(first.stdout + second.stdout)
 
 
