@@ -53,7 +53,7 @@ def publish(stack: RehearsalStack, app: str, release: str) -> str:
         if ": reused in " not in line:
             stack.log(line)
 
-    local = f"atmo-rehearsal/{app}:release-{release}"
+    local = images.app_image(app, release)
     # Reused when current (a few inspects, not logged); built when missing or stale.
     images.ensure_images([local], log=log_builds)
     remote = f"{stack.image(app)}:release-{release}"

@@ -44,7 +44,7 @@ NEEDED_IMAGES = (
     DEPLOY_HOST_IMAGE,
     images.REGISTRY_IMAGE,
     images.POSTGRES_IMAGE,
-    *(f"atmo-rehearsal/{app}:release-{r}" for app in images.APPS for r in images.RELEASES),
+    *(images.app_image(app, r) for app in images.APPS for r in images.RELEASES),
 )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from rehearsal import deploy_repos
 from rehearsal.database import DB_NAMES, DB_USER
 from rehearsal.host_container import HostContainers, docker
-from rehearsal.image_manifest import APPS, POSTGRES_IMAGE
+from rehearsal.image_manifest import APPS, POSTGRES_IMAGE, app_image
 from rehearsal.shell import Log
 
 DEPLOY_DIR = "/opt/dev/atmosphere-docker"
@@ -75,7 +75,7 @@ class HostLayout:
 def hub_names(releases: tuple[str, ...], postgres: bool = False) -> dict[str, str]:
     """Local image -> the Docker Hub name the host pulls it by, for the apps at `releases`."""
     names = {
-        f"atmo-rehearsal/{app}:release-{release}": f"cyverse/{app}:release-{release}"
+        app_image(app, release): f"cyverse/{app}:release-{release}"
         for release in releases
         for app in APPS
     }

@@ -6,6 +6,7 @@ imports nothing that builds one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +17,16 @@ PROJECT_LABEL = "org.cyverse.atmo-release"
 PROJECT_LABEL_VALUE = "rehearsal"
 HASH_LABEL = "org.cyverse.atmo-release.context-hash"
 
+# The repository prefix of every image built here. Two checkouts that change the stand-ins
+# (a branch beside main) set ATMO_REHEARSAL_IMAGES to different prefixes, so that neither
+# rebuilds the other's images under the same name while its tests run.
+NAMESPACE = os.environ.get("ATMO_REHEARSAL_IMAGES", "atmo-rehearsal")
 BASE_IMAGE = "debian:bookworm-slim"
-POSTGRES_IMAGE = "atmo-rehearsal/postgres:15"
-REGISTRY_IMAGE = "atmo-rehearsal/registry:2"
-RUNTIME_IMAGE = "atmo-rehearsal/app-runtime:bookworm"
+POSTGRES_IMAGE = f"{NAMESPACE}/postgres:15"
+REGISTRY_IMAGE = f"{NAMESPACE}/registry:2"
+RUNTIME_IMAGE = f"{NAMESPACE}/app-runtime:bookworm"
 # A throwaway deploy host built like production, reached over SSH (rehearsal/deploy_host.py).
-DEPLOY_HOST_IMAGE = "atmo-rehearsal/deploy-host:bookworm"
+DEPLOY_HOST_IMAGE = f"{NAMESPACE}/deploy-host:bookworm"
 RELEASES = ("v37-2", "v37-3")
 # Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
 # one fault each (exits at start, version endpoint 500, migration failing half-way).
@@ -63,12 +68,22 @@ class ImageSpec:
     shared: tuple[tuple[str, Path], ...] = field(default_factory=tuple)
 
 
+def app_image(app: str, release: str) -> str:
+    """The local name of a stand-in app image (`release` as `v37-3`)."""
+    return f"{NAMESPACE}/{app}:release-{release}"
+
+
 def _app_spec(app: str, release: str) -> ImageSpec:
     return ImageSpec(
-        name=f"atmo-rehearsal/{app}:release-{release}",
+        name=app_image(app, release),
         context_dir=REHEARSAL_DIR / app,
         dockerfile=STANDIN_DIR / "Dockerfile",
-        build_args=(("APP", app), *APP_BUILD_ARGS[app], ("RELEASE", release)),
+        build_args=(
+            ("RUNTIME_IMAGE", RUNTIME_IMAGE),
+            ("APP", app),
+            *APP_BUILD_ARGS[app],
+            ("RELEASE", release),
+        ),
         parent=RUNTIME_IMAGE,
         shared=((STANDIN_DIR.name, STANDIN_DIR),),
     )

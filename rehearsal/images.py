@@ -46,6 +46,7 @@ from rehearsal.image_manifest import (
     ImageError,
     ImageSpec,
     Log,
+    app_image,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "ImageError",
     "ImageSpec",
     "Log",
+    "app_image",
     "content_hash",
     "ensure_images",
     "main",

@@ -16,7 +16,7 @@ import docker
 import pytest
 import requests
 
-from rehearsal.images import POSTGRES_IMAGE, ensure_images
+from rehearsal.images import POSTGRES_IMAGE, app_image, ensure_images
 from rehearsal.sweep import RUN_LABEL, owner_labels
 
 pytestmark = pytest.mark.docker
@@ -37,7 +37,7 @@ NASTY_TITLE = 'v37-3 "deploy" it\'s $(touch /tmp/pwned); `id` & done\nsecond lin
 
 
 def image(app, release):
-    return f"atmo-rehearsal/{app}:release-{release}"
+    return app_image(app, release)
 
 
 class Rehearsal:
@@ -54,7 +54,7 @@ class Rehearsal:
     def start_postgres(self):
         volume = self.client.volumes.create(f"{self.labels[RUN_LABEL]}-pgdata", labels=self.labels)
         self.postgres = self.client.containers.run(
-            "atmo-rehearsal/postgres:15",
+            POSTGRES_IMAGE,
             detach=True,
             labels=self.labels,
             network=self.network.name,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rehearsal.image_manifest import NAMESPACE
 from rehearsal.images import (
     MANIFEST,
     STANDIN_DIR,
@@ -132,7 +133,7 @@ def test_app_images_hash_the_shared_standin_folder() -> None:
     apps = [
         spec
         for spec in MANIFEST
-        if spec.name.startswith(("atmo-rehearsal/atmosphere:", "atmo-rehearsal/troposphere:"))
+        if spec.name.startswith((f"{NAMESPACE}/atmosphere:", f"{NAMESPACE}/troposphere:"))
     ]
     assert apps and all(spec.shared == (("standin", STANDIN_DIR),) for spec in apps)
     assert all(spec.dockerfile == STANDIN_DIR / "Dockerfile" for spec in apps)
