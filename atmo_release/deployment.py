@@ -58,6 +58,14 @@ class Deployment:
 
     def __post_init__(self) -> None:
         self.target.listeners.append(self.record.on_command)
+        self.record.facts.setdefault("deployment", self.where)
+
+    @property
+    def where(self) -> dict[str, str]:
+        """What tells this deployment's records from another's of the same environment name
+        (each rehearsal stack is `rehearsal`): its compose project and file. Not the runner or
+        the transport: a run over SSH may resume one started on the host."""
+        return {"project": self.env.project, "compose_file": str(self.env.compose_path)}
 
     @classmethod
     def create(

@@ -30,22 +30,33 @@ class Progress:
         )
 
 
-def newest_record(records_dir: Path, env: str, release: str | None = None) -> dict[str, Any] | None:
+def newest_record(
+    records_dir: Path,
+    env: str,
+    release: str | None = None,
+    where: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
     """The newest deployment record of this env (and release, when given) that got as far as
-    recording the running deployment."""
+    recording the running deployment, and ran where `where` says (`Deployment.where`): a record
+    of another compose project or file, such as another rehearsal stack's, is never adopted.
+    A record from before runs said where they ran is taken as this deployment's."""
     return next(
         (
             data
             for _, data in read_records(records_dir, env)
-            if release in (None, data.get("release")) and facts(data).get("previous_images")
+            if release in (None, data.get("release"))
+            and facts(data).get("previous_images")
+            and facts(data).get("deployment", where) == where
         ),
         None,
     )
 
 
-def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, Any] | None:
+def unfinished_record(
+    records_dir: Path, env: str, release: str, where: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """The newest record of this env and release, when that run did not finish."""
-    newest = newest_record(records_dir, env, release)
+    newest = newest_record(records_dir, env, release, where)
     return newest if newest and newest.get("outcome") in ("halted", "running") else None
 
 

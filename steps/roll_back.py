@@ -36,7 +36,7 @@ def _(deployment: Deployment) -> None:
 @given("the last deployment of this environment is recorded")
 def _(deployment: Deployment, request: pytest.FixtureRequest) -> None:
     records = Path(request.config.getoption("records_dir"))
-    last = resume.newest_record(records, deployment.env.name)
+    last = resume.newest_record(records, deployment.env.name, where=deployment.where)
     assert last is not None, (
         f"no deployment of {deployment.env.name} is recorded in {records}: "
         "pass --records-dir where its record.json is"
