@@ -6,12 +6,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from atmo_release import browser
+from atmo_release.checks import CheckFailed
+from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
-from atmo_release.smoke import SmokeCheck, judge
+from atmo_release.smoke import SmokeCheck, SmokeSettings, judge
 from rehearsal.environment_file import smoke_checks_toml
 from tests.unit.test_unit_environment import ATMOBETA, refused, variant
 
@@ -169,3 +173,31 @@ def test_a_malformed_check_stops_the_run_before_any_action(tmp_path: Path) -> No
         f"ERROR: {path}: smoke check 'instance list': status must be a number such as 200, not 'ok'"
     ]
     assert sorted((ROOT / "reports").glob("atmobeta-*")) == runs  # no reports: nothing ran
+
+
+def test_the_runner_is_checked_before_anything_changes(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token and the password in their variables, and a browser: else one sentence."""
+    monkeypatch.delenv("ATMO_RELEASE_API_TOKEN", raising=False)
+    monkeypatch.delenv("ATMO_RELEASE_EXEMPT_PASSWORD", raising=False)
+    with pytest.raises(CheckFailed) as unset:
+        deployment.smoke_checks.check_runner()
+    assert str(unset.value) == (
+        "export ATMO_RELEASE_API_TOKEN and ATMO_RELEASE_EXEMPT_PASSWORD: [smoke] in "
+        f"{deployment.env.path} signs in and checks as the exempt user atmo-release-bot"
+    )
+    monkeypatch.setenv("ATMO_RELEASE_API_TOKEN", "t0ken")
+    monkeypatch.setenv("ATMO_RELEASE_EXEMPT_PASSWORD", "passw0rd")
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    with pytest.raises(CheckFailed) as no_browser:
+        deployment.smoke_checks.check_runner()
+    assert str(no_browser.value).startswith(
+        "this runner has no chromium and no chromedriver: the browser journey needs it "
+        "(scripts/setup.sh installs it), or set smoke.browser = false in "
+    )
+    monkeypatch.setattr(deployment, "env", replace(deployment.env, smoke=NO_BROWSER))
+    deployment.smoke_checks.check_runner()
+
+
+NO_BROWSER = SmokeSettings("ATMO_RELEASE_API_TOKEN", browser=False)
