@@ -201,3 +201,16 @@ def test_the_runner_is_checked_before_anything_changes(
 
 
 NO_BROWSER = SmokeSettings("ATMO_RELEASE_API_TOKEN", browser=False)
+
+
+def test_a_journey_the_file_turns_off_is_said_not_run(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deployment, "env", replace(deployment.env, smoke=NO_BROWSER))
+    deployment.record.begin_step("Use and test", "the journey")
+    deployment.browser_journey.check()
+    why = f"the browser journey was not run: smoke.browser = false in {deployment.env.path}"
+    assert deployment.record.facts["browser_journey"] == {"ran": False, "why": why}
+    assert deployment.record.notes == [why] and deployment.record.steps[-1].notes == [why]
+    deployment.browser_journey.check()
+    assert deployment.record.notes == [why]
