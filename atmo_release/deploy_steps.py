@@ -68,10 +68,13 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (use, "no unapplied migration", d.readiness.check_migrations),
         (use, "no Traceback in logs", d.readiness.check_logs),
         (use, "rows kept or changed as rehearsed", d.databases.check_rows_kept),
+        (use, "smoke checks hold in the window", lambda: d.smoke_checks.check("window")),
+        (use, "browser journey", d.browser_journey.check),
         (end, "maintenance ended on troposphere", lambda: maintenance.stop("troposphere")),
         (end, "maintenance ended on atmosphere", lambda: maintenance.stop("atmosphere")),
         (end, "no active record", each_app(maintenance.check_no_active_record)),
         (end, "users let in again", maintenance.check_users_let_in),
+        (end, "smoke checks hold after maintenance", lambda: d.smoke_checks.check("after")),
     ]
 
 

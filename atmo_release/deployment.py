@@ -25,6 +25,7 @@ from atmo_release.record import ReleaseRecord
 from atmo_release.records import facts, last_passed
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
+from atmo_release.resources.browser_journey import BrowserJourney
 from atmo_release.resources.compose_edit import ComposeEdit
 from atmo_release.resources.containers import Containers
 from atmo_release.resources.databases import Databases
@@ -35,6 +36,7 @@ from atmo_release.resources.migration_rehearsal import MigrationRehearsal
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.resources.readiness import Readiness
 from atmo_release.resources.secrets_checkout import SecretsCheckout
+from atmo_release.resources.smoke_checks import SmokeChecks
 from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
 from atmo_release.target import PlanTarget, Result, Target, open_target
@@ -167,6 +169,14 @@ class Deployment:
     @cached_property
     def readiness(self) -> Readiness:
         return Readiness(self)
+
+    @cached_property
+    def smoke_checks(self) -> SmokeChecks:
+        return SmokeChecks(self)
+
+    @cached_property
+    def browser_journey(self) -> BrowserJourney:
+        return BrowserJourney(self)
 
     # -- across resources ----------------------------------------------------------------------
 

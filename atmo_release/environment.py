@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atmo_release.smoke import SmokeError, SmokeSettings, parse_smoke
 from atmo_release.target.ssh import SshSettings
 
 APPS = ("atmosphere", "troposphere")
@@ -60,7 +61,7 @@ class Environment:
     services: dict[str, Service]
     readiness_interval_s: float
     readiness_timeout_s: float
-    api_token_env: str
+    smoke: SmokeSettings
     extra: dict[str, Any] = field(default_factory=dict)
     lock_stale_after_s: float = 12 * 3600
     free_space_margin_mb: float = 512
@@ -69,6 +70,10 @@ class Environment:
     @property
     def compose_path(self) -> Path:
         return self.deploy_dir / self.compose_file
+
+    @property
+    def api_token_env(self) -> str:
+        return self.smoke.api_token_env
 
 
 _SCHEMA: dict[str, Any] = {
@@ -98,7 +103,13 @@ _SCHEMA: dict[str, Any] = {
     },
     "services": "services",
     "readiness": {"interval_s": (int, float), "timeout_s": (int, float)},
-    "smoke": {"api_token_env": str},
+    "smoke": {
+        "api_token_env": str,
+        "browser?": bool,
+        "username?": str,
+        "password_env?": str,
+        "checks?": "smoke_checks",
+    },
     "target?": {
         "ssh": str,
         "port?": int,
@@ -184,6 +195,8 @@ def _check(path: Path, data: dict[str, Any], schema: dict[str, Any], prefix: str
         value = data[key]
         if kind == "services":
             _check_services(path, value, where)
+        elif kind == "smoke_checks":
+            continue  # read by atmo_release.smoke, which knows the services by then
         elif isinstance(kind, dict):
             if not isinstance(value, dict):
                 raise EnvironmentFileError(f"{path}: {where} must be a table [{where}]")
@@ -230,6 +243,10 @@ def parse_environment(path: Path) -> Environment:
             f"{path}: release_record.repository must be OWNER/REPOSITORY, e.g. cyverse/atmosphere"
         )
     deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
+    try:
+        smoke = parse_smoke(path, data["smoke"], tuple(data["services"]))
+    except SmokeError as error:
+        raise EnvironmentFileError(str(error)) from error
     return Environment(
         name=data["name"],
         path=path,
@@ -259,7 +276,7 @@ def parse_environment(path: Path) -> Environment:
         services={name: Service(name=name, **values) for name, values in data["services"].items()},
         readiness_interval_s=float(data["readiness"]["interval_s"]),
         readiness_timeout_s=float(data["readiness"]["timeout_s"]),
-        api_token_env=data["smoke"]["api_token_env"],
+        smoke=smoke,
         extra={key: data[key] for key in EXTRA_TABLES if key in data},
         ssh=_ssh_settings(path, data.get("target")),
     )

@@ -60,12 +60,15 @@ Feature: Upgrade Atmosphere on deployment day
     And no migration is left unapplied and the apps reach the database
     And no container logged a Traceback since it started
     And every row is kept, changed only as the rehearsed migrations change it
+    And the environment's smoke checks hold inside the maintenance window
+    And in a browser, ordinary users meet the maintenance page and the exempt user sees their instances
 
   Scenario: End maintenance
     When maintenance is ended on troposphere
     And maintenance is ended on atmosphere
     Then no maintenance record is active
     And users are let in again
+    And the environment's smoke checks hold again now that maintenance has ended
 
   @always
   Scenario: Roll back when the new release failed its checks

@@ -38,6 +38,7 @@ from rehearsal.shell import Log, wait_until
 from rehearsal.sweep import PID_LABEL, RUN_LABEL, owner_labels, sweep_leftovers
 
 TOKEN_ENV = "ATMO_RELEASE_API_TOKEN"  # atmobeta's smoke.api_token_env
+PASSWORD_ENV = "ATMO_RELEASE_EXEMPT_PASSWORD"  # and its smoke.password_env
 HOSTNAME = "atmobeta"
 # What up() needs built: the host, the registry, the apps at both releases, postgres:15.
 NEEDED_IMAGES = (
@@ -88,6 +89,11 @@ class DeployHost:
     @property
     def ports(self) -> dict[str, int]:
         return self.containers.ports
+
+    def variables(self) -> dict[str, str]:
+        """What a run against the host exports: the exempt user's token, and their password,
+        which on the stand-ins is the token."""
+        return {TOKEN_ENV: self.token, PASSWORD_ENV: self.token}
 
     def urls(self) -> dict[str, str]:
         return {app: f"http://127.0.0.1:{self.ports[app]}" for app in images.APPS}
@@ -196,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     env_file = host.up()
     print(f"\nrun id:      {host.run_id}")
     print(f"environment: {env_file}")
-    print(f"token:       export {TOKEN_ENV}=$(cat {host.root / 'api-token'})")
+    token = f"$(cat {host.root / 'api-token'})"
+    print(f"token:       export {TOKEN_ENV}={token} {PASSWORD_ENV}={token}")
     print(
         f"ssh:         ssh -F /dev/null -o UserKnownHostsFile={host.root}/known_hosts "
         f"-o HostKeyAlias={host.alias} -i {host.root}/id_ed25519 -p {host.ports['ssh']} "

@@ -170,6 +170,11 @@ class RehearsalStack:
     def ini(self, app: str, branch: str) -> str:
         return deploy_repos.ini(self, app, branch)
 
+    def variables(self) -> dict[str, str]:
+        """What a run against the stack exports: the exempt user's token, which its
+        environment file also names as their password (the stand-ins' password is the token)."""
+        return {self.token_env: self.token}
+
     def secret_values(self) -> list[str]:
         github = [self.github.token] if self.github is not None else []
         return [self.password, self.token, *self.secret_keys.values(), *github]

@@ -8,6 +8,7 @@ from steps.verbs import then, when
 @then("the environment file is valid")
 def _(deployment: Deployment) -> None:
     deployment.host.check_environment_file()
+    deployment.smoke_checks.check_runner()
 
 
 @then("the crew chief and the driver are named")

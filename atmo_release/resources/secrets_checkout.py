@@ -22,8 +22,8 @@ class SecretsCheckout(Resource):
             f"{directory / path} has no {key}: the database password is needed",
         )
         self.deployment.password = settings[key]
-        token = os.environ.get(self.env.api_token_env, "")
-        self.target.redactor.add([*values, self.deployment.password, token])
+        smoke = [os.environ.get(name, "") for name in self.env.smoke.variables()]
+        self.target.redactor.add([*values, self.deployment.password, *smoke])
         self.note(f"{len(self.target.redactor)} secret values are masked in every report")
 
     def check_out(self) -> None:

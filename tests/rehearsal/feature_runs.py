@@ -26,7 +26,7 @@ def feature(
     release: str = "v37-3",
     **probe: str,
 ) -> subprocess.Popen[str]:
-    environ = {**os.environ, stack.token_env: stack.token, **probe}
+    environ = {**os.environ, **stack.variables(), **probe}
     return subprocess.Popen(
         [
             sys.executable,

@@ -127,7 +127,9 @@ def test_missing_service(tmp_path: Path) -> None:
 
 
 def test_missing_table(tmp_path: Path) -> None:
-    path = variant(tmp_path, '[smoke]\napi_token_env = "ATMO_RELEASE_API_TOKEN"\n', "")
+    start = ATMOBETA.index("[smoke]")
+    end = ATMOBETA.index("# The weeks before release day")
+    path = variant(tmp_path, ATMOBETA[start:end], "")
     assert "missing value for smoke" in refused(path)
 
 
