@@ -50,7 +50,7 @@ class Environment:
     maintenance_message: str
     deploy_dir: Path
     compose_file: str
-    compose_command: tuple[str, ...]
+    compose_command: tuple[str, ...]  # empty: unset, the run detects it on the deploy host
     project: str
     backup_dir: Path
     secrets_dir: Path
@@ -79,7 +79,7 @@ _SCHEMA: dict[str, Any] = {
     "deploy": {
         "dir": str,
         "compose_file": str,
-        "compose_command": list,
+        "compose_command?": list,
         "project": str,
         "backup_dir": str,
         "lock_stale_after_s?": (int, float),
@@ -144,6 +144,9 @@ _SCHEMA: dict[str, Any] = {
     },
 }
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# What Compose v2 accepts for `-p` (v1 lower-cases and strips anything else, so its containers'
+# project label would no longer be the name the file gives).
+_PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EXTRA_TABLES = (
     "release_candidate",
     "release_record",
@@ -230,6 +233,11 @@ def parse_environment(path: Path) -> Environment:
             f"{path}: release_record.repository must be OWNER/REPOSITORY, e.g. cyverse/atmosphere"
         )
     deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
+    if not _PROJECT.match(deploy["project"]):
+        raise EnvironmentFileError(
+            f"{path}: deploy.project {deploy['project']!r} must be lower-case letters, digits, "
+            "'-' and '_', starting with a letter or digit (as Compose names the project)"
+        )
     return Environment(
         name=data["name"],
         path=path,
@@ -238,7 +246,7 @@ def parse_environment(path: Path) -> Environment:
         maintenance_message=data["maintenance_message"],
         deploy_dir=Path(deploy["dir"]),
         compose_file=deploy["compose_file"],
-        compose_command=tuple(deploy["compose_command"]),
+        compose_command=tuple(deploy.get("compose_command", ())),
         project=deploy["project"],
         backup_dir=Path(deploy["backup_dir"]),
         lock_stale_after_s=float(deploy.get("lock_stale_after_s", 12 * 3600)),
