@@ -61,9 +61,10 @@ def identify(command: tuple[str, ...], output: str, chosen: str = FROM_FILE) -> 
     return ComposeFlavour(command, version, chosen)
 
 
-def _answers(target: Target, command: tuple[str, ...]) -> str | None:
+def _answer(target: Target, command: tuple[str, ...]) -> tuple[str | None, int]:
+    """The version `command` reports on the target (None if none), and its exit code."""
     result = target.run(compose.version_of(command))
-    return parse_version(result.stdout) if result.ok else None
+    return (parse_version(result.stdout) if result.ok else None), result.rc
 
 
 def find(target: Target, command: tuple[str, ...], env_path: object) -> ComposeFlavour | None:
@@ -72,14 +73,16 @@ def find(target: Target, command: tuple[str, ...], env_path: object) -> ComposeF
     version`, the first that answers; neither is a refusal in one sentence, before anything
     ran."""
     if command:
-        version = _answers(target, command)
+        version, _ = _answer(target, command)
         return ComposeFlavour(command, version, FROM_FILE) if version else None
+    codes = []
     for candidate in CANDIDATES:
-        version = _answers(target, candidate)
+        version, rc = _answer(target, candidate)
         if version is not None:
             return ComposeFlavour(candidate, version, DETECTED)
+        codes.append(rc)
     raise ComposeNotFound(
-        f"neither `docker compose` (Compose v2) nor `docker-compose` (v1) answers on "
-        f"{target.name}: install one of them there, or name the command in "
-        f"{FROM_FILE} of {env_path}; nothing was changed"
+        f"neither `docker compose` (Compose v2, exit {codes[0]}) nor `docker-compose` (v1, "
+        f"exit {codes[1]}) answers on {target.name}: install one of them there, or name the "
+        f"command in {FROM_FILE} of {env_path}; nothing was changed"
     )

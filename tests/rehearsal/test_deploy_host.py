@@ -131,7 +131,8 @@ def test_a_host_with_neither_compose_is_refused_and_one_with_only_v2_is_detected
         rc, output = finish(feature(host, tmp_path / "neither", env_file=env_file), timeout=300)
         assert rc == 3, output[-3000:]
         refusal = next(line for line in output.splitlines() if "refused: " in line)
-        assert "neither `docker compose` (Compose v2) nor `docker-compose` (v1) answers" in refusal
+        assert "neither `docker compose` (Compose v2, exit 1) nor `docker-compose` (v1, " in refusal
+        assert "exit 127) answers on ssh root@127.0.0.1:" in refusal
         assert refusal.rstrip(" !").endswith("nothing was changed"), refusal
         assert host_state(host) == before
         inside(host, "mkdir", "-p", str(Path(plugin).parent))

@@ -175,9 +175,9 @@ def test_unset_a_host_with_neither_is_refused_in_one_sentence_having_changed_not
         find(fake, (), ENV_PATH)
     message = str(refused.value)
     assert message == (
-        "neither `docker compose` (Compose v2) nor `docker-compose` (v1) answers on fake: "
-        "install one of them there, or name the command in deploy.compose_command of "
-        "/envs/atmobeta.toml; nothing was changed"
+        "neither `docker compose` (Compose v2, exit 1) nor `docker-compose` (v1, exit 127) "
+        "answers on fake: install one of them there, or name the command in "
+        "deploy.compose_command of /envs/atmobeta.toml; nothing was changed"
     )
     assert "\n" not in message and message.count(". ") == 0
     assert fake.calls == [V2_PLUGIN, V1_BINARY]
