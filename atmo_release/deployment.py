@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from atmo_release import where_left
+from atmo_release import compose_flavour, where_left
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
@@ -57,10 +57,13 @@ class Deployment:
     day: date = field(default_factory=date.today)
     state: State = field(default_factory=State)
     password: str = field(default="", repr=False)
+    # Compose as the run calls it: the environment file's deploy.compose_command, else detected.
+    compose_command: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.target.listeners.append(self.record.on_command)
         self.record.facts.setdefault("deployment", self.where)
+        self.compose_command = self.compose_command or self.env.compose_command
 
     @property
     def where(self) -> dict[str, str]:
@@ -79,8 +82,15 @@ class Deployment:
         reports_dir: Path,
         planning: bool = False,
     ) -> Deployment:
-        """A deployment run on its target (or only its plan), with a fresh record and redactor."""
+        """A deployment run on its target (or only its plan), with a fresh record and redactor.
+        Its Compose is read first (and detected when the environment file names none: none
+        on the target raises ComposeNotFound, before anything ran)."""
         target = open_target(Redactor(), planning=planning, ssh=env.ssh)
+        try:
+            flavour = compose_flavour.find(target, env.compose_command, env.path)
+        except compose_flavour.ComposeNotFound:
+            target.close()
+            raise
         record = ReleaseRecord(
             env=env.name,
             release=str(release),
@@ -89,7 +99,10 @@ class Deployment:
             target=f"{target.name} (run from {os.uname().nodename})",
             run_id=uuid.uuid4().hex[:12],
         )
-        return cls(env, release, target, record, reports_dir)
+        if flavour is not None:
+            record.facts["compose"] = flavour.as_fact()
+        command = flavour.command if flavour else env.compose_command
+        return cls(env, release, target, record, reports_dir, compose_command=command)
 
     @property
     def title(self) -> str:
@@ -97,7 +110,7 @@ class Deployment:
 
     @cached_property
     def compose(self) -> Compose:
-        return Compose(self.env.compose_command, str(self.env.compose_path), self.env.project)
+        return Compose(self.compose_command, str(self.env.compose_path), self.env.project)
 
     @property
     def db(self) -> DatabaseClient:

@@ -51,7 +51,7 @@ class Environment:
     maintenance_message: str
     deploy_dir: Path
     compose_file: str
-    compose_command: tuple[str, ...]
+    compose_command: tuple[str, ...]  # empty: unset, the run detects it on the deploy host
     project: str
     backup_dir: Path
     secrets_dir: Path
@@ -84,7 +84,7 @@ _SCHEMA: dict[str, Any] = {
     "deploy": {
         "dir": str,
         "compose_file": str,
-        "compose_command": list,
+        "compose_command?": list,
         "project": str,
         "backup_dir": str,
         "lock_stale_after_s?": (int, float),
@@ -155,6 +155,9 @@ _SCHEMA: dict[str, Any] = {
     },
 }
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# What Compose v2 accepts for `-p` (v1 lower-cases and strips anything else, so its containers'
+# project label would no longer be the name the file gives).
+_PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EXTRA_TABLES = (
     "release_candidate",
     "release_record",
@@ -247,6 +250,11 @@ def parse_environment(path: Path) -> Environment:
         smoke = parse_smoke(path, data["smoke"], tuple(data["services"]))
     except SmokeError as error:
         raise EnvironmentFileError(str(error)) from error
+    if not _PROJECT.match(deploy["project"]):
+        raise EnvironmentFileError(
+            f"{path}: deploy.project {deploy['project']!r} must be lower-case letters, digits, "
+            "'-' and '_', starting with a letter or digit (as Compose names the project)"
+        )
     return Environment(
         name=data["name"],
         path=path,
@@ -255,7 +263,7 @@ def parse_environment(path: Path) -> Environment:
         maintenance_message=data["maintenance_message"],
         deploy_dir=Path(deploy["dir"]),
         compose_file=deploy["compose_file"],
-        compose_command=tuple(deploy["compose_command"]),
+        compose_command=tuple(deploy.get("compose_command", ())),
         project=deploy["project"],
         backup_dir=Path(deploy["backup_dir"]),
         lock_stale_after_s=float(deploy.get("lock_stale_after_s", 12 * 3600)),

@@ -102,7 +102,8 @@ class FirstDeployment:
     @property
     def old_compose(self) -> Compose:
         old = self.old_env
-        return Compose(old.compose_command, str(old.compose_path), old.project)
+        command = old.compose_command or self.new.compose.command  # unset: the same host's
+        return Compose(command, str(old.compose_path), old.project)
 
     @property
     def old_db(self) -> DatabaseClient:
@@ -209,7 +210,7 @@ class FirstDeployment:
         compose = self.new.compose
         self.new.run(
             [*compose.up(), database.service],
-            f"docker-compose up -d {database.service}",
+            f"{compose.name} up -d {database.service}",
             timeout=900,
         )
         deadline = time.monotonic() + max(self.env.readiness_timeout_s, 600)
@@ -217,7 +218,7 @@ class FirstDeployment:
             if time.monotonic() > deadline:
                 raise CheckFailed(
                     f"the {database.service} service did not accept connections after loading "
-                    "its init directory: see docker-compose logs"
+                    f"its init directory: see {compose.name} logs"
                 )
             time.sleep(self.env.readiness_interval_s)
 

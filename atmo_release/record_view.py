@@ -304,24 +304,33 @@ def _journey(facts: dict[str, Any]) -> Journey | None:
     return Journey(bool(journey.get("ran")), str(journey.get("why") or ""), shots)
 
 
+def _compose(facts: dict[str, Any]) -> str:
+    """The Compose flavour and version that ran the deployment, as read at its start."""
+    compose = facts.get("compose")
+    if not isinstance(compose, dict):
+        return "unknown (its `version` did not answer)"
+    return f"{compose.get('flavour')} {compose.get('version')} ({compose.get('command')})"
+
+
 def record_view(data: dict[str, Any]) -> RecordView:
     """The view of redacted record data; `feature` (a pre-release record's head key) is shown."""
     title = f"Release record: {data.get('release', '-')} on {data.get('env', '-')}"
     if data.get("feature"):
         title += f" ({data['feature']})"
-    who = items(
-        {
-            "crew chief": data.get("crew_chief"),
-            "driver": data.get("driver"),
-            "environment": data.get("env"),
-            "release": data.get("release"),
-            "previous release": data.get("previous_release") or "unknown",
-            "target": data.get("target"),
-            "run": data.get("run_id"),
-            "started": data.get("started"),
-            "finished": data.get("finished") or "-",
-        }
-    )
+    head = {
+        "crew chief": data.get("crew_chief"),
+        "driver": data.get("driver"),
+        "environment": data.get("env"),
+        "release": data.get("release"),
+        "previous release": data.get("previous_release") or "unknown",
+        "target": data.get("target"),
+        "run": data.get("run_id"),
+        "started": data.get("started"),
+        "finished": data.get("finished") or "-",
+    }
+    if not data.get("feature"):
+        head["compose"] = _compose(data.get("facts") or {})
+    who = items(head)
     sections, window = _sections(data, data.get("maintenance_window") or {})
     return RecordView(
         title=title,

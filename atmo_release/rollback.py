@@ -127,7 +127,7 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
     require(
         all(tags.values()),
         "the previous release's image tags are unknown: roll back by hand "
-        "with python -m atmo_release.compose_file and docker-compose up -d",
+        f"with python -m atmo_release.compose_file and {deployment.compose.name} up -d",
     )
     state, databases = deployment.state, deployment.databases
     deployment.containers.stop()

@@ -57,7 +57,7 @@ maintenance_message = "Atmosphere is down for a Scheduled Maintenance, Today bet
 [deploy]
 dir = "{stack.deploy_dir}"
 compose_file = "docker-compose.prod.yml"
-compose_command = ["docker-compose"]
+compose_command = {json.dumps(list(stack.compose_command))}
 project = "{stack.project}"
 backup_dir = "{stack.backup_dir}"
 

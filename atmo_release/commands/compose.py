@@ -1,7 +1,9 @@
-"""docker-compose (v1 by default, `docker compose` v2 when configured) command lines."""
+"""Compose command lines, the same for v1 (`docker-compose`) and v2 (`docker compose`): only the
+command in front differs (atmo_release.compose_flavour says which one a deployment uses)."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +15,11 @@ class Compose:
     command: tuple[str, ...]
     file: str
     project: str
+
+    @property
+    def name(self) -> str:
+        """The command as an operator types it, for messages: `docker-compose`, `docker compose`."""
+        return shlex.join(self.command)
 
     def _base(self) -> list[str]:
         return [*self.command, "-f", self.file, "-p", self.project]
@@ -37,4 +44,8 @@ class Compose:
         return Read([*self._base(), "config"])
 
     def version(self) -> Read:
-        return Read([*self.command, "version"])
+        return version_of(self.command)
+
+
+def version_of(command: Sequence[str]) -> Read:
+    return Read([*command, "version"])

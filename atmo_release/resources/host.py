@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from atmo_release import compose_flavour
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, read
 from atmo_release.environment import EnvironmentFileError, parse_environment
@@ -22,12 +23,16 @@ class Host(Resource):
         self.note(f"environment {self.env.name} from {self.env.path}")
 
     def check_docker(self) -> None:
+        """The engine answers, and so does the run's Compose, whose flavour and version the
+        record names (its version line reads differently in v1 and v2)."""
         server = self.run(docker.info(), "docker info (is the Docker engine running?)")
-        compose = self.run(self.compose.version(), " ".join(self.env.compose_command) + " version")
+        compose = self.run(self.compose.version(), f"{self.compose.name} version")
+        chosen = compose_flavour.FROM_FILE if self.env.compose_command else compose_flavour.DETECTED
+        flavour = compose_flavour.identify(self.compose.command, compose.stdout, chosen)
         self.record.facts["docker_server"] = server.stdout.strip()
-        self.record.facts["compose_version"] = (
-            compose.stdout.splitlines()[0] if compose.stdout else ""
-        )
+        self.record.facts["compose_version"] = compose.stdout.strip().splitlines()[0]
+        self.record.facts["compose"] = flavour.as_fact()
+        self.note(f"Docker {server.stdout.strip()}, {flavour.describe()}")
 
     def check_files(self) -> None:
         require(

@@ -69,6 +69,7 @@ def config(**options: object) -> SimpleNamespace:
         "crew_chief": None,
         "driver": None,
         "rehearsal_size": "0",
+        "compose": None,
         **options,
     }
     return SimpleNamespace(
