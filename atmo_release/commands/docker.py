@@ -16,6 +16,11 @@ def info() -> Read:
     return Read(["docker", "info", "--format", "{{.ServerVersion}}"])
 
 
+def root_dir() -> Read:
+    """Where the engine keeps images, containers and volumes (the throwaway copies' too)."""
+    return Read(["docker", "info", "--format", "{{.DockerRootDir}}"])
+
+
 def project_containers(project: str) -> Read:
     return Read(
         [

@@ -251,7 +251,8 @@ def test_failed_host_dump_raises_and_leaves_no_file(tmp_path: Path) -> None:
         dumps.dump(target, HOST_DB, "secret-pw", COMPOSE, "atmo_prod", path)
     assert not path.exists()
     (argv, env) = target.calls[0]
-    assert argv[-2:] == ("-f", str(path)) and env == {"PGPASSWORD": "secret-pw"}
+    assert argv[-2:] == ("-f", str(path))
+    assert env == {"PGPASSWORD": "secret-pw", "PGAPPNAME": "atmo-release"}  # told from others
     assert "secret-pw" not in argv
 
 
@@ -472,7 +473,7 @@ def test_a_missing_image_is_pulled_first() -> None:
         ("docker", "pull", IMAGE),
         ("docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", IMAGE),
     ]
-    assert "--mount" not in target.calls[3]  # the image declares no volume
+    assert "--mount" not in target.calls[4]  # the image declares no volume
     assert copy.container_id == CONTAINER and not target.changes
 
 
