@@ -33,11 +33,11 @@ ENTRYPOINT_CHAIN = (
     'set -e; ln -sfn "$1" "$2/variables.ini"; cd "$2"; export PATH="$3/bin:$PATH"; '
     './configure >&2; shift 3; exec python ./manage.py "$@"'
 )
-# libpq's words for a server it never reached (a name, a route, a port, a timeout), on its line.
+# libpq's line for a server it never reached (a name, a route, a port, a timeout); a server that
+# answered, if only to refuse the login, says FATAL.
 _UNREACHED = re.compile(
-    r"^.*(could not translate host name|Name or service not known|Temporary failure in name "
-    r"resolution|Connection refused|No route to host|Network is unreachable|Connection timed "
-    r"out|timeout expired).*$",
+    r"^(?!.*FATAL).*(could not translate host name|connection to server at .* failed|"
+    r"could not connect to server|timeout expired).*$",
     re.MULTILINE,
 )
 # Django's `migrate -v 2` prints "  Applying core.0002_x... OK (0.123s)".
@@ -106,7 +106,7 @@ def manage_argv(
 
 
 def unreached(output: str) -> str:
-    """psycopg2's line saying the server was never reached, or "" when the output has none."""
+    """libpq's line saying the server was never reached, or "" when the output has none."""
     found = _UNREACHED.search(output)
     return found.group(0).strip() if found else ""
 

@@ -94,7 +94,7 @@ def _users_may_be_in(deployment: Deployment) -> str:
     """Once maintenance ending was attempted: the release stays (it passed Use and test), and
     what is left is ending maintenance where the databases say it is still on, with the
     commands that do it (the app's container started first when it is not running)."""
-    compose = [*deployment.compose.up()[:-2]]
+    compose = deployment.compose.up()[:-2]
     on, unread = maintenance_now(deployment)
     still = [app for app in deployment.apps if on.get(app)]
     try:
@@ -103,8 +103,8 @@ def _users_may_be_in(deployment: Deployment) -> str:
     except CheckFailed:
         running, down = set(deployment.apps), []
     head = (
-        "the new release is up and passed Use and test, and maintenance was ended on "
-        f"{', '.join(deployment.state.maintenance_ended)}, so users may be back in: nothing "
+        "the new release is up and passed Use and test, and ending maintenance was attempted "
+        f"on {', '.join(deployment.state.maintenance_ended)}, so users may be back in: nothing "
         "was rolled back (restoring the dumps now would delete what they wrote)"
     )
     if unread:

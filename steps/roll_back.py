@@ -17,7 +17,7 @@ def _(deployment: Deployment, request: pytest.FixtureRequest) -> None:
     halt = request.config.stash[RUN_KEY].halt
     if halt and deployment.state.maintenance_ended:
         pytest.skip(
-            "no rollback: users may be back in since maintenance was ended on "
+            "no rollback: users may be back in since ending maintenance was attempted on "
             f"{', '.join(deployment.state.maintenance_ended)}, and restoring the data would "
             "delete what they wrote; the new release stays up"
         )

@@ -157,6 +157,9 @@ def test_the_image_that_never_reached_the_copy_is_told_from_a_failing_migration(
     refused = 'connection to server at "10.1.2.3", port 5432 failed: Connection refused'
     assert unreached(f"x\n{refused}\n\tIs the server running") == refused
     assert unreached('FATAL:  password authentication failed for user "atmo_app"') == ""
+    answered = 'connection to server at "10.1.2.3", port 5432 failed: FATAL:  password failed'
+    assert unreached(answered) == ""  # a server answered: not a network that reaches nothing
+    assert unreached("requests.exceptions.ConnectionError: Connection refused") == ""
     assert unreached('django.db.utils.ProgrammingError: column "name" does not exist') == ""
 
 

@@ -68,9 +68,9 @@ COMPOSE = (
     "docker-compose -f /opt/dev/atmosphere-docker/docker-compose.prod.yml -p atmosphere-docker"
 )
 HEAD = (
-    "the new release is up and passed Use and test, and maintenance was ended on troposphere, "
-    "so users may be back in: nothing was rolled back (restoring the dumps now would delete "
-    "what they wrote)"
+    "the new release is up and passed Use and test, and ending maintenance was attempted on "
+    "troposphere, so users may be back in: nothing was rolled back (restoring the dumps now "
+    "would delete what they wrote)"
 )
 
 
