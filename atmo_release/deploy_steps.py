@@ -52,6 +52,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (sec, "changed keys listed", secret_changes),
         (stop, "containers stopped", containers.stop),
         (stop, "every container exited", containers.check_all_exited),
+        (stop, "nothing else connected", d.other_sessions.wait_until_gone),
         (stop, "databases read with nothing writing", d.databases.read_stopped),
         (stop, "tables written since the dump dumped again", d.window_dumps.dump_written_tables),
         (stop, "window dumps hold what was written", d.window_dumps.check),

@@ -33,6 +33,7 @@ from atmo_release.resources.deploy_checkout import DeployCheckout
 from atmo_release.resources.host import Host
 from atmo_release.resources.maintenance import Maintenance
 from atmo_release.resources.migration_rehearsal import MigrationRehearsal
+from atmo_release.resources.other_sessions import OtherSessions
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.resources.readiness import Readiness
 from atmo_release.resources.secrets_checkout import SecretsCheckout
@@ -156,6 +157,10 @@ class Deployment:
         return Databases(self)
 
     @cached_property
+    def other_sessions(self) -> OtherSessions:
+        return OtherSessions(self)
+
+    @cached_property
     def proven_dumps(self) -> ProvenDumps:
         return ProvenDumps(self)
 
@@ -195,16 +200,18 @@ class Deployment:
 
     def record_running(self) -> None:
         """The deployment as it runs now: its images, versions and the rows we must keep (a
-        resumed run has them from the run it continues)."""
+        resumed run has them from the run it continues), and the databases' clients that are
+        not the apps, while nobody is locked out yet."""
         if self.state.resumed_from:
             self.note(
                 f"resuming run {self.state.resumed_from}: the previous release, its versions "
                 "and its rows are taken from that run's record"
             )
-            return
-        self.containers.record_running()
-        self.readiness.read_versions_before()
-        self.databases.read_running()
+        else:
+            self.containers.record_running()
+            self.readiness.read_versions_before()
+            self.databases.read_running()
+        self.other_sessions.note_clients()
 
     def check_roles(self) -> None:
         """Both roles carry a name (blanks are none); one person in both is only a warning."""

@@ -25,6 +25,7 @@ from atmo_release.commands import files, pg
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 KINDS = ("atmo", "tropo")
@@ -102,7 +103,7 @@ def dump(
     written can later be taken for a backup.
     """
     started = time.monotonic()
-    env = {"PGPASSWORD": password}
+    env = client_env(password)
     if database_config.where == "host":
         argv = pg.host_dump(
             database_config.host,

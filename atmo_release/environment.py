@@ -40,6 +40,8 @@ class Database:
     port: int = 5432
     service: str = ""
     verify_image: str = "postgres:15"
+    # How long the run waits, once the apps stopped, for the databases' other sessions to end.
+    other_sessions_wait_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ _SCHEMA: dict[str, Any] = {
         "host?": str,
         "port?": int,
         "service?": str,
+        "other_sessions_wait_s?": (int, float),
     },
     "services": "services",
     "readiness": {"interval_s": (int, float), "timeout_s": (int, float)},
@@ -169,6 +172,8 @@ EXTRA_TABLES = (
 )
 # A dead webhook may cost one timeout per run: a short one, so the deployment never waits long.
 NOTIFY_TIMEOUT_S = (0.1, 10.0)
+# Users are locked out while the run waits for other sessions to end: at most an hour.
+OTHER_SESSIONS_WAIT_S = (0.0, 3600.0)
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
     "venv": str,
@@ -240,6 +245,12 @@ def parse_environment(path: Path) -> Environment:
             f"{path}: notify.timeout_s is {timeout}; give between {NOTIFY_TIMEOUT_S[0]} and "
             f"{NOTIFY_TIMEOUT_S[1]} seconds"
         )
+    wait = data["database"].get("other_sessions_wait_s", OTHER_SESSIONS_WAIT_S[0])
+    if not OTHER_SESSIONS_WAIT_S[0] <= wait <= OTHER_SESSIONS_WAIT_S[1]:
+        raise EnvironmentFileError(
+            f"{path}: database.other_sessions_wait_s is {wait}; give between "
+            f"{OTHER_SESSIONS_WAIT_S[0]:g} and {OTHER_SESSIONS_WAIT_S[1]:g} seconds"
+        )
     record = data.get("release_record") or {}
     if record and not _REPOSITORY.match(record["repository"]):
         raise EnvironmentFileError(
@@ -280,6 +291,7 @@ def parse_environment(path: Path) -> Environment:
             port=db.get("port", 5432),
             service=db.get("service", ""),
             verify_image=db.get("verify_image", "postgres:15"),
+            other_sessions_wait_s=float(db.get("other_sessions_wait_s", 60)),
         ),
         services={name: Service(name=name, **values) for name, values in data["services"].items()},
         readiness_interval_s=float(data["readiness"]["interval_s"]),

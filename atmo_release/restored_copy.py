@@ -86,6 +86,9 @@ class RestoredCopy:
 
     DATABASE = "verify"
     MOUNTED = "/dump"  # where the dump is bind-mounted, read-only, in the container
+    # The name the copy answers to on its internal network, the only thing there besides the
+    # containers that use it (the release's migrations): no route to the host or anything else.
+    HOST = "atmo-release-copy"
     # How long the server may take to accept connections, and how often it is asked.
     ready_timeout = 120.0
     poll = 0.25
@@ -98,6 +101,8 @@ class RestoredCopy:
         target.redactor.add([self.password])
         self.mounted = f"{self.MOUNTED}/{self.path.name}"
         self.labels = run_labels(run_id)
+        self.network = f"atmo-release-copy-{uuid.uuid4().hex[:12]}"
+        self.network_made = False
         self.container_id = ""
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
@@ -150,7 +155,15 @@ class RestoredCopy:
         return sorted(json.loads(found.stdout or "null") or {})
 
     def _start(self) -> None:
-        """Create, then start: once created, `close()` removes it even if it never starts."""
+        """Its internal network, then the container on it, then start: once created, `close()`
+        removes each even if the next never comes."""
+        made = self.target.run(docker.create_internal_network(self.network, self.labels))
+        if not made.ok:
+            raise CheckFailed(
+                f"the internal network of the throwaway PostgreSQL could not be created: "
+                f"{made.tail(2)}"
+            )
+        self.network_made = True
         argv = docker.create_throwaway(
             self.image,
             ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))],
@@ -162,6 +175,7 @@ class RestoredCopy:
             },
             mounts={str(self.path): self.mounted},
             volumes=self._image_volumes(),
+            network=(self.network, self.HOST),
         )
         created = self.target.run(argv, env={"POSTGRES_PASSWORD": self.password}, timeout=300)
         if not created.ok:
@@ -219,18 +233,26 @@ class RestoredCopy:
         return [line.split("\t") for line in out.splitlines() if line]
 
     def close(self) -> None:
-        """Remove the server with its volumes: a restored copy may be as big as production's."""
-        if not self.container_id:
-            return
-        step = time.monotonic()
-        result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
-        self.seconds["remove"] = time.monotonic() - step
-        if not result.ok and "No such container" not in result.stderr:
-            raise CheckFailed(
-                f"the throwaway PostgreSQL {self.container_id[:12]} ({self.image}) could not be "
-                f"removed: {result.tail(1)}"
-            )
-        self.container_id = ""
+        """Remove the server with its volumes (a restored copy may be as big as production's),
+        then its network."""
+        if self.container_id:
+            step = time.monotonic()
+            result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
+            self.seconds["remove"] = time.monotonic() - step
+            if not result.ok and "No such container" not in result.stderr:
+                raise CheckFailed(
+                    f"the throwaway PostgreSQL {self.container_id[:12]} ({self.image}) could not "
+                    f"be removed: {result.tail(1)}"
+                )
+            self.container_id = ""
+        if self.network_made:
+            result = self.target.run(docker.remove_network(self.network), timeout=300)
+            if not result.ok and "not found" not in result.stderr:
+                raise CheckFailed(
+                    f"the internal network {self.network} of the throwaway PostgreSQL could not "
+                    f"be removed: {result.tail(1)}"
+                )
+            self.network_made = False
 
 
 def verify_dump(

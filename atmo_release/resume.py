@@ -22,6 +22,8 @@ class Progress:
     stopped: bool
     checkout_current: bool
     release_up: bool
+    # From the interrupted run's record: it attempted to end maintenance, so users may be in.
+    users_let_in: bool = False
 
     def describe(self) -> str:
         return ", ".join(
@@ -82,6 +84,7 @@ def survey(deployment: Deployment) -> Progress:
             and running[app].image == deployment.release_image(app)
             for app in deployment.apps
         ),
+        users_let_in=bool(deployment.state.maintenance_ended),
     )
 
 

@@ -20,9 +20,15 @@ from atmo_release.release import Release
 
 
 def needed(deployment: Deployment) -> bool:
-    """Only a run that touched the running release has something to roll back."""
+    """Only a run that touched the running release has something to roll back, and only until
+    the first app's maintenance end was attempted: from then on users may be in, and what they
+    write is production data that restoring the stopped reading would delete."""
     state = deployment.state
-    return not deployment.planning and (state.compose_edited or state.new_release_up)
+    return (
+        not deployment.planning
+        and (state.compose_edited or state.new_release_up)
+        and not state.maintenance_ended
+    )
 
 
 def previous_tags(deployment: Deployment, to: Release | None = None) -> dict[str, str]:

@@ -17,6 +17,7 @@ ADOPTED = {
     "rehearsed": "migration_rehearsal",
     "schema_before": "schema_before",
     "dumps": "dumps",
+    "maintenance_ended": "maintenance_ended",
 }
 
 
@@ -36,6 +37,9 @@ class State:
     snapshot_before: dict[str, Fingerprints] = field(default_factory=dict)
     # what the run changed, for where the stack was left
     maintenance_on: dict[str, bool] = field(default_factory=dict)
+    # app -> when its maintenance end was first attempted: from then on users may be in and
+    # write, so no automatic rollback restores data (a resumed run keeps knowing it).
+    maintenance_ended: dict[str, str] = field(default_factory=dict)
     stopped: bool = False
     backups: dict[str, str] = field(default_factory=dict)
     checkout_saved: dict[str, str] = field(default_factory=dict)

@@ -38,6 +38,7 @@ Feature: Upgrade Atmosphere on deployment day
   Scenario: Stop the containers and back them up
     When the containers are stopped
     Then every service container has exited
+    And nothing else is connected to the databases
     When the databases are read now that nothing writes to them
     And every table written since the proven dumps is dumped again
     Then each window dump holds the rows the stopped database has in those tables

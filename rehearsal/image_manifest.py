@@ -29,8 +29,9 @@ RUNTIME_IMAGE = f"{NAMESPACE}/app-runtime:bookworm"
 DEPLOY_HOST_IMAGE = f"{NAMESPACE}/deploy-host:bookworm"
 RELEASES = ("v37-2", "v37-3")
 # Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
-# one fault each (exits at start, version endpoint 500, migration failing half-way).
-BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
+# one fault each (exits at start, version endpoint 500, migration failing half-way, a settings
+# template naming the production database whatever the ini says).
+BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93", "v37-98")
 # Releases that change data for the data-safety rehearsals (README.md, "Data releases"): v37-3
 # plus an in-place data migration (v37-94, legitimate) or a start-up "cleanup" that deletes rows
 # outside any migration (v37-95, a real loss).

@@ -15,6 +15,12 @@ from steps.verbs import then, when
 @when("the new release failed its checks, the old release and its data are restored")
 def _(deployment: Deployment, request: pytest.FixtureRequest) -> None:
     halt = request.config.stash[RUN_KEY].halt
+    if halt and deployment.state.maintenance_ended:
+        pytest.skip(
+            "no rollback: users may be back in since ending maintenance was attempted on "
+            f"{', '.join(deployment.state.maintenance_ended)}, and restoring the data would "
+            "delete what they wrote; the new release stays up"
+        )
     if not halt or not rollback.needed(deployment):
         pytest.skip(
             "no rollback needed: "

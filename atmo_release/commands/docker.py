@@ -16,6 +16,11 @@ def info() -> Read:
     return Read(["docker", "info", "--format", "{{.ServerVersion}}"])
 
 
+def root_dir() -> Read:
+    """Where the engine keeps images, containers and volumes (the throwaway copies' too)."""
+    return Read(["docker", "info", "--format", "{{.DockerRootDir}}"])
+
+
 def project_containers(project: str) -> Read:
     return Read(
         [
@@ -118,19 +123,23 @@ def create_throwaway(
     env: Mapping[str, str | None],
     mounts: Mapping[str, str],
     volumes: Sequence[str],
+    network: tuple[str, str] | None = None,
 ) -> Read:
     """`docker create` of a labelled throwaway container, started by `start_throwaway`: its id
     is known before it starts, so a failed start still leaves nothing behind once removed.
 
     `env` values of None are taken from the docker client's environment (a secret never in
     argv); bind mounts are read-only; each path of `volumes` gets an anonymous volume carrying
-    `labels`, so a volume is found by the run label like its container."""
+    `labels`, so a volume is found by the run label like its container; `network` is (name,
+    alias): the network it joins and the name others there reach it by."""
     volume_labels = "".join(f",volume-label={key}={labels[key]}" for key in sorted(labels))
+    joins = ["--network", network[0], "--network-alias", network[1]] if network else []
     return Read(
         [
             "docker",
             "create",
             *_labels(labels),
+            *joins,
             *(
                 item
                 for key in sorted(env)
@@ -146,6 +155,34 @@ def create_throwaway(
             *argv,
         ]
     )
+
+
+# `--internal` alone keeps traffic from leaving through the host, but the host's own addresses
+# still answer on the bridge's gateway (that traffic is the host's input, never forwarded, so
+# Docker's rules do not see it): a PostgreSQL on the host listening beyond localhost would be
+# reached. Without an address on the bridge, the host has nothing there to be reached by.
+_NO_HOST_ADDRESS = "com.docker.network.bridge.inhibit_ipv4=true"
+
+
+def create_internal_network(name: str, labels: Mapping[str, str]) -> Read:
+    """A labelled network with no route out: what joins it reaches only what else joined it,
+    never the host or another network."""
+    return Read(
+        [
+            "docker",
+            "network",
+            "create",
+            "--internal",
+            "-o",
+            _NO_HOST_ADDRESS,
+            *_labels(labels),
+            name,
+        ]
+    )
+
+
+def remove_network(name: str) -> Read:
+    return Read(["docker", "network", "rm", name])
 
 
 def start_throwaway(container: str) -> Read:

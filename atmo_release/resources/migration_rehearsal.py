@@ -18,6 +18,7 @@ from atmo_release.migration_rehearsal import (
     manage_argv,
     settings_for_copy,
     unapplied,
+    unreached,
 )
 from atmo_release.resources import Resource
 from atmo_release.restored_copy import RestoredCopy
@@ -80,6 +81,15 @@ class MigrationRehearsal(Resource):
         return [app for app in self.apps if self.service(app).database == database]
 
     def _require_ok(self, result: Result, app: str, name: str, copy: RestoredCopy) -> None:
+        elsewhere = unreached(result.stdout + result.stderr) if not result.ok else ""
+        require(
+            not elsewhere,
+            f"{self.release_image(app)}, set up by its own configure from the settings pointed "
+            f"at the restored copy of {name}, did not reach it ({self.target.redactor(elsewhere)})"
+            ": its settings name another database server, which the copy's internal network "
+            "cannot reach; nothing was changed and users were never locked out: fix the "
+            "release's settings template",
+        )
         require(
             result.ok,
             f"the migrations of {self.release_image(app)} fail on a copy of {name} "
@@ -99,11 +109,11 @@ class MigrationRehearsal(Resource):
             f"git show of {service.ini} on the secrets branch {self.env.secrets_branch}",
         ).stdout
         folder = self.run(read(["mktemp", "-d"]), "mktemp -d").stdout.strip()  # not deployed
-        settings = Path(folder) / "variables.ini"
+        settings = Path(folder) / Path(service.ini).name
         try:
             self.target.create_exclusive(
                 settings,
-                settings_for_copy(ini, "127.0.0.1", 5432, copy.DATABASE, copy.owner, copy.password),
+                settings_for_copy(ini, copy.HOST, 5432, copy.DATABASE, copy.owner, copy.password),
             )
             self.target.redactor.add([copy.password])
 
@@ -111,7 +121,7 @@ class MigrationRehearsal(Resource):
                 argv = manage_argv(
                     self.release_image(app),
                     service,
-                    copy.container_id,
+                    copy.network,
                     str(settings),
                     run_labels(self.record.run_id),
                     *command,

@@ -430,6 +430,33 @@ def test_gunicorn_port_and_logs_and_migrate_check_after_start(apps, app):
 
 
 @pytest.mark.parametrize("app", list(PORTS))
+def test_settings_are_rendered_by_configure_and_only_they_are_read(apps, rehearsal, app):
+    """As the real images: local.py is not in the image, Django cannot start before configure
+    rendered it from the linked ini, and once rendered the ini is no longer read."""
+    python, local = f"/opt/env/{app}/bin/python", f"{app}/settings/local.py"
+    chain = (
+        f"test ! -e {local} && ln -s {SECRETS_MOUNT}/inis/{app}.ini variables.ini && "
+        f"{{ {python} manage.py migrate --check 2>&1 | tail -n 1; }} && "
+        f"{python} configure && rm variables.ini && {python} manage.py migrate --check && "
+        f"stat -c %a {local}"
+    )
+    output = rehearsal.client.containers.run(
+        image(app, "v37-3"),
+        entrypoint=["/bin/bash", "-c", chain],
+        labels=rehearsal.labels,
+        network=rehearsal.network.name,
+        volumes={str(rehearsal.secrets(f"configure-{app}")): {"bind": SECRETS_MOUNT}},
+        remove=True,
+    ).decode()
+    lines = output.splitlines()
+    assert lines[0] == f"ModuleNotFoundError: No module named '{app}.settings.local'"
+    assert lines[1] == f"configure: generated {local} from standin_common/local.py.j2"
+    assert "  No migrations to apply." in lines and lines[-1] == "600"
+    code, _ = apps[app].exec_run(["test", "-f", f"/opt/dev/{app}/{local}"])
+    assert code == 0  # the running app's, rendered by its entrypoint
+
+
+@pytest.mark.parametrize("app", list(PORTS))
 def test_refuses_to_start_without_secrets_git(rehearsal, app):
     container = rehearsal.client.containers.create(
         image(app, "v37-3"),
@@ -476,6 +503,7 @@ def test_atmosphere_upgrade_migrates_and_v37_2_breaks_on_the_new_schema(rehearsa
         entrypoint=["/bin/bash", "-c"],
         command=[
             f"ln -s {SECRETS_MOUNT}/inis/atmosphere.ini variables.ini && "
+            "/opt/env/atmo/bin/python configure >/dev/null && "
             "/opt/env/atmo/bin/python manage.py migrate --check"
         ],
         detach=True,
