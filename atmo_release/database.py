@@ -36,7 +36,7 @@ class DatabaseClient:
         return self.compose.exec_(
             self.config.service,
             psql.service_query(self.config.user, database, sql),
-            env={"PGPASSWORD": self.password},
+            env={"PGPASSWORD": None},
         )
 
     def _psql(self, database: str, argv: list[str], timeout: float) -> list[list[str]]:

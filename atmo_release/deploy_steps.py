@@ -68,6 +68,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (use, "no unapplied migration", d.readiness.check_migrations),
         (use, "no Traceback in logs", d.readiness.check_logs),
         (use, "rows kept or changed as rehearsed", d.databases.check_rows_kept),
+        (use, "rows recorded row by row", d.way_back.record_release_rows),
         (end, "maintenance ended on troposphere", lambda: maintenance.stop("troposphere")),
         (end, "maintenance ended on atmosphere", lambda: maintenance.stop("atmosphere")),
         (end, "no active record", each_app(maintenance.check_no_active_record)),

@@ -119,7 +119,12 @@ def dump(
         where = f"the host database at {database_config.host}:{database_config.port}"
     else:
         argv = pg.service_dump(
-            compose, database_config.service, database_config.user, dbname, env=env, extra=extra
+            compose,
+            database_config.service,
+            database_config.user,
+            dbname,
+            env={"PGPASSWORD": None},
+            extra=extra,
         )
         result = target.run_to_file(argv, path, env=env, timeout=timeout)
         where = f"the compose service {database_config.service}"

@@ -54,6 +54,15 @@ def next_safe_command(deployment: Deployment) -> str:
     if not any(maintenance_now(deployment)[0].values()):
         return f"nothing was changed; fix the cause above, then: {rerun}"
     stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"
+    jobs = deployment.record.facts.get("restore_jobs") or {}
+    unseen = [job["status"] for job in jobs.values() if job.get("verdict") != "committed"]
+    if unseen:
+        return (
+            f"a restore was started on the host and not seen to commit ({', '.join(unseen)}); "
+            f"maintenance is on: run pytest features/rollback.feature --env={env.name} "
+            '(with --break-lock "<reason>" if this run\'s lock is left), which reads how it '
+            "ended and goes back from there"
+        )
     if state.rollback:
         if state.rollback.get("proven"):
             return (

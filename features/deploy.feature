@@ -60,6 +60,7 @@ Feature: Upgrade Atmosphere on deployment day
     And no migration is left unapplied and the apps reach the database
     And no container logged a Traceback since it started
     And every row is kept, changed only as the rehearsed migrations change it
+    When each table's rows as the upgrade left them are recorded row by row
 
   Scenario: End maintenance
     When maintenance is ended on troposphere
@@ -71,5 +72,6 @@ Feature: Upgrade Atmosphere on deployment day
   Scenario: Roll back when the new release failed its checks
     Runs only after a halt that touched the running release; maintenance stays on.
     When the new release failed its checks, the old release and its data are restored
-    Then the old release answers with the versions from before the deploy
+    Then the old release's compose file, deploy checkout commit and secrets branch are in place
+    And the old release answers with the versions from before the deploy
     And every row is as it was when the apps stopped
