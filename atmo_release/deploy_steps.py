@@ -36,6 +36,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (pre, "running deployment recorded", lambda: (d.secrets.load(), d.record_running())),
         (pre, "previous release recorded", d.check_running_recorded),
         (pre, "room and clock", d.host.check_room_and_clock),
+        (pre, "role can restore", d.restores.check_rights),
         (pre, "release images pulled", containers.pull_release_images),
         (pre, "release images on the host", containers.check_release_images_present),
         (dump, "databases dumped", dumps.dump),

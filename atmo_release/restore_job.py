@@ -133,8 +133,8 @@ class RestoreJob:
                 state = self.read()
             except CheckFailed as error:
                 raise CheckFailed(
-                    f"the host stopped answering while the restore of {self.database} ran "
-                    f"({error}): it goes on there on its own; its status is in {self.status}"
+                    f"the host stopped answering while the restore of {self.database} ran: "
+                    f"it goes on there on its own; its status is in {self.status}"
                 ) from error
             if state.exit_code is not None:
                 return state

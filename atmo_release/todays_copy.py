@@ -89,7 +89,7 @@ class TodaysCopy:
         self.copy = RestoredCopy(
             d.target, path, env.database.verify_image, COPY_OWNER, d.record.run_id
         )
-        self.copy.open([] if self.role == COPY_OWNER else [self.role])
+        self.copy.open(dumps.named_roles(d.db, self.database, COPY_OWNER))
         return self
 
     def close(self) -> None:
@@ -106,8 +106,6 @@ class TodaysCopy:
             self.database, RIGHTS_SQL
         )[0]
         copy, role = self.server, quote(self.role)
-        for other in {owner, db_owner} - {COPY_OWNER, "pg_database_owner", self.role}:
-            copy.query(f"CREATE ROLE {quote(other)}")
         copy.query(
             f"ALTER ROLE {role} LOGIN PASSWORD '{copy.password}'"
             + (" SUPERUSER" if superuser == "t" else "")

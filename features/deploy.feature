@@ -14,6 +14,7 @@ Feature: Upgrade Atmosphere on deployment day
     When the running deployment is recorded
     Then the previous release, its versions and its rows are in the record
     And there is room for the backups and dumps and the clock is right
+    And the database's role can do what a rollback's restore does
     When the release images are pulled
     Then the release images are on the deploy host
 

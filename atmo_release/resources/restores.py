@@ -13,8 +13,49 @@ from atmo_release.commands import restore
 from atmo_release.resources import Resource
 from atmo_release.restore_job import COMMITTED, RUNNING, JobState, RestoreJob
 
+# What a restore needs of the database's role, read without touching anything: superuser, or
+# CREATE on schema public and the ownership (by membership) of every object in it.
+RIGHTS_SQL = (
+    "SELECT r.rolsuper, has_schema_privilege('public', 'CREATE'), "
+    "pg_get_userbyid((SELECT nspowner FROM pg_namespace WHERE nspname = 'public')), "
+    "coalesce((SELECT string_agg(o, ', ' ORDER BY o) FROM (SELECT DISTINCT o FROM ("
+    "SELECT c.relname || ' (' || pg_get_userbyid(c.relowner) || ')' AS o, c.relowner AS w, "
+    "c.oid AS i, 'pg_class'::regclass AS k FROM pg_class c JOIN pg_namespace n "
+    "ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+    "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+    "UNION ALL SELECT p.proname || '() (' || pg_get_userbyid(p.proowner) || ')', p.proowner, "
+    "p.oid, 'pg_proc'::regclass FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE n.nspname = 'public') AS objects WHERE NOT pg_has_role(w, 'USAGE') "
+    "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = k AND d.objid = i "
+    "AND d.deptype = 'e') LIMIT 5) AS foreign_owned), '') "
+    "FROM pg_roles r WHERE r.rolname = current_user"
+)
+
 
 class Restores(Resource):
+    def check_rights(self) -> None:
+        """Preflight: the database's role can do what a rollback's restore does, before anyone
+        is locked out: empty schema public object by object and create in it."""
+        role = self.env.database.user
+        for name in self.env.database.names:
+            superuser, create, owner, foreign = self.db.query(name, RIGHTS_SQL)[0]
+            if superuser == "t":
+                continue
+            lacking = []
+            if create != "t":
+                lacking.append(
+                    f"CREATE on schema public, which {owner} owns (as its owner: GRANT CREATE "
+                    f"ON SCHEMA public TO {role})"
+                )
+            if foreign:
+                lacking.append(f"the ownership of {foreign} (ALTER ... OWNER TO {role})")
+            require(
+                not lacking,
+                f"a rollback's restore of {name} would fail: the role {role} lacks "
+                f"{' and '.join(lacking)}; nothing was changed",
+            )
+        self.note(f"the role {role} can empty schema public and create in it, as a restore does")
+
     def restore(self, database: str, dump: Path, window: dict[str, Any] | None = None) -> str:
         """Load `dump` into `database` and the window dump's rows after it, in one transaction
         that also carries over the active maintenance records (users stay out); returns what
