@@ -13,13 +13,16 @@ from atmo_release import restore_stream, way_back
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import files, restore
 from atmo_release.commands.compose import Compose
+from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.resources.way_back import live_manage_argv
 from atmo_release.restore_job import JobState, RestoreJob, timeout_for, unsettled
 from atmo_release.target import LocalTarget
 from fixtures.options import _recorded_release as recorded_release
 from fixtures.options import validate
+from tests.unit.fake_target import FakeTarget
 from tests.unit.test_unit_rehearsal_size import config
+from tests.unit.test_unit_resources import DEPLOY
 
 ATMOBETA = Path(__file__).resolve().parents[2] / "environments" / "atmobeta.toml"
 COMPOSE = Compose(("docker-compose",), "/d/docker-compose.prod.yml", "ad")
@@ -241,3 +244,70 @@ def test_rollback_feature_takes_the_release_from_the_last_deployment(tmp_path: P
     _record(tmp_path, "b", env="atmobeta", release="v37-9", started="2026-12-01T11", facts=later)
     _record(tmp_path, "c", env="atmobeta", release="v37-1", started="2026-11-01T10", facts=facts)
     assert recorded_release(rollback, environment) == "v37-3"  # type: ignore[arg-type]
+
+
+def test_the_role_must_be_able_to_empty_public_and_create_in_it(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    fake.answer("psql", stdout="t\tf\tpostgres\t\n")
+    deployment.restores.check_rights()  # a superuser can
+    fake._answers.clear()
+    fake.answer("psql", stdout="f\tf\tpostgres\tcore_x (postgres)\n")
+    with pytest.raises(CheckFailed) as refused:
+        deployment.restores.check_rights()
+    assert str(refused.value) == (
+        "a rollback's restore of atmo_prod would fail: the role atmo_app lacks CREATE on "
+        "schema public, which postgres owns (as its owner: GRANT CREATE ON SCHEMA public TO "
+        "atmo_app) and the ownership of core_x (postgres) (ALTER ... OWNER TO atmo_app); "
+        "nothing was changed"
+    )
+
+
+def test_an_old_image_the_registry_lost_comes_from_its_backup(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    deployment.state.previous_images = {"atmosphere": "cyverse/atmosphere:release-v37-2"}
+    fake.answer("image", "inspect", "cyverse/atmosphere:release-v37-2", rc=1)
+    fake.answer("pull", rc=1)
+    fake.answer(
+        "image",
+        "inspect",
+        "old_atmosphere-docker_atmosphere:release-v37-2",
+        stdout='[{"Config": {}}]',
+    )
+    deployment.old_release.make_images_ready()
+    assert fake.commands("docker", "tag") == [
+        (
+            "docker",
+            "tag",
+            "old_atmosphere-docker_atmosphere:release-v37-2",
+            "cyverse/atmosphere:release-v37-2",
+        )
+    ]
+    assert deployment.record.facts["old_images"] == {
+        "atmosphere": "from the backup image old_atmosphere-docker_atmosphere:release-v37-2"
+    }
+
+
+def test_the_old_files_come_back_after_what_the_checkout_holds_is_saved(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    diff = Path("/root/deploy-checkout-local-2026-12-01.diff")
+    fake.files[diff] = "diff --git a/docker-compose.prod.yml b/docker-compose.prod.yml\n"
+    deployment.state.release_files = {
+        "checkout_head": "abc123",
+        "local_diff": str(diff),
+        "secrets_branch": "prod",
+    }
+    fake.answer("git", "-C", DEPLOY, "diff", "HEAD", stdout="the new tags\n")
+    deployment.old_release.bring_back_files()
+    saved = Path("/root/deploy-checkout-rollback-local-2026-12-01.diff")
+    assert fake.files[saved] == "the new tags\n"
+    git = [call for call in fake.calls if call[:1] in (("git",), ("create",))]
+    assert git == [
+        ("git", "-C", DEPLOY, "diff", "HEAD"),
+        ("create", str(saved)),
+        ("git", "-C", DEPLOY, "reset", "--hard", "--quiet", "abc123"),
+        ("git", "-C", DEPLOY, "apply", "--whitespace=nowarn", str(diff)),
+        ("git", "-C", "/opt/dev/atmosphere-docker-secrets", "checkout", "prod"),
+    ]
