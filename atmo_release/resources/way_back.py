@@ -329,7 +329,7 @@ class WayBack(Resource):
             )
             problems += [f"{name}: {p}" for p in lost]
             for text in notes:
-                self.note(f"{name}: {text.replace('migrations', 'way back')}")
+                self.note(f"{name}: {text}")
         require(
             not problems, "after going back the data is not as expected: " + "; ".join(problems)
         )
