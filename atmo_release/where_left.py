@@ -50,7 +50,8 @@ def stack_state(deployment: Deployment) -> dict[str, Any]:
 def next_safe_command(deployment: Deployment) -> str:
     state, env = deployment.state, deployment.env
     compose = shlex.join(deployment.compose.up()[:-2])
-    rerun = f"pytest features/deploy.feature --env={env.name} --release={deployment.release}"
+    feature = "rollback" if deployment.record.facts.get("rolls_back") else "deploy"
+    rerun = f"pytest features/{feature}.feature --env={env.name} --release={deployment.release}"
     if not any(maintenance_now(deployment)[0].values()):
         return f"nothing was changed; fix the cause above, then: {rerun}"
     stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"

@@ -106,6 +106,10 @@ def test_an_irreversible_release_is_refused_with_counts_then_restored_once_confi
         assert loss in step["error"], step["error"]
     assert "troposphere." not in step["error"]
     assert "--discard-writes-since-release" in step["error"]
+    assert record["next_safe_command"] == (
+        "nothing was changed; fix the cause above, then: pytest features/rollback.feature "
+        "--env=rehearsal --release=v37-94"
+    )
     assert (
         scalar(stack, "atmo_prod", "SELECT count(*) FROM maintenance_record WHERE end_date IS NULL")
         == "0"
