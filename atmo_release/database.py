@@ -37,7 +37,7 @@ class DatabaseClient:
         return self.compose.exec_(
             self.config.service,
             psql.service_query(self.config.user, database, sql),
-            env=client_env(self.password),
+            env=dict.fromkeys(client_env(self.password)),
         )
 
     def _psql(self, database: str, argv: list[str], timeout: float) -> list[list[str]]:

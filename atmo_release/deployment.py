@@ -33,11 +33,14 @@ from atmo_release.resources.deploy_checkout import DeployCheckout
 from atmo_release.resources.host import Host
 from atmo_release.resources.maintenance import Maintenance
 from atmo_release.resources.migration_rehearsal import MigrationRehearsal
+from atmo_release.resources.old_release import OldRelease
 from atmo_release.resources.other_sessions import OtherSessions
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.resources.readiness import Readiness
+from atmo_release.resources.restores import Restores
 from atmo_release.resources.secrets_checkout import SecretsCheckout
 from atmo_release.resources.smoke_checks import SmokeChecks
+from atmo_release.resources.way_back import WayBack
 from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
 from atmo_release.target import PlanTarget, Result, Target, open_target
@@ -195,6 +198,18 @@ class Deployment:
     @cached_property
     def browser_journey(self) -> BrowserJourney:
         return BrowserJourney(self)
+
+    @cached_property
+    def restores(self) -> Restores:
+        return Restores(self)
+
+    @cached_property
+    def way_back(self) -> WayBack:
+        return WayBack(self)
+
+    @cached_property
+    def old_release(self) -> OldRelease:
+        return OldRelease(self)
 
     # -- across resources ----------------------------------------------------------------------
 

@@ -54,6 +54,24 @@ def newest_record(
     )
 
 
+def deployment_of(
+    records_dir: Path, env: str, release: str, where: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The newest deploy record of `release` on this deployment, a rollback's own aside: what a
+    rollback by hand goes back from."""
+    return next(
+        (
+            data
+            for _, data in read_records(records_dir, env)
+            if data.get("release") == release
+            and facts(data).get("previous_images")
+            and not facts(data).get("rolls_back")
+            and facts(data).get("deployment", where) == where
+        ),
+        None,
+    )
+
+
 def unfinished_record(
     records_dir: Path, env: str, release: str, where: dict[str, str] | None = None
 ) -> dict[str, Any] | None:

@@ -18,6 +18,8 @@ ADOPTED = {
     "schema_before": "schema_before",
     "dumps": "dumps",
     "maintenance_ended": "maintenance_ended",
+    "release_files": "release_files",
+    "release_rows": "release_rows",
 }
 
 
@@ -47,6 +49,13 @@ class State:
     compose_edited: bool = False
     new_release_up: bool = False
     rollback: dict[str, Any] = field(default_factory=dict)
+    # what going back needs: the deploy checkout's commit and saved local changes and the
+    # secrets branch before the release; per database, its rows as the upgrade left them
+    release_files: dict[str, str] = field(default_factory=dict)
+    release_rows: dict[str, str] = field(default_factory=dict)
+    # a rollback by hand: the way back rehearsed per database, today's rows once stopped
+    way_back: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stopped_now: dict[str, Fingerprints] = field(default_factory=dict)
 
     def adopt(self, facts: dict[str, Any]) -> None:
         """Take over what an interrupted run recorded before it changed anything."""

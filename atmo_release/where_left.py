@@ -51,12 +51,23 @@ def stack_state(deployment: Deployment) -> dict[str, Any]:
 def next_safe_command(deployment: Deployment) -> str:
     state, env = deployment.state, deployment.env
     compose = shlex.join(deployment.compose.up()[:-2])
-    rerun = f"pytest features/deploy.feature --env={env.name} --release={deployment.release}"
-    if state.maintenance_ended and not state.rollback:
+    rolls_back = bool(deployment.record.facts.get("rolls_back"))
+    feature = "rollback" if rolls_back else "deploy"
+    rerun = f"pytest features/{feature}.feature --env={env.name} --release={deployment.release}"
+    if state.maintenance_ended and not state.rollback and not rolls_back:
         return _users_may_be_in(deployment)
     if not any(maintenance_now(deployment)[0].values()):
         return f"nothing was changed; fix the cause above, then: {rerun}"
     stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"
+    jobs = deployment.record.facts.get("restore_jobs") or {}
+    unseen = [job["status"] for job in jobs.values() if job.get("verdict") != "committed"]
+    if unseen:
+        return (
+            f"a restore was started on the host and not seen to commit ({', '.join(unseen)}); "
+            f"maintenance is on: run pytest features/rollback.feature --env={env.name} "
+            '(with --break-lock "<reason>" if this run\'s lock is left), which reads how it '
+            "ended and goes back from there"
+        )
     if state.rollback:
         if state.rollback.get("proven"):
             return (

@@ -54,16 +54,15 @@ def count_lines(path: Path) -> Read:
     return Read(["wc", "-l", str(path)])
 
 
-def add_rows_sql(table: str, path: str, sequence: int | None) -> list[str]:
-    """psql commands, run in the restore's transaction, that add a grown table's new rows from
-    the file on the target and set its id sequence back to where it was when the apps stopped."""
-    literal = "'" + path.replace("'", "''") + "'"
-    commands = [f"\\copy public.{quote(table)} FROM {literal}"]
-    if sequence is not None:
-        commands.append(
-            f"SELECT setval(pg_get_serial_sequence('public.{quote(table)}', 'id'), {int(sequence)})"
-        )
-    return commands
+def sequence_sql(table: str, sequence: int | None) -> str:
+    """The grown table's id sequence set back to where it was when the apps stopped, in the
+    restore's transaction (nothing when it had none)."""
+    if sequence is None:
+        return ""
+    return (
+        "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+        f"'public.{quote(table)}', 'id'), {int(sequence)});\n"
+    )
 
 
 def files(window: dict[str, Any] | None) -> list[str]:

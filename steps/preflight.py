@@ -65,3 +65,8 @@ def _(deployment: Deployment) -> None:
 @then("the release images are on the deploy host")
 def _(deployment: Deployment) -> None:
     deployment.containers.check_release_images_present()
+
+
+@then("the database's role can do what a rollback's restore does")
+def _(deployment: Deployment) -> None:
+    deployment.restores.check_rights()

@@ -2,7 +2,7 @@
 the operator's smoke checks hold, and users meet in a browser what they should."""
 
 from atmo_release.deployment import Deployment
-from steps.verbs import then
+from steps.verbs import then, when
 
 
 @then("the version endpoints report the new release")
@@ -36,3 +36,8 @@ def _(deployment: Deployment) -> None:
 )
 def _(deployment: Deployment) -> None:
     deployment.browser_journey.check()
+
+
+@when("each table's rows as the upgrade left them are recorded row by row")
+def _(deployment: Deployment) -> None:
+    deployment.way_back.record_release_rows()

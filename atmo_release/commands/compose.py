@@ -4,7 +4,7 @@ command in front differs (atmo_release.compose_flavour says which one a deployme
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from atmo_release.commands import Read, like
@@ -25,10 +25,17 @@ class Compose:
         return [*self.command, "-f", self.file, "-p", self.project]
 
     def exec_(
-        self, service: str, argv: Sequence[str], env: dict[str, str] | None = None
+        self, service: str, argv: Sequence[str], env: Mapping[str, str | None] | None = None
     ) -> list[str]:
-        """`exec -T`: without a TTY (pytest, CI) and so a redirected dump is not corrupted."""
-        flags = [item for key in sorted(env or {}) for item in ("-e", f"{key}={env[key]}")]
+        """`exec -T`: without a TTY (pytest, CI) and so a redirected dump is not corrupted. An
+        `env` value of None passes the name only: docker-compose takes the value from its own
+        environment, so a secret never sits in argv."""
+        env = env or {}
+        flags = [
+            item
+            for key in sorted(env)
+            for item in ("-e", key if env[key] is None else f"{key}={env[key]}")
+        ]
         return like(argv, [*self._base(), "exec", "-T", *flags, service, *argv])
 
     def stop(self) -> list[str]:

@@ -47,6 +47,15 @@ def image_inspect(reference: str) -> Read:
     return Read(["docker", "image", "inspect", reference])
 
 
+def host_config(container: str) -> Read:
+    """The container's HostConfig as JSON: its network and extra hosts, as compose set them."""
+    return Read(["docker", "inspect", "--format", "{{json .HostConfig}}", container])
+
+
+def tag(source: str, reference: str) -> list[str]:
+    return ["docker", "tag", source, reference]
+
+
 def pull(reference: str) -> list[str]:
     return ["docker", "pull", reference]
 
@@ -68,15 +77,20 @@ def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
     return ["docker", "commit", *changes, container, image]
 
 
-def exec_(container: str, argv: Sequence[str], *, user: str | None = None) -> list[str]:
-    flags = ["-u", user] if user else []
+def exec_(
+    container: str, argv: Sequence[str], *, user: str | None = None, stdin: bool = False
+) -> list[str]:
+    """`docker exec`; with `stdin`, what the docker client reads goes to `argv` (`-i`)."""
+    flags = [*(["-u", user] if user else []), *(["-i"] if stdin else [])]
     return like(argv, ["docker", "exec", *flags, container, *argv])
 
 
-def exec_throwaway(container: str, argv: Sequence[str], timeout: float) -> Read:
+def exec_throwaway(
+    container: str, argv: Sequence[str], timeout: float, *, stdin: bool = False
+) -> Read:
     """`argv` as root in a throwaway container (root reads any mounted file), killed inside
     the container after `timeout` seconds (exit 124): whatever it does, it does it there."""
-    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root"))
+    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root", stdin=stdin))
 
 
 def logs(container: str, since: str | None = None, *, tail: int | None = None) -> Read:

@@ -54,7 +54,7 @@ class ProvenDumps(Resource):
                 self.record.run_id,
             )
             self.copies[name] = copy
-            copy.open()
+            copy.open(dumps.named_roles(self.db, name, self.env.database.user))
             dumps.require_counts(path, in_file, copy.counts)
             still = {t: c for t, c in info["counts"].items() if info["counts_after"].get(t) == c}
             dumps.require_counts(path, still, {t: in_file.get(t, -1) for t in still})

@@ -31,6 +31,10 @@ class SecretsCheckout(Resource):
         self.state.secrets_head_before = self.run(
             git.rev_parse(directory, "HEAD"), "git rev-parse"
         ).stdout.strip()
+        # what a rollback checks out again (a detached HEAD: its commit)
+        branch = self.target.run(git.current_branch(directory)).stdout.strip()
+        self.state.release_files["secrets_branch"] = branch or self.state.secrets_head_before
+        self.record.facts["release_files"] = self.state.release_files
         self.run(
             git.checkout(directory, self.env.secrets_branch),
             f"checkout of secrets branch {self.env.secrets_branch}",

@@ -22,12 +22,12 @@ from atmo_release.migration_rehearsal import (
 )
 from atmo_release.target import LocalTarget
 from atmo_release.window_dumps import (
-    add_rows_sql,
     files,
     replace_rows_sql,
     require_rows,
     rows_after_sql,
     rows_in_dump,
+    sequence_sql,
     sequence_value_sql,
 )
 
@@ -228,11 +228,11 @@ def test_a_grown_table_gives_only_its_new_rows_and_gets_its_sequence_back() -> N
     assert "pg_get_serial_sequence('public.\"core_event\"', 'id')" in sequence_value_sql(
         "core_event"
     )
-    assert add_rows_sql("core_event", "/root/it's.rows", 57) == [
-        "\\copy public.\"core_event\" FROM '/root/it''s.rows'",
-        "SELECT setval(pg_get_serial_sequence('public.\"core_event\"', 'id'), 57)",
-    ]
-    assert add_rows_sql("t", "/r", None) == ["\\copy public.\"t\" FROM '/r'"]
+    assert sequence_sql("core_event", 57) == (
+        "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+        "'public.\"core_event\"', 'id'), 57);\n"
+    )
+    assert sequence_sql("t", None) == ""
 
 
 def test_the_files_of_a_window_dump_decision() -> None:

@@ -99,15 +99,8 @@ def test_restore_argv_stops_at_the_first_error() -> None:
     ]
 
 
-def test_host_restore_empties_and_loads_in_one_transaction() -> None:
-    argv = pg.host_restore(
-        "db",
-        5432,
-        "atmo_app",
-        "atmo_prod",
-        "/b/atmo.sql",
-        ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"],
-    )
+def test_host_restore_loads_in_one_transaction() -> None:
+    argv = pg.host_restore("db", 5432, "atmo_app", "atmo_prod", "/b/atmo.sql")
     assert argv == [
         "psql",
         "-h",
@@ -124,10 +117,6 @@ def test_host_restore_empties_and_loads_in_one_transaction() -> None:
         "atmo_app",
         "-d",
         "atmo_prod",
-        "-c",
-        "DROP SCHEMA public CASCADE",
-        "-c",
-        "CREATE SCHEMA public",
         "-f",
         "/b/atmo.sql",
     ]

@@ -70,6 +70,8 @@ def config(**options: object) -> SimpleNamespace:
         "driver": None,
         "rehearsal_size": "0",
         "compose": None,
+        "discard_writes_since_release": None,
+        "records_dir": "reports",
         **options,
     }
     return SimpleNamespace(
