@@ -136,15 +136,13 @@ class TodaysCopy:
         with the environment's settings of the secrets branch but for the database."""
         d, copy = self.deployment, self.server
         settings = settings_for_copy(
-            secrets_ini(d, app), "127.0.0.1", 5432, copy.DATABASE, self.role, copy.password
+            secrets_ini(d, app), copy.HOST, 5432, copy.DATABASE, self.role, copy.password
         )
         with settings_file(d, settings) as path:
 
             def manage(image: str, *command: str) -> Result:
                 labels = run_labels(d.record.run_id)
-                argv = manage_argv(
-                    image, d.service(app), copy.container_id, str(path), labels, *command
-                )
+                argv = manage_argv(image, d.service(app), copy.network, str(path), labels, *command)
                 return d.target.run(argv, timeout=3600)
 
             yield manage
