@@ -1,4 +1,5 @@
-"""Reads the databases through psql on the target: maintenance records and fingerprints."""
+"""Reads the databases through psql on the target: maintenance records and fingerprints,
+every session with the same explicit settings (`psql.session_env`)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,11 @@ class DatabaseClient:
         return self.compose.exec_(
             self.config.service,
             psql.service_query(self.config.user, database, sql),
-            env={"PGPASSWORD": self.password},
+            env=psql.session_env(self.password),
         )
 
     def _psql(self, database: str, argv: list[str], timeout: float) -> list[list[str]]:
-        result = self.target.run(argv, env={"PGPASSWORD": self.password}, timeout=timeout)
+        result = self.target.run(argv, env=psql.session_env(self.password), timeout=timeout)
         if not result.ok:
             raise CheckFailed(f"database {database} could not be queried: {result.tail(2)}")
         return [line.split("\t") for line in result.stdout.splitlines() if line]

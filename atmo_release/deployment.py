@@ -35,6 +35,7 @@ from atmo_release.resources.migration_rehearsal import MigrationRehearsal
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.resources.readiness import Readiness
 from atmo_release.resources.secrets_checkout import SecretsCheckout
+from atmo_release.resources.window_copies import WindowCopies
 from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
 from atmo_release.target import PlanTarget, Result, Target, open_target
@@ -143,6 +144,10 @@ class Deployment:
     @cached_property
     def window_dumps(self) -> WindowDumps:
         return WindowDumps(self)
+
+    @cached_property
+    def window_copies(self) -> WindowCopies:
+        return WindowCopies(self)
 
     @cached_property
     def maintenance(self) -> Maintenance:

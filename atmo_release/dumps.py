@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import files, pg
+from atmo_release.commands import files, pg, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
@@ -102,7 +102,7 @@ def dump(
     written can later be taken for a backup.
     """
     started = time.monotonic()
-    env = {"PGPASSWORD": password}
+    env = psql.session_env(password)
     if database_config.where == "host":
         argv = pg.host_dump(
             database_config.host,

@@ -7,7 +7,8 @@ value over 1 GB can be built), and the runner receives one line per table. Seedi
 binds each value to its row, so values moved between rows change the sum.
 
 The shape, kept in the record: `{table: {"count": n, "bytes": size, "columns": {col: "n:sum"}}}`,
-plus `"max_id"` where the id is an integer (rows above it were added since the reading).
+plus `"max_id"` where the id is an integer (rows above it were added since the reading). The
+readings of two disjoint sets of a table's rows add up (`combine`) to the reading of both.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ def timeout_for(size_bytes: int) -> float:
     return TIMEOUT_FLOOR_S + size_bytes / TIMEOUT_BYTES_PER_S
 
 
-def table_sql(table: str, columns: list[tuple[str, str]], upto: int | None = None) -> str:
-    """The one query that fingerprints `table` (only its rows with an id up to `upto`, when
-    given); `columns` are (name, data_type) in order."""
+def table_sql(
+    table: str, columns: list[tuple[str, str]], upto: int | None = None, after: int | None = None
+) -> str:
+    """The one query that fingerprints `table` (only its rows with an id up to `upto`, or above
+    `after`, when given); `columns` are (name, data_type) in order."""
     types = dict(columns)
     if types.get("id") in _INTEGER_TYPES:
         seed = '"id"'
@@ -62,8 +65,10 @@ def table_sql(table: str, columns: list[tuple[str, str]], upto: int | None = Non
         parts += ["coalesce(sum(hashtextextended(t::text, 0)), 0)"]
     if types.get("id") in _INTEGER_TYPES:
         parts += ['max("id")']
-    where = f' WHERE "id" <= {int(upto)}' if upto is not None else ""
-    return f"SELECT {', '.join(parts)} FROM public.{quote(table)} t{where}"
+    where = [f'"id" <= {int(upto)}'] if upto is not None else []
+    where += [f'"id" > {int(after)}'] if after is not None else []
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {', '.join(parts)} FROM public.{quote(table)} t{condition}"
 
 
 def parse_row(row: list[str], columns: list[tuple[str, str]], size: int) -> dict[str, Any]:
@@ -79,10 +84,13 @@ def parse_row(row: list[str], columns: list[tuple[str, str]], size: int) -> dict
 
 
 def fingerprint_database(
-    query: Query, tables: list[str] | None = None, upto: dict[str, int] | None = None
+    query: Query,
+    tables: list[str] | None = None,
+    upto: dict[str, int] | None = None,
+    after: dict[str, int] | None = None,
 ) -> Fingerprints:
     """Every table of the public schema (or only `tables`), one streaming pass each; a table
-    named in `upto` is read only up to that id."""
+    named in `upto` is read only up to that id, one named in `after` only above it."""
     sizes = {row[0]: int(row[1]) for row in query(TABLES_SQL, TIMEOUT_FLOOR_S)}
     columns: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in query(COLUMNS_SQL, TIMEOUT_FLOOR_S):
@@ -90,7 +98,7 @@ def fingerprint_database(
     wanted = sorted(sizes) if tables is None else [t for t in sorted(tables) if t in sizes]
     result: Fingerprints = {}
     for table in wanted:
-        sql = table_sql(table, columns[table], (upto or {}).get(table))
+        sql = table_sql(table, columns[table], (upto or {}).get(table), (after or {}).get(table))
         row = query(sql, timeout_for(sizes[table]))[0]
         result[table] = parse_row(row, columns[table], sizes[table])
     return result
@@ -101,6 +109,24 @@ def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     if a is None or b is None:
         return a is b
     return a["count"] == b["count"] and a["columns"] == b["columns"]
+
+
+def combine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The reading of a table's rows in `a` and in `b` together (disjoint sets of its rows)."""
+
+    def add(x: str, y: str) -> str:  # "count:sum" of a column, or the sum of whole rows
+        return ":".join(
+            str(int(i) + int(j)) for i, j in zip(x.split(":"), y.split(":"), strict=True)
+        )
+
+    combined = {
+        "count": a["count"] + b["count"],
+        "bytes": a.get("bytes", 0),
+        "columns": {c: add(a["columns"][c], b["columns"][c]) for c in a["columns"]},
+    }
+    if "max_id" in a:
+        combined["max_id"] = max((i for i in (a["max_id"], b.get("max_id")) if i), default=None)
+    return combined
 
 
 def total_rows(fingerprints: Fingerprints) -> int:

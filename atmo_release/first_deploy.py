@@ -24,7 +24,7 @@ from typing import Any
 
 from atmo_release import dumps, restored_copy, secrets
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import pg
+from atmo_release.commands import pg, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.deployment import Deployment
@@ -186,7 +186,7 @@ class FirstDeployment:
             self.new.run(
                 pg.host_restore(database.host, database.port, database.user, name, str(path)),
                 f"psql loading {path.name} into {name}",
-                env={"PGPASSWORD": self.new.db.password},
+                env=psql.session_env(self.new.db.password),
                 timeout=3600,
             )
 

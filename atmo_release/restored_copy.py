@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL on the target holding one dump: the proof that the dump restores,
-and the copy the release's migrations are rehearsed on."""
+the copy the release's migrations are rehearsed on, and an unmigrated twin of it kept for the
+maintenance window."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from atmo_release.dumps import (
     read_dump,
     require_counts,
 )
+from atmo_release.fingerprint import quote
 from atmo_release.labels import run_labels
 from atmo_release.target import Target
 
@@ -78,14 +80,18 @@ class RestoredCopy:
     """A labelled throwaway PostgreSQL holding one dump restored as database `verify`.
 
     `open()` starts it on the target with the docker CLI and restores the dump; it stays up for
-    more reads (fingerprints, the release's migrations) until `close()`. The container and its
-    volumes carry the rehearsal and pid labels, so a sweeper removes them if this process dies.
-    Every command it runs only creates, uses or removes the throwaway server: each is a `Read`,
-    so a plan runs them as a run does.
+    more reads (fingerprints, the release's migrations) until `close()`. `keep_unmigrated()`
+    copies `verify` to database `window` inside the same server (a file copy, no second
+    restore), which stays as the dump has it while `verify` is migrated. The container, its
+    volumes and the containers in `helpers` (migrations run against it) carry the rehearsal and
+    pid labels, so a sweeper removes them if this process dies. Every command it runs only
+    creates, uses or removes throwaway things: each is a `Read`, so a plan runs them as a run
+    does. Every session runs with `psql.session_env()`'s settings.
     """
 
     DATABASE = "verify"
-    MOUNTED = "/dump"  # where the dump is bind-mounted, read-only, in the container
+    WINDOW = "window"
+    MOUNTED = "/dump"  # where the dump's folder is bind-mounted, read-only, in the container
     # How long the server may take to accept connections, and how often it is asked.
     ready_timeout = 120.0
     poll = 0.25
@@ -96,9 +102,11 @@ class RestoredCopy:
             raise ValueError(f"dump {path}: a bind mount needs an absolute path on the target")
         self.password = secrets.token_urlsafe(18)
         target.redactor.add([self.password])
-        self.mounted = f"{self.MOUNTED}/{self.path.name}"
+        self.mounted = self.in_container(self.path)
         self.labels = run_labels(run_id)
         self.container_id = ""
+        self.helpers: list[str] = []  # containers working on this server, removed with it
+        self.unmigrated = ""  # the database holding the dump as it is, once kept
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.server_major = 0
@@ -160,7 +168,7 @@ class RestoredCopy:
                 "POSTGRES_DB": self.DATABASE,
                 "POSTGRES_PASSWORD": None,
             },
-            mounts={str(self.path): self.mounted},
+            mounts={str(self.path.parent): self.MOUNTED},
             volumes=self._image_volumes(),
         )
         created = self.target.run(argv, env={"POSTGRES_PASSWORD": self.password}, timeout=300)
@@ -200,18 +208,44 @@ class RestoredCopy:
                 )
             time.sleep(self.poll)
 
+    def in_container(self, path: Path) -> str:
+        """Where a file beside the dump (a window dump of the same backup folder) is seen."""
+        if Path(path).parent != self.path.parent:
+            raise ValueError(f"{path} is not in {self.path.parent}, the folder of the dump")
+        return f"{self.MOUNTED}/{Path(path).name}"
+
     def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
         """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
         result = self.target.run(
-            docker.exec_throwaway(self.container_id, argv, timeout), timeout=timeout + 60
+            docker.exec_throwaway(self.container_id, argv, timeout, psql.session_env()),
+            timeout=timeout + 60,
         )
         return result.rc, result.stdout, result.stderr
 
-    def _psql(self, sql: str) -> list[str]:
-        return ["psql", *psql.FLAGS, "-U", self.owner, "-d", self.DATABASE, "-c", sql]
+    def _psql(self, sql: str, database: str | None = None) -> list[str]:
+        return ["psql", *psql.FLAGS, "-U", self.owner, "-d", database or self.DATABASE, "-c", sql]
 
-    def query(self, sql: str, timeout: float = 600) -> list[list[str]]:
-        rc, out, err = self.exec(self._psql(sql), timeout)
+    def keep_unmigrated(self) -> None:
+        """`window`: the restored dump as it is, while `verify` is migrated."""
+        self.clone(self.WINDOW, self.DATABASE)
+        self.unmigrated = self.WINDOW
+
+    def clone(self, name: str, template: str) -> None:
+        """Database `name` made anew as a file copy of `template` (nobody connected to it)."""
+        strategy = " STRATEGY FILE_COPY" if self.server_major >= 15 else ""  # no WAL of it
+        self.drop(name)
+        self.query(
+            f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}{strategy}",
+            3600,
+            database="postgres",
+        )
+
+    def drop(self, name: str) -> None:
+        self.query(f"DROP DATABASE IF EXISTS {quote(name)}", 600, database="postgres")
+
+    def query(self, sql: str, timeout: float = 600, database: str | None = None) -> list[list[str]]:
+        """Rows of `sql` in `database` (default `verify`)."""
+        rc, out, err = self.exec(self._psql(sql, database), timeout)
         if rc != 0:
             raise CheckFailed(
                 f"the throwaway PostgreSQL could not be queried: {err.strip()[-300:]}"
@@ -222,6 +256,8 @@ class RestoredCopy:
         """Remove the server with its volumes: a restored copy may be as big as production's."""
         if not self.container_id:
             return
+        while self.helpers:
+            self.target.run(docker.remove_throwaway(self.helpers.pop()), timeout=300)
         step = time.monotonic()
         result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
         self.seconds["remove"] = time.monotonic() - step

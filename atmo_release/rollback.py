@@ -13,7 +13,7 @@ from typing import Any
 
 from atmo_release import compose_file, row_checks, window_dumps
 from atmo_release.checks import require
-from atmo_release.commands import pg
+from atmo_release.commands import pg, psql
 from atmo_release.deployment import Deployment
 from atmo_release.fingerprint import quote
 from atmo_release.release import Release
@@ -70,15 +70,11 @@ def restore_database(
         argv = pg.host_restore(
             config.host, config.port, config.user, database, str(dump_path), empty
         )
-        if tables:
-            argv += [*(item for sql in replace for item in ("-c", sql)), "-f", window["path"]]
-        for table, rows in grown.items():
-            add = window_dumps.add_rows_sql(table, rows["path"], rows["sequence"])
-            argv += [item for sql in add for item in ("-c", sql)]
+        argv += window_dumps.load_args(window, str)
         deployment.run(
             argv,
             f"restore of {database} from {dump_path}",
-            env={"PGPASSWORD": deployment.password},
+            env=psql.session_env(deployment.password),
             timeout=3600,
         )
     else:
@@ -90,7 +86,7 @@ def restore_database(
                 "-f",
                 "/dev/stdin",
             ],
-            env={"PGPASSWORD": deployment.password},
+            env=psql.session_env(deployment.password),
         )
         text = deployment.target.read_text(dump_path)
         if tables:

@@ -17,6 +17,7 @@ ADOPTED = {
     "rehearsed": "migration_rehearsal",
     "schema_before": "schema_before",
     "dumps": "dumps",
+    "clock": "clock",
 }
 
 
@@ -32,8 +33,9 @@ class State:
     pulled_in_preflight: set[str] = field(default_factory=set)
     secrets_head_before: str = ""
     resumed_from: str = ""
-    # read once the apps stopped: the "before" that counts
+    # read once the apps stopped: the "before" that counts, and when (the database's clock)
     snapshot_before: dict[str, Fingerprints] = field(default_factory=dict)
+    clock: dict[str, float] = field(default_factory=dict)
     # what the run changed, for where the stack was left
     maintenance_on: dict[str, bool] = field(default_factory=dict)
     stopped: bool = False

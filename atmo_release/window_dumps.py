@@ -11,7 +11,7 @@ stopped, not as it was when the dump began, without dumping a large table again 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,19 @@ def replace_rows_sql(tables: Sequence[str]) -> list[str]:
     """Statements run before the window dump's rows are loaded, in the restore's transaction.
     Django's foreign keys are deferrable, so the rows may arrive in any order."""
     return ["SET CONSTRAINTS ALL DEFERRED", *(f"DELETE FROM public.{quote(t)}" for t in tables)]
+
+
+def load_args(window: dict[str, Any], where: Callable[[Path], str]) -> list[str]:
+    """psql arguments, for a transaction over a restored proven dump, that load a window dump
+    decision's files (`where` names each file where psql reads it) as a rollback does: the
+    rewritten tables' rows replaced, the grown tables' new rows added, their sequences set."""
+    tables = list(window.get("tables") or [])
+    args = [item for sql in replace_rows_sql(tables) for item in ("-c", sql)] if tables else []
+    args += ["-f", where(Path(window["path"]))] if tables else []
+    for table, rows in (window.get("grown") or {}).items():
+        add = add_rows_sql(table, where(Path(rows["path"])), rows["sequence"])
+        args += [item for sql in add for item in ("-c", sql)]
+    return args
 
 
 def require_rows(path: Path, in_file: dict[str, int], expected: dict[str, int]) -> None:

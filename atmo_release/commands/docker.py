@@ -63,15 +63,31 @@ def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
     return ["docker", "commit", *changes, container, image]
 
 
-def exec_(container: str, argv: Sequence[str], *, user: str | None = None) -> list[str]:
+def exec_(
+    container: str,
+    argv: Sequence[str],
+    *,
+    user: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """`env` goes into argv: only for values that are no secret."""
+    values = env or {}
     flags = ["-u", user] if user else []
+    flags += [item for key in sorted(values) for item in ("-e", f"{key}={values[key]}")]
     return like(argv, ["docker", "exec", *flags, container, *argv])
 
 
-def exec_throwaway(container: str, argv: Sequence[str], timeout: float) -> Read:
+def exec_throwaway(
+    container: str, argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None
+) -> Read:
     """`argv` as root in a throwaway container (root reads any mounted file), killed inside
     the container after `timeout` seconds (exit 124): whatever it does, it does it there."""
-    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root"))
+    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root", env=env))
+
+
+def wait(container: str) -> Read:
+    """Blocks until the container exits; prints its exit code."""
+    return Read(["docker", "wait", container])
 
 
 def logs(container: str, since: str | None = None, *, tail: int | None = None) -> Read:
@@ -93,12 +109,14 @@ def run_once(
     network: str,
     mounts: dict[str, str],
     labels: dict[str, str],
+    detach: bool = False,
 ) -> list[str]:
-    """`docker run --rm` of one command; bind mounts are read-only."""
+    """`docker run --rm` of one command; bind mounts are read-only. Detached, it prints the
+    container's id and stays after it exits, for `wait` and `logs`, until removed."""
     return [
         "docker",
         "run",
-        "--rm",
+        "-d" if detach else "--rm",
         *_labels(labels),
         "--network",
         network,

@@ -1,8 +1,34 @@
-"""psql command lines for the host database or a compose service; the password goes by env."""
+"""psql command lines for the host database or a compose service; the password goes by env.
+
+Every session the run opens (psql, pg_dump, the throwaway copies' psql) carries the same
+explicit settings in `PGOPTIONS`, whatever the cluster's defaults: `value::text`, which the
+fingerprints hash and COPY writes, depends on the session's time zone, date, interval, float
+and bytea styles. A cluster initialised on an Arizona host renders `timestamptz` in
+America/Phoenix, the throwaway copy in UTC, and every table with a timestamp would differ.
+"""
 
 from __future__ import annotations
 
 FLAGS = ["-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+
+SESSION_SETTINGS = (
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO,MDY"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),  # shortest exact floats, as pg_dump reads them
+    ("bytea_output", "hex"),
+    ("lc_monetary", "C"),
+)
+PGOPTIONS = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS)
+
+
+def session_env(password: str | None = None) -> dict[str, str]:
+    """The environment of every PostgreSQL client the run starts: the session settings, and
+    the password when there is one (never in argv)."""
+    env = {"PGOPTIONS": PGOPTIONS}
+    if password is not None:
+        env["PGPASSWORD"] = password
+    return env
 
 
 def host_query(host: str, port: int, user: str, database: str, sql: str) -> list[str]:

@@ -251,7 +251,7 @@ def test_failed_host_dump_raises_and_leaves_no_file(tmp_path: Path) -> None:
         dumps.dump(target, HOST_DB, "secret-pw", COMPOSE, "atmo_prod", path)
     assert not path.exists()
     (argv, env) = target.calls[0]
-    assert argv[-2:] == ("-f", str(path)) and env == {"PGPASSWORD": "secret-pw"}
+    assert argv[-2:] == ("-f", str(path)) and env == psql.session_env("secret-pw")
     assert "secret-pw" not in argv
 
 
@@ -313,7 +313,8 @@ def test_service_dump_streams_to_the_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 IMAGE = "atmo-rehearsal/postgres:15"
 CONTAINER = "c0ffee"
-EXEC = ("docker", "exec", "-u", "root", CONTAINER, "timeout")
+# every session of the copy carries the run's session settings (see commands/psql.py)
+EXEC = ("docker", "exec", "-u", "root", "-e", f"PGOPTIONS={psql.PGOPTIONS}", CONTAINER, "timeout")
 LIST = pg.LIST_TABLES_SQL
 COUNT = pg.count_rows_sql(["core_instance", "core_user"])
 
@@ -365,7 +366,7 @@ def test_restored_copy_runs_its_server_through_the_target() -> None:
                 "-e",
                 "POSTGRES_USER=atmo_app",
             ),
-            *("-v", f"{DUMP}:/dump/{DUMP.name}:ro"),
+            *("-v", f"{DUMP.parent}:/dump:ro"),  # the backup folder: the window dumps too
             *("--mount", f"type=volume,dst=/var/lib/postgresql/data{volume_labels}"),
             IMAGE,
             "postgres",
@@ -409,7 +410,7 @@ def test_the_server_is_waited_for_until_it_answers() -> None:
     copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.poll = 0
     copy.open()
-    probes = [call[7] for call in target.calls if call[:6] == EXEC and call[7:8] != ("psql",)]
+    probes = [call[9] for call in target.calls if call[:8] == EXEC and call[9:10] != ("psql",)]
     selects = [call for call in target.calls if call[-1] == "SELECT 1"]
     assert probes == ["pg_isready"] * 3 and len(selects) == 2
     assert (

@@ -1,0 +1,224 @@
+"""Exact row checks without Docker: the session settings every client carries (exact argv and
+env), readings that add up, the load of the window dumps onto a copy, and stamped columns told
+apart and shaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from atmo_release import stamps
+from atmo_release.commands import docker, psql
+from atmo_release.commands.compose import Compose
+from atmo_release.database import DatabaseClient
+from atmo_release.environment import Database
+from atmo_release.fingerprint import combine, fingerprint_database, table_sql
+from atmo_release.restored_copy import RestoredCopy
+from atmo_release.window_dumps import load_args
+from tests.unit.fake_target import FakeTarget
+
+SETTINGS = (
+    "-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3 "
+    "-c bytea_output=hex -c lc_monetary=C"
+)
+COMPOSE = Compose(("docker-compose",), "docker-compose.prod.yml", "atmosphere-docker")
+
+
+class EnvTarget(FakeTarget):
+    """A fake target that also keeps the env each command was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.envs: list[dict[str, str] | None] = []
+
+    def run(self, argv: Any, **kwargs: Any) -> Any:
+        self.envs.append(kwargs.get("env"))
+        return super().run(argv, **kwargs)
+
+
+def test_one_set_of_session_settings_for_every_client() -> None:
+    assert psql.PGOPTIONS == SETTINGS
+    assert psql.session_env() == {"PGOPTIONS": SETTINGS}
+    assert psql.session_env("pw") == {"PGOPTIONS": SETTINGS, "PGPASSWORD": "pw"}
+
+
+def test_the_host_database_is_read_with_the_settings_in_the_environment_only() -> None:
+    target = EnvTarget()
+    client = DatabaseClient(
+        target, Database("host", "atmo_app", ("atmo_prod",), "x"), "pw", COMPOSE
+    )
+    client.query("atmo_prod", "SELECT 1")
+    assert target.calls == [
+        ("psql", "-h", "127.0.0.1", "-p", "5432", "-U", "atmo_app", "-d", "atmo_prod",
+         *psql.FLAGS, "-c", "SELECT 1"),
+    ]  # fmt: skip
+    assert target.envs == [{"PGOPTIONS": SETTINGS, "PGPASSWORD": "pw"}]
+
+
+def test_a_compose_database_gets_the_settings_into_the_container() -> None:
+    target = EnvTarget()
+    config = Database("service", "atmo_app", ("atmo_prod",), "x", service="postgres")
+    DatabaseClient(target, config, "pw", COMPOSE).query("atmo_prod", "SELECT 1")
+    assert target.calls[0][:12] == (
+        "docker-compose", "-f", "docker-compose.prod.yml", "-p", "atmosphere-docker", "exec",
+        "-T", "-e", f"PGOPTIONS={SETTINGS}", "-e", "PGPASSWORD=pw", "postgres",
+    )  # fmt: skip
+
+
+def test_the_throwaway_copy_is_read_with_the_same_settings() -> None:
+    argv = docker.exec_throwaway("c1", ["psql", "-c", "SELECT 1"], 60, psql.session_env())
+    assert argv == [
+        "docker", "exec", "-u", "root", "-e", f"PGOPTIONS={SETTINGS}", "c1",
+        "timeout", "60", "psql", "-c", "SELECT 1",
+    ]  # fmt: skip
+
+
+def test_a_detached_migration_stays_until_it_is_waited_for() -> None:
+    argv = docker.run_once(
+        "img", ["m"], entrypoint="/p", network="container:c", mounts={}, labels={}, detach=True
+    )
+    assert argv[:3] == ["docker", "run", "-d"] and "--rm" not in argv
+    assert docker.wait("c9") == ["docker", "wait", "c9"]
+
+
+def test_the_rows_above_an_id_and_readings_that_add_up() -> None:
+    assert table_sql("t", [("id", "bigint")], after=41).endswith(
+        ' FROM public."t" t WHERE "id" > 41'
+    )
+    old = {"count": 2, "bytes": 9, "columns": {"id": "2:5", "v": "1:-7"}, "max_id": 2}
+    new = {"count": 1, "bytes": 1, "columns": {"id": "1:3", "v": "1:10"}, "max_id": 3}
+    assert combine(old, new) == {
+        "count": 3,
+        "bytes": 9,
+        "columns": {"id": "3:8", "v": "2:3"},
+        "max_id": 3,
+    }
+    asked: list[str] = []
+
+    def query(sql: str, timeout: float) -> list[list[str]]:
+        asked.append(sql)
+        if "pg_total_relation_size" in sql:
+            return [["t", "0"]]
+        if "information_schema.columns" in sql:
+            return [["t", "id", "bigint"]]
+        return [["1", "1", "3", "3"]]
+
+    assert fingerprint_database(query, after={"t": 2})["t"]["count"] == 1
+    assert asked[-1].endswith('WHERE "id" > 2')
+
+
+def test_the_window_dumps_load_onto_a_copy_as_the_rollback_loads_them() -> None:
+    window = {
+        "tables": ["core_allocation"],
+        "path": "/b/atmo-window-2026-12-01.sql",
+        "grown": {"core_event": {"path": "/b/atmo-window-core_event.rows", "sequence": 57}},
+    }
+    where = {
+        "/b/atmo-window-2026-12-01.sql": "/dump/w.sql",
+        "/b/atmo-window-core_event.rows": "/dump/e",
+    }
+    assert load_args(window, lambda path: where[str(path)]) == [
+        "-c", "SET CONSTRAINTS ALL DEFERRED",
+        "-c", 'DELETE FROM public."core_allocation"',
+        "-f", "/dump/w.sql",
+        "-c", "\\copy public.\"core_event\" FROM '/dump/e'",
+        "-c", "SELECT setval(pg_get_serial_sequence('public.\"core_event\"', 'id'), 57)",
+    ]  # fmt: skip
+    assert load_args({"tables": [], "grown": {}}, str) == []
+    assert load_args({}, lambda path: str(Path(path))) == []
+
+
+def reading(count: int, **columns: str) -> dict[str, Any]:
+    return {"count": count, "columns": columns}
+
+
+def test_columns_that_differ_between_two_runs_are_stamped_by_the_migration_that_made_them() -> None:
+    first = {
+        "core_allocation": reading(3, id="i", end_date="e", reviewed_at="3:1"),
+        "core_instance": reading(2, id="j", is_running="r", uuid="2:5", stamped_at="2:6"),
+        "core_event": reading(4, id="k"),
+    }
+    second = {
+        "core_allocation": reading(3, id="i", end_date="e", reviewed_at="3:2"),
+        "core_instance": reading(2, id="j", is_running="r", uuid="2:8", stamped_at="2:9"),
+        "core_event": reading(3, id="k"),
+    }
+    columns, rows = stamps.differing_columns(first, second)
+    assert columns == {
+        "core_allocation": ["reviewed_at"],
+        "core_instance": ["stamped_at", "uuid"],
+    }
+    assert rows == ["core_event"]
+
+    def changed(table: str, *columns: str) -> dict[str, Any]:
+        return {table: {"whole_table": False, "columns": list(columns)}}
+
+    steps = [
+        ("core.0002_is_running", changed("core_instance", "is_running")),
+        ("core.0003_reviewed", changed("core_allocation", "reviewed_at")),
+        ("core.0004_stamps", changed("core_instance", "stamped_at", "uuid")),
+    ]
+    stamped = stamps.attribute(columns, steps)
+    assert stamped == {
+        "core_allocation": {"reviewed_at": ["core.0003_reviewed"]},
+        "core_instance": {"stamped_at": ["core.0004_stamps"], "uuid": ["core.0004_stamps"]},
+    }
+    assert stamps.by_migration(stamped) == {
+        "core.0003_reviewed": ["core_allocation.reviewed_at"],
+        "core.0004_stamps": ["core_instance.stamped_at", "core_instance.uuid"],
+    }
+    assert stamps.attribute({"t": ["c"]}, []) == {"t": {"c": ["the release's migrations"]}}
+
+
+def test_a_shape_is_one_pass_with_the_distinct_count_of_the_stamped_columns_only() -> None:
+    columns = [("id", "integer"), ("uuid", "uuid"), ("stamped_at", "timestamp with time zone")]
+    assert stamps.shape_sql("core_instance", columns, ["stamped_at", "uuid"]) == (
+        'SELECT count("stamped_at"), count(DISTINCT "stamped_at"), '
+        'extract(epoch FROM min("stamped_at")), extract(epoch FROM max("stamped_at")), '
+        'coalesce(sum(hashtextextended("id"::text, 0)) '
+        'FILTER (WHERE "stamped_at" IS NOT NULL), 0), '
+        'count("uuid"), count(DISTINCT "uuid"), NULL, NULL, '
+        'coalesce(sum(hashtextextended("id"::text, 0)) FILTER (WHERE "uuid" IS NOT NULL), 0) '
+        'FROM public."core_instance"'
+    )  # fmt: skip
+    assert "hashtextextended" not in stamps.shape_sql("t", [("v", "uuid")], ["v"])
+
+    def query(sql: str, timeout: float) -> list[list[str]]:
+        if "information_schema.columns" in sql:
+            return [["core_instance", name, kind] for name, kind in columns]
+        return [["40", "40", "1000.5", "1001.5", "-9", "40", "40", "", "", "-9"]]
+
+    shapes = stamps.read_shapes(query, {"core_instance": {"uuid": ["m"], "stamped_at": ["m"]}})
+    every_row = {"values": 40, "distinct": 40, "ids": "-9"}
+    assert shapes == {
+        "core_instance": {
+            "stamped_at": {**every_row, "first": 1000.5, "last": 1001.5},
+            "uuid": {**every_row, "first": None, "last": None},
+        }
+    }  # fmt: skip
+    assert stamps.kind(shapes["core_instance"]["uuid"]) == "a different value in every row"
+    assert stamps.kind({"values": 3, "distinct": 2}) == "some values repeated"
+    assert stamps.kind({"values": 0, "distinct": 0}) == "no value"
+    assert stamps.read_shapes(query, {"gone": {"c": ["m"]}}) == {}
+
+
+def test_the_unmigrated_copy_is_a_file_copy_in_the_same_server() -> None:
+    target = FakeTarget()
+    copy = RestoredCopy(target, Path("/root/atmo-2026-12-01.sql"), "postgres:15", "atmo_app", "r1")
+    copy.container_id, copy.server_major = "c1", 15
+    copy.keep_unmigrated()
+    in_copy = ("docker", "exec", "-u", "root", "-e", f"PGOPTIONS={SETTINGS}", "c1", "timeout")
+    postgres = ("psql", *psql.FLAGS, "-U", "atmo_app", "-d", "postgres", "-c")
+    create = 'CREATE DATABASE "window" TEMPLATE "verify" STRATEGY FILE_COPY'
+    assert target.calls == [
+        (*in_copy, "600", *postgres, 'DROP DATABASE IF EXISTS "window"'),
+        (*in_copy, "3600", *postgres, create),
+    ]
+    assert copy.unmigrated == "window" and not [r for r in target.results if r.changes]
+    assert copy.in_container(Path("/root/atmo-window-core_event-2026-12-01.rows")) == (
+        "/dump/atmo-window-core_event-2026-12-01.rows"
+    )
+    with pytest.raises(ValueError, match="is not in /root, the folder of the dump"):
+        copy.in_container(Path("/elsewhere/x.rows"))
