@@ -24,7 +24,7 @@ from atmo_release.dumps import (
     require_counts,
 )
 from atmo_release.fingerprint import quote
-from atmo_release.labels import run_labels
+from atmo_release.labels import RUN_LABEL, run_labels
 from atmo_release.target import Target
 
 _VERSION_LINE = re.compile(r"^-- Dumped from database version (\d+)", re.MULTILINE)
@@ -267,6 +267,16 @@ class RestoredCopy:
                 f"removed: {result.tail(1)}"
             )
         self.container_id = ""
+
+
+def remove_left_by(target: Target, run_id: str) -> int:
+    """Remove what the throwaway servers of a run that died left (each holds a whole database),
+    with the migrations run on them: every container labelled with its run id."""
+    found = target.run(docker.labelled_containers(RUN_LABEL, run_id))
+    containers = found.stdout.split() if found.ok else []
+    for container in containers:
+        target.run(docker.remove_throwaway(container), timeout=300)
+    return len(containers)
 
 
 def verify_dump(

@@ -30,6 +30,10 @@ def project_containers(project: str) -> Read:
     )
 
 
+def labelled_containers(label: str, value: str) -> Read:
+    return Read(["docker", "ps", "-a", "-q", "--no-trunc", "--filter", f"label={label}={value}"])
+
+
 def inspect(ids: Sequence[str]) -> Read:
     return Read(["docker", "inspect", *ids])
 

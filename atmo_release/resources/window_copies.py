@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atmo_release import row_checks, stamps, window_dumps
+from atmo_release import restored_copy, row_checks, stamps, window_dumps
 from atmo_release.checks import require
 from atmo_release.commands import pg
 from atmo_release.fingerprint import Fingerprints, combine, fingerprint_database
@@ -34,6 +34,7 @@ class WindowCopies(Resource):
         self.migrations: CopyMigrations | None = None
         self.expected: dict[str, Expected] = {}
         self.facts: dict[str, dict[str, Any]] = {}
+        self.swept = False  # the throwaway containers of the run this one resumes
 
     def load(self) -> None:
         """Each unmigrated copy with its window dumps loaded, in one transaction, as the
@@ -172,6 +173,11 @@ class WindowCopies(Resource):
             if self.state.resumed_from
             else "it went with a failed step"
         )
+        if self.state.resumed_from and not self.swept:
+            self.swept = True
+            left = restored_copy.remove_left_by(self.target, self.state.resumed_from)
+            if left:
+                self.note(f"removed {left} throwaway containers run {self.state.resumed_from} left")
         started = time.monotonic()
         copy = self.deployment.proven_dumps.open_copy(name, Path(info["path"]))
         copy.unmigrated = copy.DATABASE

@@ -15,7 +15,7 @@ from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.fingerprint import combine, fingerprint_database, table_sql
-from atmo_release.restored_copy import RestoredCopy
+from atmo_release.restored_copy import RestoredCopy, remove_left_by
 from atmo_release.window_dumps import load_args
 from tests.unit.fake_target import FakeTarget
 
@@ -222,3 +222,15 @@ def test_the_unmigrated_copy_is_a_file_copy_in_the_same_server() -> None:
     )
     with pytest.raises(ValueError, match="is not in /root, the folder of the dump"):
         copy.in_container(Path("/elsewhere/x.rows"))
+
+
+def test_a_resumed_run_removes_the_throwaway_containers_of_the_run_that_died() -> None:
+    target = FakeTarget()
+    label = "label=org.cyverse.atmo-release.rehearsal=run-dead"
+    target.answer("docker", "ps", stdout="c1\nc2\n")
+    assert remove_left_by(target, "run-dead") == 2
+    assert target.calls == [
+        ("docker", "ps", "-a", "-q", "--no-trunc", "--filter", label),
+        ("docker", "rm", "-f", "-v", "c1"),
+        ("docker", "rm", "-f", "-v", "c2"),
+    ]
