@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from atmo_release import restored_copy, row_checks, stamps, window_dumps
 from atmo_release.checks import require
 from atmo_release.commands import pg
-from atmo_release.fingerprint import Fingerprints, combine, fingerprint_database
+from atmo_release.fingerprint import Fingerprints, Query, combine, fingerprint_database
 from atmo_release.resources import Resource
 from atmo_release.resources.migration_rehearsal import CopyMigrations
 from atmo_release.restored_copy import RestoredCopy
@@ -102,7 +102,7 @@ class WindowCopies(Resource):
         ).start()
 
     @staticmethod
-    def _query(copy: RestoredCopy) -> Any:
+    def _query(copy: RestoredCopy) -> Query:
         return lambda sql, timeout: copy.query(sql, timeout, database=copy.unmigrated)
 
     def _stopped_copy(self, name: str) -> RestoredCopy:
