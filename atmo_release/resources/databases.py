@@ -3,6 +3,7 @@ judged after the upgrade or the rollback against that stopped reading."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from atmo_release import row_checks, stamps
@@ -71,12 +72,13 @@ class Databases(Resource):
     def check_rows_kept(self) -> None:
         """Every table as the release's migrations made it of the stopped rows on a copy
         migrated beside the upgrade: exactly, stamped columns in shape."""
-        expected = self.deployment.window_copies.expectations()
         span = (self.state.clock.get("stopped", 0.0), self.clock())
+        with ThreadPoolExecutor(max_workers=1) as copies:  # other servers: read side by side
+            expecting = copies.submit(self.deployment.window_copies.expectations)
+            after = {name: self.db.fingerprints(name) for name in self.state.snapshot_before}
+            expected = expecting.result()
         problems: list[str] = []
-        after = {}
         for name, stopped in self.state.snapshot_before.items():
-            after[name] = self.db.fingerprints(name)
             want = expected[name]
             shapes = (
                 stamps.read_shapes(lambda sql, t, db=name: self.db.query(db, sql, t), want.stamped)

@@ -2,7 +2,8 @@
 table: the unmigrated copy of each proven dump, brought to the stopped state inside the window
 from the window dumps (loaded as a rollback loads them, which rehearses the rollback's data
 path), then migrated by the release beside the real `up -d`. After the upgrade every table must
-equal its copy (`row_checks.judge_upgrade`); the copies go once they are read.
+equal its copy (`row_checks.judge_upgrade`). The copies are read once; they go at the end of
+the run (`ProvenDumps.close_copies`), out of the window.
 
 A run without the copy (it resumes a run that ended, or the copy went with a failed step)
 restores one from the proven dump when it needs it, and says so: it never judges without one.
@@ -56,7 +57,7 @@ class WindowCopies(Resource):
 
     def expectations(self) -> dict[str, Expected]:
         """Per database, the stopped rows as the release's migrations changed them on its copy
-        (read once, then the copies go)."""
+        (read once)."""
         if self.expected:
             return self.expected
         if self.migrations is None:
@@ -90,7 +91,6 @@ class WindowCopies(Resource):
             self.facts.setdefault(name, {})["read_seconds"] = round(time.monotonic() - started, 2)
         for name, waited in self.migrations.waited.items():
             self.facts.setdefault(name, {})["waited_for_migrations_seconds"] = waited
-        self.deployment.proven_dumps.close_copies()
         self.record.facts["window_copies"] = self.facts
         return self.expected
 
