@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from atmo_release.checks import CheckFailed
+
 # Seconds granted to one table's pass: a floor for small tables, plus the table's size read at a
 # pessimistic 8 MiB/s (a healthy server reads and hashes at over 100 MiB/s).
 TIMEOUT_FLOOR_S = 60.0
@@ -34,6 +36,8 @@ _INTEGER_TYPES = {"smallint", "integer", "bigint"}
 
 # query(sql, timeout_s) -> rows of text fields
 Query = Callable[[str, float], list[list[str]]]
+# batch(statements, timeout_s) -> the one row of each statement, all run in one session
+Batch = Callable[[list[str], float], list[list[str]]]
 Fingerprints = dict[str, dict[str, Any]]
 
 
@@ -88,20 +92,33 @@ def fingerprint_database(
     tables: list[str] | None = None,
     upto: dict[str, int] | None = None,
     after: dict[str, int] | None = None,
+    batch: Batch | None = None,
 ) -> Fingerprints:
     """Every table of the public schema (or only `tables`), one streaming pass each; a table
-    named in `upto` is read only up to that id, one named in `after` only above it."""
+    named in `upto` is read only up to that id, one named in `after` only above it. With
+    `batch`, the tables' passes run in one session (one client started, not one per table)."""
     sizes = {row[0]: int(row[1]) for row in query(TABLES_SQL, TIMEOUT_FLOOR_S)}
     columns: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in query(COLUMNS_SQL, TIMEOUT_FLOOR_S):
         columns.setdefault(table, []).append((column, data_type))
     wanted = sorted(sizes) if tables is None else [t for t in sorted(tables) if t in sizes]
-    result: Fingerprints = {}
-    for table in wanted:
-        sql = table_sql(table, columns[table], (upto or {}).get(table), (after or {}).get(table))
-        row = query(sql, timeout_for(sizes[table]))[0]
-        result[table] = parse_row(row, columns[table], sizes[table])
-    return result
+    sqls = [
+        table_sql(table, columns[table], (upto or {}).get(table), (after or {}).get(table))
+        for table in wanted
+    ]
+    if batch is not None and sqls:
+        rows = batch(sqls, sum(timeout_for(sizes[table]) for table in wanted))
+    else:
+        rows = [
+            query(sql, timeout_for(sizes[table]))[0]
+            for sql, table in zip(sqls, wanted, strict=True)
+        ]
+    if len(rows) != len(wanted):
+        raise CheckFailed(f"{len(wanted)} tables were read, but {len(rows)} readings came back")
+    return {
+        table: parse_row(row, columns[table], sizes[table])
+        for table, row in zip(wanted, rows, strict=True)
+    }
 
 
 def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:

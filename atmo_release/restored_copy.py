@@ -23,7 +23,7 @@ from atmo_release.dumps import (
     read_dump,
     require_counts,
 )
-from atmo_release.fingerprint import quote
+from atmo_release.fingerprint import Fingerprints, fingerprint_database, quote
 from atmo_release.labels import RUN_LABEL, run_labels
 from atmo_release.target import Target
 
@@ -224,6 +224,26 @@ class RestoredCopy:
 
     def _psql(self, sql: str, database: str | None = None) -> list[str]:
         return ["psql", *psql.FLAGS, "-U", self.owner, "-d", database or self.DATABASE, "-c", sql]
+
+    def rows_of(
+        self, statements: list[str], timeout: float, database: str | None = None
+    ) -> list[list[str]]:
+        """The one row of each statement, all run by one psql in `database` (default
+        `verify`)."""
+        argv = ["psql", *psql.FLAGS, "-U", self.owner, "-d", database or self.DATABASE]
+        rc, out, err = self.exec([*argv, *(i for sql in statements for i in ("-c", sql))], timeout)
+        if rc != 0:
+            raise CheckFailed(f"the throwaway PostgreSQL could not be read: {err.strip()[-300:]}")
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def fingerprints(self, database: str | None = None, **only: Any) -> Fingerprints:
+        """`fingerprint.fingerprint_database` of `database` (default `verify`); `only` its
+        `tables`, `upto` or `after`."""
+        return fingerprint_database(
+            lambda sql, timeout: self.query(sql, timeout, database),
+            batch=lambda sqls, timeout: self.rows_of(sqls, timeout, database),
+            **only,
+        )
 
     def keep_unmigrated(self) -> None:
         """`window`: the restored dump as it is, while `verify` is migrated."""

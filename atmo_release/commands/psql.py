@@ -31,10 +31,27 @@ def session_env(password: str | None = None) -> dict[str, str]:
     return env
 
 
-def host_query(host: str, port: int, user: str, database: str, sql: str) -> list[str]:
-    """psql running `sql`; a change unless wrapped by `read` (for a SELECT)."""
-    return ["psql", "-h", host, "-p", str(port), "-U", user, "-d", database, *FLAGS, "-c", sql]
+def host_query(host: str, port: int, user: str, database: str, sql: str, *more: str) -> list[str]:
+    """psql running `sql` (then each of `more`, in one session); a change unless wrapped by
+    `read` (for a SELECT)."""
+    return [
+        "psql",
+        "-h",
+        host,
+        "-p",
+        str(port),
+        "-U",
+        user,
+        "-d",
+        database,
+        *FLAGS,
+        *_c(sql, *more),
+    ]
 
 
-def service_query(user: str, database: str, sql: str) -> list[str]:
-    return ["psql", "-U", user, "-d", database, *FLAGS, "-c", sql]
+def service_query(user: str, database: str, sql: str, *more: str) -> list[str]:
+    return ["psql", "-U", user, "-d", database, *FLAGS, *_c(sql, *more)]
+
+
+def _c(*statements: str) -> list[str]:
+    return [item for sql in statements for item in ("-c", sql)]

@@ -15,7 +15,7 @@ from typing import Any
 from atmo_release import row_checks, stamps
 from atmo_release.checks import require
 from atmo_release.commands import docker, git, read
-from atmo_release.fingerprint import Fingerprints, fingerprint_database
+from atmo_release.fingerprint import Fingerprints
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import (
     RehearsedMigrations,
@@ -64,7 +64,7 @@ class MigrationRehearsal(Resource):
                     label, _, number = migration.partition(".")
                     result = manage("migrate", label, number, "--noinput", "-v", "2")
                     self._require_ok(result.ok, result.rc, result.tail(1), app, name, copy)
-                    after = fingerprint_database(copy.query)
+                    after = copy.fingerprints()
                     changes = row_checks.migration_changes(before, after)
                     rehearsal.migrations.append(migration)
                     rehearsal.timings.update(applied_timings(result.stdout))
@@ -92,7 +92,7 @@ class MigrationRehearsal(Resource):
                 self._require_ok(rc == 0, rc, tail, app, name, copies[name], "a second")
         seconds = time.monotonic() - started
         for name, (rehearsal, after, steps) in first.items():
-            again = fingerprint_database(copies[name].query)
+            again = copies[name].fingerprints()
             columns, rows = stamps.differing_columns(
                 row_checks.checked(after), row_checks.checked(again)
             )

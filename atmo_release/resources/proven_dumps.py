@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atmo_release import dumps, restored_copy, window_dumps
-from atmo_release.fingerprint import fingerprint_database
 from atmo_release.resources import Resource
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ class ProvenDumps(Resource):
             still = {t: c for t, c in info["counts"].items() if info["counts_after"].get(t) == c}
             dumps.require_counts(path, still, {t: in_file.get(t, -1) for t in still})
             written = sorted(set(info["counts"]) - set(still))
-            info["fingerprints"] = fingerprint_database(copy.query)
+            info["fingerprints"] = copy.fingerprints()
             copy.keep_unmigrated()
             info["verified"] = {
                 "rows": sum(copy.counts.values()),

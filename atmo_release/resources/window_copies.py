@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from atmo_release import restored_copy, row_checks, stamps, window_dumps
 from atmo_release.checks import require
 from atmo_release.commands import pg
-from atmo_release.fingerprint import Fingerprints, Query, combine, fingerprint_database
+from atmo_release.fingerprint import Fingerprints, Query, combine
 from atmo_release.resources import Resource
 from atmo_release.resources.migration_rehearsal import CopyMigrations
 from atmo_release.restored_copy import RestoredCopy
@@ -83,7 +83,7 @@ class WindowCopies(Resource):
         for name in self.state.dumps:
             copy = copies[name]
             started = time.monotonic()
-            reading = fingerprint_database(self._query(copy))
+            reading = copy.fingerprints(copy.unmigrated)
             stamped = (self.state.rehearsed.get(name) or {}).get("stamped") or {}
             sizes = {table: value.get("bytes", 0) for table, value in reading.items()}
             shapes = stamps.read_shapes(self._query(copy), stamped, sizes) if stamped else {}
@@ -151,7 +151,7 @@ class WindowCopies(Resource):
         rewritten tables whole, the new rows of the grown ones."""
         after = {table: rows["after_id"] for table, rows in (window.get("grown") or {}).items()}
         tables = [*(window.get("tables") or []), *after]
-        read = fingerprint_database(self._query(copy), tables, after=after) if tables else {}
+        read = copy.fingerprints(copy.unmigrated, tables=tables, after=after) if tables else {}
         return {
             **dumped,
             **{t: combine(dumped[t], v) if t in after else v for t, v in read.items()},

@@ -14,7 +14,13 @@ from atmo_release.commands import docker, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
-from atmo_release.fingerprint import combine, fingerprint_database, table_sql
+from atmo_release.fingerprint import (
+    COLUMNS_SQL,
+    TABLES_SQL,
+    combine,
+    fingerprint_database,
+    table_sql,
+)
 from atmo_release.restored_copy import RestoredCopy, remove_left_by
 from atmo_release.window_dumps import load_args
 from tests.unit.fake_target import FakeTarget
@@ -234,3 +240,22 @@ def test_a_resumed_run_removes_the_throwaway_containers_of_the_run_that_died() -
         ("docker", "rm", "-f", "-v", "c1"),
         ("docker", "rm", "-f", "-v", "c2"),
     ]
+
+
+def test_the_tables_of_a_reading_are_read_in_one_session() -> None:
+    target = EnvTarget()
+    target.answer(TABLES_SQL, stdout="a\t0\nb\t0\n")
+    target.answer(COLUMNS_SQL, stdout="a\tid\tinteger\nb\tid\tinteger\n")
+    target.answer(table_sql("a", [("id", "integer")]), stdout="1\t1\t5\t1\n2\t2\t9\t2\n")
+    client = DatabaseClient(
+        target, Database("host", "atmo_app", ("atmo_prod",), "x"), "pw", COMPOSE
+    )
+    reading = client.fingerprints("atmo_prod")
+    assert [t["count"] for t in reading.values()] == [1, 2] and len(target.calls) == 3
+    batch = target.calls[2]
+    assert [batch[i + 1] for i, arg in enumerate(batch) if arg == "-c"] == [
+        'SELECT count(*), count("id"), coalesce(sum(hashtextextended("id"::text, "id")), 0), '
+        f'max("id") FROM public."{table}" t'
+        for table in ("a", "b")
+    ]
+    assert target.envs[2] == {"PGOPTIONS": SETTINGS, "PGPASSWORD": "pw"}
