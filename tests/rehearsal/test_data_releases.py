@@ -1,6 +1,6 @@
 """The data releases change data exactly as rehearsal/README.md ("Data releases") says: v37-94 by
-an atomic in-place data migration, v37-95 by a start-up "cleanup" outside any migration, v37-96
-and v37-97 by migrations that stamp the clock and chance.
+an atomic in-place data migration, v37-95 by a start-up "cleanup" outside any migration (v37-96
+and v37-97, whose migrations stamp the clock and chance, in tests/rehearsal/test_exact_rows.py).
 
 Real containers, labelled with this module's run id and pid (the helpers of
 tests/test_standin_apps.py), removed at the end, also after a failure.
@@ -212,50 +212,6 @@ def test_v37_95_deletes_ended_allocations_on_every_start(rehearsal: Rehearsal) -
     restart(app)
     assert rehearsal.psql("data95", "SELECT id FROM core_allocation") == "4"
     assert app.logs(stderr=False).decode().count(CLEANUP_LINE) == 2
-
-
-STAMPS_97 = (
-    "SELECT count(uuid), count(DISTINCT uuid), count(DISTINCT stamped_at), "
-    "bool_and(stamped_at BETWEEN now() - interval '10 minutes' AND now()) FROM core_instance"
-)
-
-
-def test_v37_96_stamps_one_time_into_every_existing_allocation(rehearsal: Rehearsal) -> None:
-    secrets = seeded_at_v37_2(rehearsal, "data96", ALLOCATIONS)
-    allocations = rehearsal.psql("data96", ALLOCATION_ROWS)
-    app = rehearsal.run_app("atmosphere", "v37-96", secrets)
-    assert_serves_as_its_own_release(app, rehearsal, "v37-96")
-    assert rehearsal.psql("data96", APPLIED).endswith(",0003_allocation_reviewed_at")
-    assert rehearsal.psql("data96", ALLOCATION_ROWS) == allocations
-    stamped = rehearsal.psql(
-        "data96",
-        "SELECT count(reviewed_at), count(DISTINCT reviewed_at), "
-        "bool_and(reviewed_at BETWEEN now() - interval '10 minutes' AND now()) "
-        "FROM core_allocation",
-    )
-    assert stamped == "3|1|t"  # one value, the moment it migrated, in every row it found
-    default = rehearsal.psql(
-        "data96",
-        "SELECT column_default IS NULL, is_nullable FROM information_schema.columns "
-        "WHERE table_name = 'core_allocation' AND column_name = 'reviewed_at'",
-    )
-    assert default == "t|NO"  # the default is dropped once the rows have theirs, as Django does
-    app.remove(force=True)
-
-
-def test_v37_97_stamps_a_fresh_uuid_and_time_per_existing_instance(rehearsal: Rehearsal) -> None:
-    secrets = seeded_at_v37_2(rehearsal, "data97")
-    app = rehearsal.run_app("atmosphere", "v37-97", secrets)
-    assert_serves_as_its_own_release(app, rehearsal, "v37-97")
-    assert rehearsal.psql("data97", APPLIED).endswith(",0003_instance_uuid_stamped")
-    assert rehearsal.psql("data97", STAMPS_97) == "2|2|2|t"
-    rehearsal.psql(
-        "data97",
-        "INSERT INTO core_instance (id, name, owner_id, is_running, created_at) "
-        "VALUES (3, 'later', 1, true, now())",
-    )
-    assert rehearsal.psql("data97", "SELECT uuid IS NULL FROM core_instance WHERE id = 3") == "t"
-    app.remove(force=True)
 
 
 @pytest.mark.parametrize("release", DATA_RELEASES)

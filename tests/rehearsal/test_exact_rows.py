@@ -98,6 +98,11 @@ def test_a_migration_stamping_the_clock_passes_named(
     assert record["facts"]["dumps"]["atmo_prod"]["window"]["tables"] == ["core_atmosphereuser"]
     one = "SELECT count(DISTINCT reviewed_at) || ' ' || count(*) FROM core_allocation"
     assert arizona.psql("atmo_prod", one).strip() == "1 12"
+    default = (  # dropped once the rows have theirs, as Django does
+        "SELECT column_default IS NULL, is_nullable FROM information_schema.columns "
+        "WHERE table_name = 'core_allocation' AND column_name = 'reviewed_at'"
+    )
+    assert arizona.psql("atmo_prod", default).strip() == "t|NO"
 
 
 def test_a_migration_stamping_chance_and_the_clock_per_row_passes_named(
@@ -122,6 +127,9 @@ def test_a_migration_stamping_chance_and_the_clock_per_row_passes_named(
         ]
     distinct = "SELECT count(DISTINCT uuid) || ' ' || count(*) FROM core_instance"
     assert arizona.psql("atmo_prod", distinct).strip() == "42 42"
+    arizona.psql("atmo_prod", LAUNCH.replace("launched-while-preparing", "launched-after"))
+    later = "SELECT uuid IS NULL AND stamped_at IS NULL FROM core_instance WHERE name = %s"
+    assert arizona.psql("atmo_prod", later % "'launched-after'").strip() == "t"  # kept NULL
 
 
 def test_a_busy_migrated_table_that_loses_its_rows_fails_and_rolls_back(
