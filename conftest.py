@@ -30,6 +30,7 @@ pytest_plugins = [
     "steps.tag_release",
     "fixtures.first_deploy",
     "steps.first_deploy",
+    "tests.parallel",
 ]
 
 

@@ -75,14 +75,32 @@ def read_images(text: str) -> dict[str, str]:
     return {name: line.value for name, line in image_lines(text.splitlines(True)).items()}
 
 
-def services(text: str) -> list[str]:
-    """The service names a compose file declares."""
+def _services(text: str) -> dict[str, object] | None:
+    """The `services:` mapping of a compose file (or of what `config` prints), None without."""
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         raise ComposeFileError(f"not valid YAML ({error})") from error
     declared = data.get("services") if isinstance(data, dict) else None
-    return sorted(declared) if isinstance(declared, dict) else []
+    return declared if isinstance(declared, dict) else None
+
+
+def services(text: str) -> list[str]:
+    """The service names a compose file declares."""
+    return sorted(_services(text) or {})
+
+
+def config_images(text: str) -> dict[str, str]:
+    """service -> image, from what `config` prints: v1 and v2 normalise the file differently (v2
+    adds `name:`, expands networks, quotes commands), the images per service are what counts."""
+    declared = _services(text)
+    if declared is None:
+        raise ComposeFileError("no services")
+    return {
+        str(name): str(service["image"])
+        for name, service in declared.items()
+        if isinstance(service, dict) and service.get("image")
+    }
 
 
 def set_image_tags(text: str, tags: dict[str, str]) -> str:

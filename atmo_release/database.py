@@ -1,5 +1,5 @@
 """Reads the databases through psql on the target: maintenance records and fingerprints,
-every session with the same explicit settings (`psql.session_env`)."""
+every session with the same explicit settings (`sessions.client_env`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from atmo_release.commands import Read, psql
 from atmo_release.commands.compose import Compose
 from atmo_release.environment import Database
 from atmo_release.fingerprint import Fingerprints, fingerprint_database
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 
@@ -38,11 +39,11 @@ class DatabaseClient:
         return self.compose.exec_(
             self.config.service,
             psql.service_query(self.config.user, database, sql, *more),
-            env=psql.session_env(self.password),
+            env=dict.fromkeys(client_env(self.password)),
         )
 
     def _psql(self, database: str, argv: list[str], timeout: float) -> list[list[str]]:
-        result = self.target.run(argv, env=psql.session_env(self.password), timeout=timeout)
+        result = self.target.run(argv, env=client_env(self.password), timeout=timeout)
         if not result.ok:
             raise CheckFailed(f"database {database} could not be queried: {result.tail(2)}")
         return [line.split("\t") for line in result.stdout.splitlines() if line]

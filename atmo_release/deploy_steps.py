@@ -44,6 +44,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (pre, "running deployment recorded", lambda: (d.secrets.load(), d.record_running())),
         (pre, "previous release recorded", d.check_running_recorded),
         (pre, "room and clock", d.host.check_room_and_clock),
+        (pre, "role can restore", d.restores.check_rights),
         (pre, "release images pulled", containers.pull_release_images),
         (pre, "release images on the host", containers.check_release_images_present),
         (dump, "databases dumped", dumps.dump),
@@ -60,6 +61,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (sec, "changed keys listed", secret_changes),
         (stop, "containers stopped", containers.stop),
         (stop, "every container exited", containers.check_all_exited),
+        (stop, "nothing else connected", d.other_sessions.wait_until_gone),
         (stop, "databases read with nothing writing", d.databases.read_stopped),
         (stop, "tables written since the dump dumped again", d.window_dumps.dump_written_tables),
         (stop, "window dumps hold what was written", window_dumps_checked),
@@ -76,10 +78,14 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (use, "no unapplied migration", d.readiness.check_migrations),
         (use, "no Traceback in logs", d.readiness.check_logs),
         (use, "rows kept or changed as rehearsed", d.databases.check_rows_kept),
+        (use, "smoke checks hold in the window", lambda: d.smoke_checks.check("window")),
+        (use, "browser journey", d.browser_journey.check),
+        (use, "rows recorded row by row", d.way_back.record_release_rows),
         (end, "maintenance ended on troposphere", lambda: maintenance.stop("troposphere")),
         (end, "maintenance ended on atmosphere", lambda: maintenance.stop("atmosphere")),
         (end, "no active record", each_app(maintenance.check_no_active_record)),
         (end, "users let in again", maintenance.check_users_let_in),
+        (end, "smoke checks hold after maintenance", lambda: d.smoke_checks.check("after")),
     ]
 
 

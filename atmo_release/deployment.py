@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from atmo_release import where_left
+from atmo_release import compose_flavour, where_left
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
@@ -25,6 +25,7 @@ from atmo_release.record import ReleaseRecord
 from atmo_release.records import facts, last_passed
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
+from atmo_release.resources.browser_journey import BrowserJourney
 from atmo_release.resources.compose_edit import ComposeEdit
 from atmo_release.resources.containers import Containers
 from atmo_release.resources.databases import Databases
@@ -32,9 +33,14 @@ from atmo_release.resources.deploy_checkout import DeployCheckout
 from atmo_release.resources.host import Host
 from atmo_release.resources.maintenance import Maintenance
 from atmo_release.resources.migration_rehearsal import MigrationRehearsal
+from atmo_release.resources.old_release import OldRelease
+from atmo_release.resources.other_sessions import OtherSessions
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.resources.readiness import Readiness
+from atmo_release.resources.restores import Restores
 from atmo_release.resources.secrets_checkout import SecretsCheckout
+from atmo_release.resources.smoke_checks import SmokeChecks
+from atmo_release.resources.way_back import WayBack
 from atmo_release.resources.window_copies import WindowCopies
 from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
@@ -56,9 +62,20 @@ class Deployment:
     day: date = field(default_factory=date.today)
     state: State = field(default_factory=State)
     password: str = field(default="", repr=False)
+    # Compose as the run calls it: the environment file's deploy.compose_command, else detected.
+    compose_command: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.target.listeners.append(self.record.on_command)
+        self.record.facts.setdefault("deployment", self.where)
+        self.compose_command = self.compose_command or self.env.compose_command
+
+    @property
+    def where(self) -> dict[str, str]:
+        """What tells this deployment's records from another's of the same environment name
+        (each rehearsal stack is `rehearsal`): its compose project and file. Not the runner or
+        the transport: a run over SSH may resume one started on the host."""
+        return {"project": self.env.project, "compose_file": str(self.env.compose_path)}
 
     @classmethod
     def create(
@@ -70,8 +87,15 @@ class Deployment:
         reports_dir: Path,
         planning: bool = False,
     ) -> Deployment:
-        """A deployment run on its target (or only its plan), with a fresh record and redactor."""
+        """A deployment run on its target (or only its plan), with a fresh record and redactor.
+        Its Compose is read first (and detected when the environment file names none: none
+        on the target raises ComposeNotFound, before anything ran)."""
         target = open_target(Redactor(), planning=planning, ssh=env.ssh)
+        try:
+            flavour = compose_flavour.find(target, env.compose_command, env.path)
+        except compose_flavour.ComposeNotFound:
+            target.close()
+            raise
         record = ReleaseRecord(
             env=env.name,
             release=str(release),
@@ -80,7 +104,10 @@ class Deployment:
             target=f"{target.name} (run from {os.uname().nodename})",
             run_id=uuid.uuid4().hex[:12],
         )
-        return cls(env, release, target, record, reports_dir)
+        if flavour is not None:
+            record.facts["compose"] = flavour.as_fact()
+        command = flavour.command if flavour else env.compose_command
+        return cls(env, release, target, record, reports_dir, compose_command=command)
 
     @property
     def title(self) -> str:
@@ -88,7 +115,7 @@ class Deployment:
 
     @cached_property
     def compose(self) -> Compose:
-        return Compose(self.env.compose_command, str(self.env.compose_path), self.env.project)
+        return Compose(self.compose_command, str(self.env.compose_path), self.env.project)
 
     @property
     def db(self) -> DatabaseClient:
@@ -134,6 +161,10 @@ class Deployment:
         return Databases(self)
 
     @cached_property
+    def other_sessions(self) -> OtherSessions:
+        return OtherSessions(self)
+
+    @cached_property
     def proven_dumps(self) -> ProvenDumps:
         return ProvenDumps(self)
 
@@ -165,20 +196,42 @@ class Deployment:
     def readiness(self) -> Readiness:
         return Readiness(self)
 
+    @cached_property
+    def smoke_checks(self) -> SmokeChecks:
+        return SmokeChecks(self)
+
+    @cached_property
+    def browser_journey(self) -> BrowserJourney:
+        return BrowserJourney(self)
+
+    @cached_property
+    def restores(self) -> Restores:
+        return Restores(self)
+
+    @cached_property
+    def way_back(self) -> WayBack:
+        return WayBack(self)
+
+    @cached_property
+    def old_release(self) -> OldRelease:
+        return OldRelease(self)
+
     # -- across resources ----------------------------------------------------------------------
 
     def record_running(self) -> None:
         """The deployment as it runs now: its images, versions and the rows we must keep (a
-        resumed run has them from the run it continues)."""
+        resumed run has them from the run it continues), and the databases' clients that are
+        not the apps, while nobody is locked out yet."""
         if self.state.resumed_from:
             self.note(
                 f"resuming run {self.state.resumed_from}: the previous release, its versions "
                 "and its rows are taken from that run's record"
             )
-            return
-        self.containers.record_running()
-        self.readiness.read_versions_before()
-        self.databases.read_running()
+        else:
+            self.containers.record_running()
+            self.readiness.read_versions_before()
+            self.databases.read_running()
+        self.other_sessions.note_clients()
 
     def check_roles(self) -> None:
         """Both roles carry a name (blanks are none); one person in both is only a warning."""

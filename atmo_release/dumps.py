@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import files, pg, psql
+from atmo_release.commands import files, pg
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 KINDS = ("atmo", "tropo")
@@ -102,7 +103,7 @@ def dump(
     written can later be taken for a backup.
     """
     started = time.monotonic()
-    env = psql.session_env(password)
+    env = client_env(password)
     if database_config.where == "host":
         argv = pg.host_dump(
             database_config.host,
@@ -119,7 +120,12 @@ def dump(
         where = f"the host database at {database_config.host}:{database_config.port}"
     else:
         argv = pg.service_dump(
-            compose, database_config.service, database_config.user, dbname, env=env, extra=extra
+            compose,
+            database_config.service,
+            database_config.user,
+            dbname,
+            env=dict.fromkeys(env),
+            extra=extra,
         )
         result = target.run_to_file(argv, path, env=env, timeout=timeout)
         where = f"the compose service {database_config.service}"
@@ -144,6 +150,27 @@ def row_counts(db_client: DatabaseClient, dbname: str) -> dict[str, int]:
     if not tables:
         return {}
     return {row[0]: int(row[1]) for row in db_client.query(dbname, pg.count_rows_sql(tables))}
+
+
+# The roles a dump of a database names (its OWNER TO and GRANT lines): owners and grantees in
+# schema public, the schema's own (after pg_upgrade, `postgres`), and the database's owner.
+NAMED_ROLES_SQL = (
+    "SELECT DISTINCT pg_get_userbyid(r) FROM ("
+    "SELECT nspowner AS r FROM pg_namespace WHERE nspname = 'public' "
+    "UNION SELECT (aclexplode(nspacl)).grantee FROM pg_namespace WHERE nspname = 'public' "
+    "UNION SELECT relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' "
+    "UNION SELECT (aclexplode(relacl)).grantee FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+    "UNION SELECT datdba FROM pg_database WHERE datname = current_database()"
+    ") AS named WHERE r <> 0 AND pg_get_userbyid(r) <> 'pg_database_owner' ORDER BY 1"
+)
+
+
+def named_roles(db_client: DatabaseClient, dbname: str, besides: str) -> list[str]:
+    """The roles other than `besides` that a throwaway server needs to restore a dump of
+    `dbname`: the roles its OWNER TO and GRANT lines name."""
+    return [row[0] for row in db_client.query(dbname, NAMED_ROLES_SQL) if row[0] != besides]
 
 
 def read_dump(target: Target, argv: Sequence[str], path: Path) -> str:

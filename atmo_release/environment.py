@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atmo_release.smoke import SmokeError, SmokeSettings, parse_smoke
 from atmo_release.target.ssh import SshSettings
 
 APPS = ("atmosphere", "troposphere")
@@ -39,6 +40,8 @@ class Database:
     port: int = 5432
     service: str = ""
     verify_image: str = "postgres:15"
+    # How long the run waits, once the apps stopped, for the databases' other sessions to end.
+    other_sessions_wait_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Environment:
     maintenance_message: str
     deploy_dir: Path
     compose_file: str
-    compose_command: tuple[str, ...]
+    compose_command: tuple[str, ...]  # empty: unset, the run detects it on the deploy host
     project: str
     backup_dir: Path
     secrets_dir: Path
@@ -60,7 +63,7 @@ class Environment:
     services: dict[str, Service]
     readiness_interval_s: float
     readiness_timeout_s: float
-    api_token_env: str
+    smoke: SmokeSettings
     extra: dict[str, Any] = field(default_factory=dict)
     lock_stale_after_s: float = 12 * 3600
     free_space_margin_mb: float = 512
@@ -69,6 +72,10 @@ class Environment:
     @property
     def compose_path(self) -> Path:
         return self.deploy_dir / self.compose_file
+
+    @property
+    def api_token_env(self) -> str:
+        return self.smoke.api_token_env
 
 
 _SCHEMA: dict[str, Any] = {
@@ -79,7 +86,7 @@ _SCHEMA: dict[str, Any] = {
     "deploy": {
         "dir": str,
         "compose_file": str,
-        "compose_command": list,
+        "compose_command?": list,
         "project": str,
         "backup_dir": str,
         "lock_stale_after_s?": (int, float),
@@ -95,10 +102,17 @@ _SCHEMA: dict[str, Any] = {
         "host?": str,
         "port?": int,
         "service?": str,
+        "other_sessions_wait_s?": (int, float),
     },
     "services": "services",
     "readiness": {"interval_s": (int, float), "timeout_s": (int, float)},
-    "smoke": {"api_token_env": str},
+    "smoke": {
+        "api_token_env": str,
+        "browser?": bool,
+        "username?": str,
+        "password_env?": str,
+        "checks?": "smoke_checks",
+    },
     "target?": {
         "ssh": str,
         "port?": int,
@@ -144,6 +158,9 @@ _SCHEMA: dict[str, Any] = {
     },
 }
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# What Compose v2 accepts for `-p` (v1 lower-cases and strips anything else, so its containers'
+# project label would no longer be the name the file gives).
+_PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EXTRA_TABLES = (
     "release_candidate",
     "release_record",
@@ -155,6 +172,8 @@ EXTRA_TABLES = (
 )
 # A dead webhook may cost one timeout per run: a short one, so the deployment never waits long.
 NOTIFY_TIMEOUT_S = (0.1, 10.0)
+# Users are locked out while the run waits for other sessions to end: at most an hour.
+OTHER_SESSIONS_WAIT_S = (0.0, 3600.0)
 _SERVICE_SCHEMA: dict[str, Any] = {
     "image": str,
     "venv": str,
@@ -184,6 +203,8 @@ def _check(path: Path, data: dict[str, Any], schema: dict[str, Any], prefix: str
         value = data[key]
         if kind == "services":
             _check_services(path, value, where)
+        elif kind == "smoke_checks":
+            continue  # read by atmo_release.smoke, which knows the services by then
         elif isinstance(kind, dict):
             if not isinstance(value, dict):
                 raise EnvironmentFileError(f"{path}: {where} must be a table [{where}]")
@@ -224,12 +245,27 @@ def parse_environment(path: Path) -> Environment:
             f"{path}: notify.timeout_s is {timeout}; give between {NOTIFY_TIMEOUT_S[0]} and "
             f"{NOTIFY_TIMEOUT_S[1]} seconds"
         )
+    wait = data["database"].get("other_sessions_wait_s", OTHER_SESSIONS_WAIT_S[0])
+    if not OTHER_SESSIONS_WAIT_S[0] <= wait <= OTHER_SESSIONS_WAIT_S[1]:
+        raise EnvironmentFileError(
+            f"{path}: database.other_sessions_wait_s is {wait}; give between "
+            f"{OTHER_SESSIONS_WAIT_S[0]:g} and {OTHER_SESSIONS_WAIT_S[1]:g} seconds"
+        )
     record = data.get("release_record") or {}
     if record and not _REPOSITORY.match(record["repository"]):
         raise EnvironmentFileError(
             f"{path}: release_record.repository must be OWNER/REPOSITORY, e.g. cyverse/atmosphere"
         )
     deploy, secrets, db = data["deploy"], data["secrets"], data["database"]
+    try:
+        smoke = parse_smoke(path, data["smoke"], tuple(data["services"]))
+    except SmokeError as error:
+        raise EnvironmentFileError(str(error)) from error
+    if not _PROJECT.match(deploy["project"]):
+        raise EnvironmentFileError(
+            f"{path}: deploy.project {deploy['project']!r} must be lower-case letters, digits, "
+            "'-' and '_', starting with a letter or digit (as Compose names the project)"
+        )
     return Environment(
         name=data["name"],
         path=path,
@@ -238,7 +274,7 @@ def parse_environment(path: Path) -> Environment:
         maintenance_message=data["maintenance_message"],
         deploy_dir=Path(deploy["dir"]),
         compose_file=deploy["compose_file"],
-        compose_command=tuple(deploy["compose_command"]),
+        compose_command=tuple(deploy.get("compose_command", ())),
         project=deploy["project"],
         backup_dir=Path(deploy["backup_dir"]),
         lock_stale_after_s=float(deploy.get("lock_stale_after_s", 12 * 3600)),
@@ -255,11 +291,12 @@ def parse_environment(path: Path) -> Environment:
             port=db.get("port", 5432),
             service=db.get("service", ""),
             verify_image=db.get("verify_image", "postgres:15"),
+            other_sessions_wait_s=float(db.get("other_sessions_wait_s", 60)),
         ),
         services={name: Service(name=name, **values) for name, values in data["services"].items()},
         readiness_interval_s=float(data["readiness"]["interval_s"]),
         readiness_timeout_s=float(data["readiness"]["timeout_s"]),
-        api_token_env=data["smoke"]["api_token_env"],
+        smoke=smoke,
         extra={key: data[key] for key in EXTRA_TABLES if key in data},
         ssh=_ssh_settings(path, data.get("target")),
     )

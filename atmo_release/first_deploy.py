@@ -24,13 +24,14 @@ from typing import Any
 
 from atmo_release import dumps, restored_copy, secrets
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import pg, psql
+from atmo_release.commands import pg
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.deployment import Deployment
 from atmo_release.environment import Environment
 from atmo_release.resources.fresh_clones import FreshClones, Sources
 from atmo_release.row_checks import compare_snapshots
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 DEPLOY_REPOSITORY = "https://github.com/cyverse/atmosphere-docker.git"
@@ -102,7 +103,8 @@ class FirstDeployment:
     @property
     def old_compose(self) -> Compose:
         old = self.old_env
-        return Compose(old.compose_command, str(old.compose_path), old.project)
+        command = old.compose_command or self.new.compose.command  # unset: the same host's
+        return Compose(command, str(old.compose_path), old.project)
 
     @property
     def old_db(self) -> DatabaseClient:
@@ -186,7 +188,7 @@ class FirstDeployment:
             self.new.run(
                 pg.host_restore(database.host, database.port, database.user, name, str(path)),
                 f"psql loading {path.name} into {name}",
-                env=psql.session_env(self.new.db.password),
+                env=client_env(self.new.db.password),
                 timeout=3600,
             )
 
@@ -209,7 +211,7 @@ class FirstDeployment:
         compose = self.new.compose
         self.new.run(
             [*compose.up(), database.service],
-            f"docker-compose up -d {database.service}",
+            f"{compose.name} up -d {database.service}",
             timeout=900,
         )
         deadline = time.monotonic() + max(self.env.readiness_timeout_s, 600)
@@ -217,7 +219,7 @@ class FirstDeployment:
             if time.monotonic() > deadline:
                 raise CheckFailed(
                     f"the {database.service} service did not accept connections after loading "
-                    "its init directory: see docker-compose logs"
+                    f"its init directory: see {compose.name} logs"
                 )
             time.sleep(self.env.readiness_interval_s)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from atmo_release.environment import Environment
-from atmo_release.records import read_records
+from atmo_release.records import facts, read_records
 from atmo_release.release import Release
 
 CONFIRM_VARIABLE = "ATMO_RELEASE_CONFIRM"
@@ -36,7 +36,9 @@ def atmobeta_pass(records_dir: Path, release: Release) -> Path | None:
         (
             path
             for path, data in read_records(records_dir, "atmobeta")
-            if data.get("release") == str(release) and data.get("outcome") == "passed"
+            if data.get("release") == str(release)
+            and data.get("outcome") == "passed"
+            and not facts(data).get("rolls_back")
         ),
         None,
     )

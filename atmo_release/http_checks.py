@@ -24,9 +24,10 @@ class Answer:
     location: str
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> Answer:
+def get(url: str, headers: dict[str, str] | None = None, timeout: float = _TIMEOUT) -> Answer:
+    """One GET, redirects not followed (a redirect is what the check sees); 0: no answer."""
     try:
-        response = requests.get(url, headers=headers, allow_redirects=False, timeout=_TIMEOUT)
+        response = requests.get(url, headers=headers, allow_redirects=False, timeout=timeout)
     except requests.RequestException as error:
         return Answer(0, f"{type(error).__name__}: {error}", "")
     return Answer(response.status_code, response.text, response.headers.get("Location", ""))

@@ -16,5 +16,17 @@ def owner_labels() -> dict[str, str]:
     return {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
 
 
+def pid_alive(pid: int | str) -> bool:
+    """Whether a process of this host (and pid namespace) has `pid`; a pid that is not a
+    number names none."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_labels(run_id: str) -> dict[str, str]:
     return {RUN_LABEL: run_id, **owner_labels()}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from atmo_release.labels import pid_alive
 from atmo_release.target import Target
 
 
@@ -38,16 +38,6 @@ def _age_s(since: str) -> float:
     return (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass
 class DeployLock:
     target: Target
@@ -64,7 +54,7 @@ class DeployLock:
 
     def stale_reason(self, holder: LockHolder) -> str | None:
         """Why the holder's run is dead, or None while it may still be running."""
-        if holder.host == socket.gethostname() and not _alive(holder.pid):
+        if holder.host == socket.gethostname() and not pid_alive(holder.pid):
             return f"its process {holder.pid} is gone"
         try:
             age = _age_s(holder.since)

@@ -6,6 +6,11 @@ a time in the order `showmigrations --plan` gives, the copy read after each. A m
 fails there fails before anyone is locked out; one that succeeds tells, table by table, what the
 real upgrade will change, which migration changes it, and how long each takes (a prediction of
 the window).
+
+The image gets its settings as its own entrypoint does: the ini is linked to
+`<workdir>/variables.ini` and the image's `configure` renders the settings Django reads (the
+real images never read the ini itself). Whatever those settings name, the container sits on the
+copy's internal network, where nothing but the copy answers.
 """
 
 from __future__ import annotations
@@ -19,6 +24,22 @@ from atmo_release.commands import Read, docker, read
 from atmo_release.environment import Service
 
 SETTINGS_SECTION = "local.py"
+# Where the secrets checkout is mounted in the app images (their entrypoint requires it there).
+SECRETS_MOUNT = "/opt/dev/atmosphere-docker-secrets"
+# The entrypoint's chain, as a constant script: $1 the mounted ini, $2 the code folder, $3 the
+# virtualenv, then manage.py's arguments. configure's report goes to stderr: stdout stays
+# manage.py's alone.
+ENTRYPOINT_CHAIN = (
+    'set -e; ln -sfn "$1" "$2/variables.ini"; cd "$2"; export PATH="$3/bin:$PATH"; '
+    './configure >&2; shift 3; exec python ./manage.py "$@"'
+)
+# libpq's line for a server it never reached (a name, a route, a port, a timeout); a server that
+# answered, if only to refuse the login, says FATAL.
+_UNREACHED = re.compile(
+    r"^(?!.*FATAL).*(could not translate host name|connection to server at .* failed|"
+    r"could not connect to server|timeout expired).*$",
+    re.MULTILINE,
+)
 # Django's `migrate -v 2` prints "  Applying core.0002_x... OK (0.123s)".
 _APPLIED_LINE = re.compile(r"Applying (\S+)\.\.\. OK \((\d+(?:\.\d+)?)s\)")
 # `showmigrations --plan` prints "[ ]  core.0002_x" for one not applied yet, in order.
@@ -47,30 +68,50 @@ def settings_for_copy(
     return out.getvalue()
 
 
+def mounted_ini(service: Service) -> str:
+    """Where the app's ini is in its container: in the secrets checkout's mount."""
+    return f"{SECRETS_MOUNT}/{service.ini}"
+
+
 def manage_argv(
     image: str,
     service: Service,
-    server_container: str,
+    network: str,
     settings_path: str,
     labels: dict[str, str],
     *command: str,
     detach: bool = False,
 ) -> Read:
-    """`manage.py <command>` in a new container of `image` sharing the copy's network (the
-    copy answers on 127.0.0.1:5432), its settings file mounted read-only where the app reads
-    it, removed when it exits (detached: once waited for). It changes the throwaway copy
-    only, never the deployment."""
+    """`manage.py <command>` in a new container of `image` on the copy's internal `network`,
+    after the entrypoint's own steps: the settings ini (mounted read-only where the secrets
+    checkout has it) linked to `<workdir>/variables.ini`, then the image's `configure`. Removed
+    when it exits (detached: once waited for); it reaches the throwaway copy only, never the
+    deployment."""
     return read(
         docker.run_once(
             image,
-            [f"{service.workdir}/manage.py", *command],
-            entrypoint=f"{service.venv}/bin/python",
-            network=f"container:{server_container}",
-            mounts={settings_path: f"{service.workdir}/variables.ini"},
+            [
+                "-c",
+                ENTRYPOINT_CHAIN,
+                "atmo-release-migrations",
+                mounted_ini(service),
+                service.workdir,
+                service.venv,
+                *command,
+            ],
+            entrypoint="/bin/sh",
+            network=network,
+            mounts={settings_path: mounted_ini(service)},
             labels=labels,
             detach=detach,
         )
     )
+
+
+def unreached(output: str) -> str:
+    """libpq's line saying the server was never reached, or "" when the output has none."""
+    found = _UNREACHED.search(output)
+    return found.group(0).strip() if found else ""
 
 
 def unapplied(showmigrations_plan: str) -> list[str]:

@@ -133,7 +133,7 @@ class ReleaseRecord:
             stem,
             {**head, **self.to_dict()},
             redactor,
-            {"md": render_markdown, "html": render_html},
+            {"md": render_markdown, "html": lambda masked: render_html(masked, directory)},
         )
 
 

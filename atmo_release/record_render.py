@@ -3,11 +3,13 @@ the renderers never see a secret, so they never need to mask rendered (escaped) 
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from atmo_release.record_view import Item, record_view
+from atmo_release.record_view import Item, RecordView, record_view
 
 _TEMPLATES = Environment(
     loader=PackageLoader("atmo_release", "templates"),
@@ -17,9 +19,25 @@ _TEMPLATES = Environment(
 )
 
 
-def render_html(data: dict[str, Any]) -> str:
-    """One self-contained page: inline CSS, no script, nothing fetched."""
-    return _TEMPLATES.get_template("record.html.j2").render(view=record_view(data))
+def render_html(data: dict[str, Any], directory: Path | None = None) -> str:
+    """One self-contained page: inline CSS, no script, nothing fetched; the screenshots the
+    record names, found beside it in `directory`, inline as data URIs."""
+    view = record_view(data)
+    return _TEMPLATES.get_template("record.html.j2").render(
+        view=view, images=inline_images(view, directory)
+    )
+
+
+def inline_images(view: RecordView, directory: Path | None) -> dict[str, str]:
+    """File name -> data URI of each PNG screenshot the view names that is in `directory`."""
+    images: dict[str, str] = {}
+    for shot in view.journey.shots if view.journey and directory else []:
+        path = Path(str(directory)) / shot.screenshot
+        if Path(shot.screenshot).name == shot.screenshot and path.suffix == ".png":
+            if path.is_file():
+                encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+                images[shot.screenshot] = f"data:image/png;base64,{encoded}"
+    return images
 
 
 def _cell(text: object) -> str:
@@ -96,6 +114,29 @@ def render_markdown(data: dict[str, Any]) -> str:
                 lines.append(f"{command.line}  # {done}")
                 lines += [f"# {tail}" for tail in command.output_tail.splitlines()]
             lines.append("```")
+    lines += _use_and_test(view)
     if view.facts:
         lines += ["", "## Facts", "", *_tree(view.facts)]
     return "\n".join(lines) + "\n"
+
+
+def _use_and_test(view: RecordView) -> list[str]:
+    """The smoke checks' results and the browser journey (its screenshots beside the file)."""
+    lines = []
+    if view.smoke:
+        lines += ["", "## Smoke checks", ""]
+        lines += ["| when | check | as | url | expected | found | seconds | result |"]
+        lines.append("|---|---|---|---|---|---|---|---|")
+        lines += [
+            f"| {_cell(r.phase)} | {_cell(r.name)} | {r.as_} | {_cell(r.url)} "
+            f"| {_cell(r.expected)} | {_cell(r.found)} | {r.seconds} | {r.result} |"
+            for r in view.smoke
+        ]
+    if view.journey:
+        lines += ["", "## In a browser", ""]
+        if not view.journey.ran:
+            lines.append(f"- {view.journey.why}")
+        for shot in view.journey.shots:
+            lines.append(f"- {shot.who}: {shot.url}: {shot.shows}")
+            lines.append(f"  ![{shot.who}]({shot.screenshot})")
+    return lines

@@ -64,6 +64,37 @@ class Window:
 
 
 @dataclass(frozen=True)
+class SmokeResult:
+    """One smoke check as it ran (facts.smoke_checks), in the phase it ran in."""
+
+    phase: str
+    name: str
+    as_: str
+    url: str
+    expected: str
+    found: str
+    seconds: str
+    result: str
+
+
+@dataclass(frozen=True)
+class Shot:
+    """What one user of the browser journey met; `screenshot` is a file beside the record."""
+
+    who: str
+    url: str
+    shows: str
+    screenshot: str
+
+
+@dataclass(frozen=True)
+class Journey:
+    ran: bool
+    why: str
+    shots: list[Shot]
+
+
+@dataclass(frozen=True)
 class RecordView:
     title: str
     outcome: str
@@ -76,6 +107,8 @@ class RecordView:
     stack_state: list[Item]
     next_safe_command: str
     facts: list[Item]
+    smoke: list[SmokeResult] = field(default_factory=list)
+    journey: Journey | None = None
 
     @property
     def commands(self) -> list[tuple[Step, Command]]:
@@ -242,24 +275,62 @@ def _section_result(results: list[str]) -> str:
     return "passed" if results else "-"
 
 
+def _smoke(facts: dict[str, Any]) -> list[SmokeResult]:
+    return [
+        SmokeResult(
+            phase=str(phase),
+            name=str(result.get("name", "")),
+            as_=str(result.get("as", "")),
+            url=str(result.get("url", "")),
+            expected=str(result.get("expected", "")),
+            found=str(result.get("found", "")),
+            seconds=scalar(result.get("seconds")),
+            result=str(result.get("result", "")),
+        )
+        for phase, results in (facts.get("smoke_checks") or {}).items()
+        for result in results or []
+    ]
+
+
+def _journey(facts: dict[str, Any]) -> Journey | None:
+    journey = facts.get("browser_journey")
+    if not isinstance(journey, dict):
+        return None
+    shots = [
+        Shot(who, str(seen.get("url", "")), str(seen.get("shows", "")), str(seen["screenshot"]))
+        for who, seen in journey.items()
+        if isinstance(seen, dict) and seen.get("screenshot")
+    ]
+    return Journey(bool(journey.get("ran")), str(journey.get("why") or ""), shots)
+
+
+def _compose(facts: dict[str, Any]) -> str:
+    """The Compose flavour and version that ran the deployment, as read at its start."""
+    compose = facts.get("compose")
+    if not isinstance(compose, dict):
+        return "unknown (its `version` did not answer)"
+    return f"{compose.get('flavour')} {compose.get('version')} ({compose.get('command')})"
+
+
 def record_view(data: dict[str, Any]) -> RecordView:
     """The view of redacted record data; `feature` (a pre-release record's head key) is shown."""
     title = f"Release record: {data.get('release', '-')} on {data.get('env', '-')}"
     if data.get("feature"):
         title += f" ({data['feature']})"
-    who = items(
-        {
-            "crew chief": data.get("crew_chief"),
-            "driver": data.get("driver"),
-            "environment": data.get("env"),
-            "release": data.get("release"),
-            "previous release": data.get("previous_release") or "unknown",
-            "target": data.get("target"),
-            "run": data.get("run_id"),
-            "started": data.get("started"),
-            "finished": data.get("finished") or "-",
-        }
-    )
+    head = {
+        "crew chief": data.get("crew_chief"),
+        "driver": data.get("driver"),
+        "environment": data.get("env"),
+        "release": data.get("release"),
+        "previous release": data.get("previous_release") or "unknown",
+        "target": data.get("target"),
+        "run": data.get("run_id"),
+        "started": data.get("started"),
+        "finished": data.get("finished") or "-",
+    }
+    if not data.get("feature"):
+        head["compose"] = _compose(data.get("facts") or {})
+    who = items(head)
     sections, window = _sections(data, data.get("maintenance_window") or {})
     return RecordView(
         title=title,
@@ -273,4 +344,6 @@ def record_view(data: dict[str, Any]) -> RecordView:
         stack_state=items(data.get("stack_state") or {}),
         next_safe_command=str(data.get("next_safe_command") or ""),
         facts=items(data.get("facts") or {}),
+        smoke=_smoke(data.get("facts") or {}),
+        journey=_journey(data.get("facts") or {}),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import docker, files, pg, psql
+from atmo_release.commands import Read, docker, files, pg, psql
 from atmo_release.dumps import (
     TAIL_BYTES,
     VERIFY_IMAGE,
@@ -25,6 +25,7 @@ from atmo_release.dumps import (
 )
 from atmo_release.fingerprint import Fingerprints, fingerprint_database, quote
 from atmo_release.labels import RUN_LABEL, run_labels
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 _VERSION_LINE = re.compile(r"^-- Dumped from database version (\d+)", re.MULTILINE)
@@ -86,12 +87,17 @@ class RestoredCopy:
     volumes and the containers in `helpers` (migrations run against it) carry the rehearsal and
     pid labels, so a sweeper removes them if this process dies. Every command it runs only
     creates, uses or removes throwaway things: each is a `Read`, so a plan runs them as a run
-    does. Every session runs with `psql.session_env()`'s settings.
+    does. Every session runs with `sessions.client_env()`'s settings (`exec_argv`).
     """
 
     DATABASE = "verify"
     WINDOW = "window"
     MOUNTED = "/dump"  # where the dump's folder is bind-mounted, read-only, in the container
+    # The name the copy answers to on its internal network, the only thing there besides the
+    # containers that use it (the release's migrations): no route to the host or anything else.
+    HOST = "atmo-release-copy"
+    # What every psql run in the container is given: the run's name and session settings.
+    CLIENT_ENV = client_env()
     # How long the server may take to accept connections, and how often it is asked.
     ready_timeout = 120.0
     poll = 0.25
@@ -104,6 +110,8 @@ class RestoredCopy:
         target.redactor.add([self.password])
         self.mounted = self.in_container(self.path)
         self.labels = run_labels(run_id)
+        self.network = f"atmo-release-copy-{uuid.uuid4().hex[:12]}"
+        self.network_made = False
         self.container_id = ""
         self.helpers: list[str] = []  # containers working on this server, removed with it
         self.unmigrated = ""  # the database holding the dump as it is, once kept
@@ -158,7 +166,15 @@ class RestoredCopy:
         return sorted(json.loads(found.stdout or "null") or {})
 
     def _start(self) -> None:
-        """Create, then start: once created, `close()` removes it even if it never starts."""
+        """Its internal network, then the container on it, then start: once created, `close()`
+        removes each even if the next never comes."""
+        made = self.target.run(docker.create_internal_network(self.network, self.labels))
+        if not made.ok:
+            raise CheckFailed(
+                f"the internal network of the throwaway PostgreSQL could not be created: "
+                f"{made.tail(2)}"
+            )
+        self.network_made = True
         argv = docker.create_throwaway(
             self.image,
             ["postgres", *(arg for item in THROWAWAY_SETTINGS for arg in ("-c", item))],
@@ -170,6 +186,7 @@ class RestoredCopy:
             },
             mounts={str(self.path.parent): self.MOUNTED},
             volumes=self._image_volumes(),
+            network=(self.network, self.HOST),
         )
         created = self.target.run(argv, env={"POSTGRES_PASSWORD": self.password}, timeout=300)
         if not created.ok:
@@ -214,11 +231,17 @@ class RestoredCopy:
             raise ValueError(f"{path} is not in {self.path.parent}, the folder of the dump")
         return f"{self.MOUNTED}/{Path(path).name}"
 
+    def exec_argv(self, argv: Sequence[str], timeout: float, *, stdin: bool = False) -> Read:
+        """`argv` as root in the container (it can read any dump file), its PostgreSQL clients
+        given `CLIENT_ENV` by name: run it with `env=CLIENT_ENV`, so no value is in argv."""
+        return docker.exec_throwaway(
+            self.container_id, argv, timeout, stdin=stdin, env=self.CLIENT_ENV
+        )
+
     def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
         """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
         result = self.target.run(
-            docker.exec_throwaway(self.container_id, argv, timeout, psql.session_env()),
-            timeout=timeout + 60,
+            self.exec_argv(argv, timeout), env=self.CLIENT_ENV, timeout=timeout + 60
         )
         return result.rc, result.stdout, result.stderr
 
@@ -273,20 +296,28 @@ class RestoredCopy:
         return [line.split("\t") for line in out.splitlines() if line]
 
     def close(self) -> None:
-        """Remove the server with its volumes: a restored copy may be as big as production's."""
-        if not self.container_id:
-            return
+        """Remove the server with its volumes (a restored copy may be as big as production's),
+        the containers working on it, then its network."""
         while self.helpers:
             self.target.run(docker.remove_throwaway(self.helpers.pop()), timeout=300)
-        step = time.monotonic()
-        result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
-        self.seconds["remove"] = time.monotonic() - step
-        if not result.ok and "No such container" not in result.stderr:
-            raise CheckFailed(
-                f"the throwaway PostgreSQL {self.container_id[:12]} ({self.image}) could not be "
-                f"removed: {result.tail(1)}"
-            )
-        self.container_id = ""
+        if self.container_id:
+            step = time.monotonic()
+            result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
+            self.seconds["remove"] = time.monotonic() - step
+            if not result.ok and "No such container" not in result.stderr:
+                raise CheckFailed(
+                    f"the throwaway PostgreSQL {self.container_id[:12]} ({self.image}) could not "
+                    f"be removed: {result.tail(1)}"
+                )
+            self.container_id = ""
+        if self.network_made:
+            result = self.target.run(docker.remove_network(self.network), timeout=300)
+            if not result.ok and "not found" not in result.stderr:
+                raise CheckFailed(
+                    f"the internal network {self.network} of the throwaway PostgreSQL could not "
+                    f"be removed: {result.tail(1)}"
+                )
+            self.network_made = False
 
 
 def remove_left_by(target: Target, run_id: str) -> int:

@@ -22,6 +22,8 @@ class Progress:
     stopped: bool
     checkout_current: bool
     release_up: bool
+    # From the interrupted run's record: it attempted to end maintenance, so users may be in.
+    users_let_in: bool = False
 
     def describe(self) -> str:
         return ", ".join(
@@ -30,22 +32,51 @@ class Progress:
         )
 
 
-def newest_record(records_dir: Path, env: str, release: str | None = None) -> dict[str, Any] | None:
+def newest_record(
+    records_dir: Path,
+    env: str,
+    release: str | None = None,
+    where: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
     """The newest deployment record of this env (and release, when given) that got as far as
-    recording the running deployment."""
+    recording the running deployment, and ran where `where` says (`Deployment.where`): a record
+    of another compose project or file, such as another rehearsal stack's, is never adopted.
+    A record from before runs said where they ran is taken as this deployment's."""
     return next(
         (
             data
             for _, data in read_records(records_dir, env)
-            if release in (None, data.get("release")) and facts(data).get("previous_images")
+            if release in (None, data.get("release"))
+            and facts(data).get("previous_images")
+            and facts(data).get("deployment", where) == where
         ),
         None,
     )
 
 
-def unfinished_record(records_dir: Path, env: str, release: str) -> dict[str, Any] | None:
+def deployment_of(
+    records_dir: Path, env: str, release: str, where: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The newest deploy record of `release` on this deployment, a rollback's own aside: what a
+    rollback by hand goes back from."""
+    return next(
+        (
+            data
+            for _, data in read_records(records_dir, env)
+            if data.get("release") == release
+            and facts(data).get("previous_images")
+            and not facts(data).get("rolls_back")
+            and facts(data).get("deployment", where) == where
+        ),
+        None,
+    )
+
+
+def unfinished_record(
+    records_dir: Path, env: str, release: str, where: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """The newest record of this env and release, when that run did not finish."""
-    newest = newest_record(records_dir, env, release)
+    newest = newest_record(records_dir, env, release, where)
     return newest if newest and newest.get("outcome") in ("halted", "running") else None
 
 
@@ -71,6 +102,7 @@ def survey(deployment: Deployment) -> Progress:
             and running[app].image == deployment.release_image(app)
             for app in deployment.apps
         ),
+        users_let_in=bool(deployment.state.maintenance_ended),
     )
 
 

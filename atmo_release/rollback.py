@@ -1,133 +1,76 @@
-"""Rollback: the old release back, with its data, proven; maintenance stays on throughout.
+"""Rollback: the old release back, with its data and its files, proven; maintenance stays on.
 
-Migrations run on `up -d` and some are lossy, so an image rollback alone can leave a newer
-schema behind, and a bad release can lose rows: when a database's schema or rows differ from
-when the apps stopped, it is restored from the proven dump plus the window dump of the tables
-written after it (in one transaction), so no write made before the stop is lost.
+Inside the deployment's window, before users were let in (the `@always` scenario), nothing was
+written since the apps stopped: a database whose schema or rows differ from then is restored
+from the proven dump plus the window dump of the tables written after it, in one transaction
+that carries over the active maintenance records.
+
+By hand, later (features/rollback.feature), users have written since the release: going back
+reverses the release's migrations with its own code, as rehearsed on a fresh dump of today's
+data (`resources/way_back.py`); only a migration that cannot be reversed leaves the release
+day's dump, restored once the operator confirmed what it discards.
+
+Either way the deploy checkout goes back to its commit from before the release with its local
+changes, the secrets checkout to its branch, and the old images run (from their backups when
+the registry no longer has them).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from atmo_release import compose_file, row_checks, window_dumps
+from atmo_release import compose_file, dumps, row_checks
 from atmo_release.checks import require
-from atmo_release.commands import pg, psql
 from atmo_release.deployment import Deployment
-from atmo_release.fingerprint import quote
-from atmo_release.release import Release
 
 
 def needed(deployment: Deployment) -> bool:
-    """Only a run that touched the running release has something to roll back."""
+    """Only a run that touched the running release has something to roll back, and only until
+    the first app's maintenance end was attempted: from then on users may be in, and what they
+    write is production data that restoring the stopped reading would delete."""
     state = deployment.state
-    return not deployment.planning and (state.compose_edited or state.new_release_up)
+    return (
+        not deployment.planning
+        and (state.compose_edited or state.new_release_up)
+        and not state.maintenance_ended
+    )
 
 
-def previous_tags(deployment: Deployment, to: Release | None = None) -> dict[str, str]:
-    if to is not None:
-        return {app: to.image_tag for app in deployment.apps}
+def previous_tags(deployment: Deployment) -> dict[str, str]:
     return {
         app: compose_file.split_reference(image)[1] or ""
         for app, image in deployment.state.previous_images.items()
     }
 
 
-def _dollar_quoted(text: str) -> str:
-    tag = "atmo"
-    while f"${tag}$" in text:
-        tag += "x"
-    return f"${tag}${text}${tag}$"
-
-
-def restore_database(
-    deployment: Deployment, database: str, dump_path: Path, window: dict[str, Any] | None = None
-) -> None:
-    """Empty the public schema as its owner, load the dump, then replace the rows of the
-    tables in the window dump with its rows and add the new rows of the grown ones, all in one
-    transaction. The active maintenance records are carried over: the dumps predate them, and
-    users must stay out."""
-    config, db = deployment.env.database, deployment.db
-    tables = [
-        s.maintenance_table for s in deployment.env.services.values() if s.database == database
-    ]
-    active = {
-        table: [
-            row[0]
-            for row in db.query(
-                database, f"SELECT row_to_json(t)::text FROM {table} t WHERE end_date IS NULL"
-            )
-        ]
-        for table in tables
-    }
-    empty = ["DROP SCHEMA public CASCADE", f'CREATE SCHEMA public AUTHORIZATION "{config.user}"']
-    window = window or {}
-    tables = list(window.get("tables") or [])
-    replace = window_dumps.replace_rows_sql(tables) if tables else []
-    grown: dict[str, dict[str, Any]] = window.get("grown") or {}
-    if config.where == "host":
-        argv = pg.host_restore(
-            config.host, config.port, config.user, database, str(dump_path), empty
-        )
-        argv += window_dumps.load_args(window, str)
-        deployment.run(
-            argv,
-            f"restore of {database} from {dump_path}",
-            env=psql.session_env(deployment.password),
-            timeout=3600,
-        )
+def _old_files_and_images(deployment: Deployment, images_ready: bool = False) -> None:
+    """The old release's files, or, for a run whose record predates them, its tags only; and
+    its images (`images_ready`: made ready before the window, so only checked)."""
+    if deployment.state.release_files.get("checkout_head"):
+        deployment.old_release.bring_back_files()
     else:
-        argv = deployment.compose.exec_(
-            config.service,
-            [
-                *pg.restore_plain(config.user, database, "/dev/stdin")[:-2],
-                *(item for sql in empty for item in ("-c", sql)),
-                "-f",
-                "/dev/stdin",
-            ],
-            env=psql.session_env(deployment.password),
+        deployment.note(
+            "the record holds no deploy checkout commit from before the release: only the "
+            "image tags are set back"
         )
-        text = deployment.target.read_text(dump_path)
-        if tables:
-            text += "".join(f"{sql};\n" for sql in replace)
-            text += deployment.target.read_text(Path(window["path"]))
-        for table, rows in grown.items():
-            text += f"COPY public.{quote(table)} FROM stdin;\n"
-            text += deployment.target.read_text(Path(rows["path"])) + "\\.\n"
-            add = window_dumps.add_rows_sql(table, rows["path"], rows["sequence"])
-            text += "".join(f"{sql};\n" for sql in add[1:])
-        deployment.run(
-            argv,
-            f"restore of {database} from {dump_path}",
-            input=text,
-            timeout=3600,
-        )
-    for table, rows in active.items():
-        for row in rows:
-            db.execute(
-                database,
-                f"INSERT INTO {table} SELECT * FROM json_populate_record("
-                f"NULL::{table}, {_dollar_quoted(row)}::json)",
-            )
-        db.execute(
-            database,
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT coalesce(max(id), 1) FROM {table}))",
-        )
+        deployment.compose_edit.set_tags(previous_tags(deployment))
+    if images_ready:
+        deployment.old_release.check_images()
+    else:
+        deployment.old_release.make_images_ready()
 
 
-def roll_back(deployment: Deployment, reason: str, to: Release | None = None) -> None:
-    """Stop the new containers, set the old tags, restore changed databases, start the old."""
-    tags = previous_tags(deployment, to)
+def roll_back(deployment: Deployment, reason: str) -> None:
+    """Inside the window: stop the new containers, restore what changed since the apps
+    stopped, bring back the old release's files and images, start it."""
+    tags = previous_tags(deployment)
     require(
         all(tags.values()),
         "the previous release's image tags are unknown: roll back by hand "
-        "with python -m atmo_release.compose_file and docker-compose up -d",
+        f"with python -m atmo_release.compose_file and {deployment.compose.name} up -d",
     )
     state, databases = deployment.state, deployment.databases
     deployment.containers.stop()
-    deployment.compose_edit.set_tags(tags)
     restored = []
     for name, before in state.schema_before.items():
         stopped = row_checks.checked(state.snapshot_before.get(name) or {})
@@ -141,12 +84,10 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
             f"the schema or rows of {name} changed and no dump of it is recorded: "
             "restore it by hand before starting the old release",
         )
-        window = info.get("window")
-        restore_database(deployment, name, Path(str(info["path"])), window)
         restored.append(
-            f"{name} from {info['path']}"
-            + "".join(f" and {path}" for path in window_dumps.files(window))
+            deployment.restores.restore(name, Path(str(info["path"])), info.get("window"))
         )
+    _old_files_and_images(deployment)
     deployment.containers.up()
     state.new_release_up = False
     state.rollback = {
@@ -158,6 +99,47 @@ def roll_back(deployment: Deployment, reason: str, to: Release | None = None) ->
     deployment.note(
         f"rolled back to {tags} because {reason}; restored: {', '.join(restored) or 'no database'}"
     )
+
+
+def go_back(deployment: Deployment) -> None:
+    """By hand, after the release was in use: stop, then per database the rehearsed way back
+    (its migrations reversed, or the confirmed restore of the release day's dump, what it
+    discards dumped first), the old release's files and images, start."""
+    state, tags = deployment.state, previous_tags(deployment)
+    deployment.containers.stop()
+    state.stopped_now = {name: deployment.db.fingerprints(name) for name in state.way_back}
+    deployment.record.facts["stopped_now"] = state.stopped_now
+    ways: dict[str, str] = {}
+    for name, info in state.way_back.items():
+        if info["irreversible"]:
+            kept = _dump_what_is_discarded(deployment, name)
+            dump = state.dumps[name]
+            restored = deployment.restores.restore(name, Path(dump["path"]), dump.get("window"))
+            ways[name] = f"restored {restored}; what it discarded is kept in {kept}"
+        elif info["migrations"]:
+            deployment.way_back.reverse(name)
+            ways[name] = "reversed " + ", ".join(info["migrations"])
+        else:
+            ways[name] = "nothing to reverse"
+    _old_files_and_images(deployment, images_ready=True)
+    deployment.containers.up()
+    state.new_release_up = False
+    state.rollback = {"why": "rolled back by hand", "images": tags, "way_back": ways}
+    deployment.record.facts["rollback"] = state.rollback
+    deployment.note(f"rolled back to {tags}: " + "; ".join(f"{n}: {w}" for n, w in ways.items()))
+
+
+def _dump_what_is_discarded(deployment: Deployment, name: str) -> str:
+    """The stopped database dumped whole before the restore replaces it: nothing is lost."""
+    path = dumps.dump_name(
+        f"{dumps.kind_for(name)}-discarded",
+        deployment.day,
+        deployment.env.backup_dir,
+        deployment.target.exists,
+    )
+    env = deployment.env
+    dumps.dump(deployment.target, env.database, deployment.password, deployment.compose, name, path)
+    return str(path)
 
 
 def check_old_release_answers(deployment: Deployment) -> None:
@@ -173,4 +155,10 @@ def check_old_release_answers(deployment: Deployment) -> None:
 def check_rows_as_before(deployment: Deployment) -> None:
     """Every table exactly as the apps left it when they stopped: no write lost, none added."""
     deployment.databases.check_rows_as_stopped()
+    deployment.state.rollback["proven"] = True
+
+
+def check_rows_gone_back(deployment: Deployment) -> None:
+    """After going back by hand: every row kept or changed only as the way back changes it."""
+    deployment.way_back.check_rows()
     deployment.state.rollback["proven"] = True

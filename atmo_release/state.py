@@ -18,6 +18,9 @@ ADOPTED = {
     "schema_before": "schema_before",
     "dumps": "dumps",
     "clock": "clock",
+    "maintenance_ended": "maintenance_ended",
+    "release_files": "release_files",
+    "release_rows": "release_rows",
 }
 
 
@@ -38,6 +41,9 @@ class State:
     clock: dict[str, float] = field(default_factory=dict)
     # what the run changed, for where the stack was left
     maintenance_on: dict[str, bool] = field(default_factory=dict)
+    # app -> when its maintenance end was first attempted: from then on users may be in and
+    # write, so no automatic rollback restores data (a resumed run keeps knowing it).
+    maintenance_ended: dict[str, str] = field(default_factory=dict)
     stopped: bool = False
     backups: dict[str, str] = field(default_factory=dict)
     checkout_saved: dict[str, str] = field(default_factory=dict)
@@ -45,6 +51,13 @@ class State:
     compose_edited: bool = False
     new_release_up: bool = False
     rollback: dict[str, Any] = field(default_factory=dict)
+    # what going back needs: the deploy checkout's commit and saved local changes and the
+    # secrets branch before the release; per database, its rows as the upgrade left them
+    release_files: dict[str, str] = field(default_factory=dict)
+    release_rows: dict[str, str] = field(default_factory=dict)
+    # a rollback by hand: the way back rehearsed per database, today's rows once stopped
+    way_back: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stopped_now: dict[str, Fingerprints] = field(default_factory=dict)
 
     def adopt(self, facts: dict[str, Any]) -> None:
         """Take over what an interrupted run recorded before it changed anything."""

@@ -37,6 +37,7 @@ def stack_state(deployment: Deployment) -> dict[str, Any]:
         "backups": state.backups or "none taken",
         "compose file edited": state.compose_edited,
         "new release started": state.new_release_up,
+        "maintenance end attempted (users may be in)": state.maintenance_ended or "no",
     }
     try:
         described["containers now"] = {
@@ -50,10 +51,23 @@ def stack_state(deployment: Deployment) -> dict[str, Any]:
 def next_safe_command(deployment: Deployment) -> str:
     state, env = deployment.state, deployment.env
     compose = shlex.join(deployment.compose.up()[:-2])
-    rerun = f"pytest features/deploy.feature --env={env.name} --release={deployment.release}"
+    rolls_back = bool(deployment.record.facts.get("rolls_back"))
+    feature = "rollback" if rolls_back else "deploy"
+    rerun = f"pytest features/{feature}.feature --env={env.name} --release={deployment.release}"
+    if state.maintenance_ended and not state.rollback and not rolls_back:
+        return _users_may_be_in(deployment)
     if not any(maintenance_now(deployment)[0].values()):
         return f"nothing was changed; fix the cause above, then: {rerun}"
     stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"
+    jobs = deployment.record.facts.get("restore_jobs") or {}
+    unseen = [job["status"] for job in jobs.values() if job.get("verdict") != "committed"]
+    if unseen:
+        return (
+            f"a restore was started on the host and not seen to commit ({', '.join(unseen)}); "
+            f"maintenance is on: run pytest features/rollback.feature --env={env.name} "
+            '(with --break-lock "<reason>" if this run\'s lock is left), which reads how it '
+            "ended and goes back from there"
+        )
     if state.rollback:
         if state.rollback.get("proven"):
             return (
@@ -85,3 +99,40 @@ def next_safe_command(deployment: Deployment) -> str:
         f"the new release is up under maintenance; inspect with `{compose} logs`; to roll "
         f"back restore the database dumps, set the old tags and run `{compose} up -d`"
     )
+
+
+def _users_may_be_in(deployment: Deployment) -> str:
+    """Once maintenance ending was attempted: the release stays (it passed Use and test), and
+    what is left is ending maintenance where the databases say it is still on, with the
+    commands that do it (the app's container started first when it is not running)."""
+    compose = deployment.compose.up()[:-2]
+    on, unread = maintenance_now(deployment)
+    still = [app for app in deployment.apps if on.get(app)]
+    try:
+        running = {s for s, c in deployment.containers.now().items() if c.status == "running"}
+        down = sorted(set(deployment.apps) - running)
+    except CheckFailed:
+        running, down = set(deployment.apps), []
+    head = (
+        "the new release is up and passed Use and test, and ending maintenance was attempted "
+        f"on {', '.join(deployment.state.maintenance_ended)}, so users may be back in: nothing "
+        "was rolled back (restoring the dumps now would delete what they wrote)"
+    )
+    if unread:
+        head += f"; whether maintenance is still on is unknown ({unread})"
+    if still:
+        commands = [
+            *(shlex.join([*compose, "start", app]) for app in still if app not in running),
+            *(deployment.maintenance.stop_command(app) for app in still),
+        ]
+        return (
+            f"{head}; maintenance is still on for {', '.join(still)}: end it with: "
+            + " && ".join(commands)
+        )
+    if down:
+        return (
+            f"{head}; maintenance is off, but {' and '.join(down)} "
+            f"{'is' if len(down) == 1 else 'are'} not running: start with: "
+            f"{shlex.join([*compose, 'up', '-d'])}"
+        )
+    return f"{head}; maintenance is off: fix the cause above, then check by hand that users get in"

@@ -11,7 +11,7 @@ stopped, not as it was when the dump began, without dumping a large table again 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +54,15 @@ def count_lines(path: Path) -> Read:
     return Read(["wc", "-l", str(path)])
 
 
-def add_rows_sql(table: str, path: str, sequence: int | None) -> list[str]:
-    """psql commands, run in the restore's transaction, that add a grown table's new rows from
-    the file on the target and set its id sequence back to where it was when the apps stopped."""
-    literal = "'" + path.replace("'", "''") + "'"
-    commands = [f"\\copy public.{quote(table)} FROM {literal}"]
-    if sequence is not None:
-        commands.append(
-            f"SELECT setval(pg_get_serial_sequence('public.{quote(table)}', 'id'), {int(sequence)})"
-        )
-    return commands
+def sequence_sql(table: str, sequence: int | None) -> str:
+    """The grown table's id sequence set back to where it was when the apps stopped, in the
+    restore's transaction (nothing when it had none)."""
+    if sequence is None:
+        return ""
+    return (
+        "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+        f"'public.{quote(table)}', 'id'), {int(sequence)});\n"
+    )
 
 
 def files(window: dict[str, Any] | None) -> list[str]:
@@ -77,19 +76,6 @@ def replace_rows_sql(tables: Sequence[str]) -> list[str]:
     """Statements run before the window dump's rows are loaded, in the restore's transaction.
     Django's foreign keys are deferrable, so the rows may arrive in any order."""
     return ["SET CONSTRAINTS ALL DEFERRED", *(f"DELETE FROM public.{quote(t)}" for t in tables)]
-
-
-def load_args(window: dict[str, Any], where: Callable[[Path], str]) -> list[str]:
-    """psql arguments, for a transaction over a restored proven dump, that load a window dump
-    decision's files (`where` names each file where psql reads it) as a rollback does: the
-    rewritten tables' rows replaced, the grown tables' new rows added, their sequences set."""
-    tables = list(window.get("tables") or [])
-    args = [item for sql in replace_rows_sql(tables) for item in ("-c", sql)] if tables else []
-    args += ["-f", where(Path(window["path"]))] if tables else []
-    for table, rows in (window.get("grown") or {}).items():
-        add = add_rows_sql(table, where(Path(rows["path"])), rows["sequence"])
-        args += [item for sql in add for item in ("-c", sql)]
-    return args
 
 
 def require_rows(path: Path, in_file: dict[str, int], expected: dict[str, int]) -> None:

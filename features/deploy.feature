@@ -14,6 +14,7 @@ Feature: Upgrade Atmosphere on deployment day
     When the running deployment is recorded
     Then the previous release, its versions and its rows are in the record
     And there is room for the backups and dumps and the clock is right
+    And the database's role can do what a rollback's restore does
     When the release images are pulled
     Then the release images are on the deploy host
 
@@ -38,6 +39,7 @@ Feature: Upgrade Atmosphere on deployment day
   Scenario: Stop the containers and back them up
     When the containers are stopped
     Then every service container has exited
+    And nothing else is connected to the databases
     When the databases are read now that nothing writes to them
     And every table written since the proven dumps is dumped again
     Then each window dump holds the rows the stopped database has in those tables
@@ -60,16 +62,21 @@ Feature: Upgrade Atmosphere on deployment day
     And no migration is left unapplied and the apps reach the database
     And no container logged a Traceback since it started
     And every row is kept, changed only as the rehearsed migrations change it
+    And the environment's smoke checks hold inside the maintenance window
+    And in a browser, ordinary users meet the maintenance page and the exempt user sees their instances
+    When each table's rows as the upgrade left them are recorded row by row
 
   Scenario: End maintenance
     When maintenance is ended on troposphere
     And maintenance is ended on atmosphere
     Then no maintenance record is active
     And users are let in again
+    And the environment's smoke checks hold again now that maintenance has ended
 
   @always
   Scenario: Roll back when the new release failed its checks
     Runs only after a halt that touched the running release; maintenance stays on.
     When the new release failed its checks, the old release and its data are restored
-    Then the old release answers with the versions from before the deploy
+    Then the old release's compose file, deploy checkout commit and secrets branch are in place
+    And the old release answers with the versions from before the deploy
     And every row is as it was when the apps stopped

@@ -1,6 +1,7 @@
 """A throwaway deploy host that plays atmobeta, reached by the suite over SSH only.
 
-One container runs what the real host runs: a Docker engine with docker-compose v1, PostgreSQL
+One container runs what the real host runs: a Docker engine with one Compose (docker-compose v1,
+or with `compose_flavour="v2"` the `docker compose` plugin and no docker-compose), PostgreSQL
 15 on 127.0.0.1:5432, sshd (keys only). It is prepared through `docker exec` with atmobeta's
 layout (rehearsal.host_prepare), serves the older release under compose project
 `atmosphere-docker`, and pulls `cyverse/...` and `postgres:15` through the rehearsal registry as
@@ -9,7 +10,7 @@ published urls) beside a fresh key pair and the host's known key; `down()` remov
 of the run, volume included. Modules: rehearsal.host_container (containers, docker exec),
 rehearsal.host_prepare (the prepare stage), rehearsal.host_environment (the file, the keys).
 
-    python -m rehearsal.deploy_host up      # prints the environment file and the timings
+    python -m rehearsal.deploy_host up [--compose=v2]  # prints the environment file, timings
     python -m rehearsal.deploy_host down RUN_ID
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 import docker as docker_sdk
 import requests
 
-from rehearsal import database, host_environment, host_prepare, images
+from rehearsal import compose_flavours, database, host_environment, host_prepare, images
 from rehearsal.deploy_repos import NEW_RELEASE, OLD_RELEASE
 from rehearsal.host_container import HostContainers
 from rehearsal.image_manifest import DEPLOY_HOST_IMAGE
@@ -38,6 +39,7 @@ from rehearsal.shell import Log, wait_until
 from rehearsal.sweep import PID_LABEL, RUN_LABEL, owner_labels, sweep_leftovers
 
 TOKEN_ENV = "ATMO_RELEASE_API_TOKEN"  # atmobeta's smoke.api_token_env
+PASSWORD_ENV = "ATMO_RELEASE_EXEMPT_PASSWORD"  # and its smoke.password_env
 HOSTNAME = "atmobeta"
 # What up() needs built: the host, the registry, the apps at both releases, postgres:15.
 NEEDED_IMAGES = (
@@ -63,11 +65,16 @@ class DeployHost:
         run_id: str | None = None,
         owner_pid: int | None = None,
         release_record: str = "",
+        compose_flavour: str = "v1",
     ) -> None:
         """`release_record`: the `[release_record]` table its environment file gets instead of
-        atmobeta's (the rehearsal's GitHub stand-in)."""
+        atmobeta's (the rehearsal's GitHub stand-in). `compose_flavour`: the host's one Compose, v1
+        (docker-compose, as atmobeta.toml names it) or v2 (docker compose only, and an
+        environment file without deploy.compose_command: the run detects it)."""
         self.log = log
         self.release_record = release_record
+        self.compose_flavour = compose_flavour
+        self.compose_command = compose_flavours.command(compose_flavour)
         self.run_id = run_id or uuid.uuid4().hex[:10]
         self.root = root or default_root(self.run_id)
         # The sweep keeps what a live process owns: the CLI names the shell that called it.
@@ -78,7 +85,7 @@ class DeployHost:
             **owner,
             images.PROJECT_LABEL: images.PROJECT_LABEL_VALUE,
         }
-        self.containers = HostContainers(self.run_id, labels, log)
+        self.containers = HostContainers(self.run_id, labels, log, compose_flavour=compose_flavour)
         self.token = random_secrets.token_hex(20)
         self.token_env = TOKEN_ENV
         self.alias = f"atmo-rehearsal-host-{self.run_id}"
@@ -88,6 +95,11 @@ class DeployHost:
     @property
     def ports(self) -> dict[str, int]:
         return self.containers.ports
+
+    def variables(self) -> dict[str, str]:
+        """What a run against the host exports: the exempt user's token, and their password,
+        which on the stand-ins is the token."""
+        return {TOKEN_ENV: self.token, PASSWORD_ENV: self.token}
 
     def urls(self) -> dict[str, str]:
         return {app: f"http://127.0.0.1:{self.ports[app]}" for app in images.APPS}
@@ -157,7 +169,7 @@ class DeployHost:
         host_prepare.publish_images(self.containers, names, lambda _: None)
 
     def _start_old_release(self) -> None:
-        host_prepare.start_release(self.containers)
+        host_prepare.start_release(self.containers, self.compose_command)
         probes = {"atmosphere": "/api/status/celery", "troposphere": "/tropo-api/version"}
         for app, path in probes.items():
             url = self.urls()[app] + path
@@ -172,6 +184,7 @@ class DeployHost:
                 self.alias,
                 self.run_id,
                 release_record=self.release_record,
+                detect_compose=self.compose_flavour != "v1",
             )
         )
         token_file = self.root / "api-token"
@@ -184,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rehearsal.deploy_host", description=__doc__)
     parser.add_argument("command", choices=("up", "down"))
     parser.add_argument("run_id", nargs="?", help="down: the run id that up printed")
+    parser.add_argument("--compose", choices=tuple(compose_flavours.COMMANDS), default="v1")
     args = parser.parse_args(argv)
     if args.command == "down":
         if not args.run_id:
@@ -192,11 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"deploy host {args.run_id}: removed")
         return 0
     # Owned by the calling shell: a sweep by another rehearsal keeps it while that shell lives.
-    host = DeployHost(owner_pid=os.getppid())
+    host = DeployHost(owner_pid=os.getppid(), compose_flavour=args.compose)
     env_file = host.up()
     print(f"\nrun id:      {host.run_id}")
     print(f"environment: {env_file}")
-    print(f"token:       export {TOKEN_ENV}=$(cat {host.root / 'api-token'})")
+    token = f"$(cat {host.root / 'api-token'})"
+    print(f"token:       export {TOKEN_ENV}={token} {PASSWORD_ENV}={token}")
     print(
         f"ssh:         ssh -F /dev/null -o UserKnownHostsFile={host.root}/known_hosts "
         f"-o HostKeyAlias={host.alias} -i {host.root}/id_ed25519 -p {host.ports['ssh']} "

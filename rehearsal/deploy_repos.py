@@ -47,10 +47,18 @@ class Layout(SecretsLayout, Protocol):
 
 
 def compose_text(stack: RehearsalStack, release: str) -> str:
-    """docker-compose.prod.yml running both apps at `release` from the stack's registry."""
+    """docker-compose.prod.yml running both apps at `release` from the stack's registry. Under
+    v2 it is a file that v1 refuses (a top-level `name:`, no `version:`), as one written for v2."""
     labels = "".join(f"      {key}: '{value}'\n" for key, value in stack.labels.items())
+    v2 = stack.compose_flavour == "v2"
+    head = f"name: '{stack.project}'\n" if v2 else "version: '3'\n"
+    network = (
+        f"    name: '{stack.network}'\n    external: true\n"
+        if v2
+        else f"    external:\n      name: '{stack.network}'\n"
+    )
     return (
-        "---\nversion: '3'\n\nservices:\n\n"
+        f"---\n{head}\nservices:\n\n"
         "  atmosphere:\n"
         f"    image: '{stack.image('atmosphere')}:release-{release}'\n"
         "    volumes:\n"
@@ -71,8 +79,7 @@ def compose_text(stack: RehearsalStack, release: str) -> str:
         f"      - '127.0.0.1:{stack.ports['troposphere']}:8001'\n"
         f"    labels:\n{labels}"
         "\n"
-        "networks:\n  default:\n    external:\n"
-        f"      name: '{stack.network}'\n"
+        f"networks:\n  default:\n{network}"
     )
 
 

@@ -4,15 +4,18 @@ in the schema of environments/*.toml, as it deploys to production through theirs
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rehearsal.database import DB_NAMES, DB_USER
+from rehearsal.database import DB_NAMES, DB_USER, EXEMPT_USER
 from rehearsal.deploy_repos import SECRETS_BRANCH
 from rehearsal.image_manifest import POSTGRES_IMAGE
 
 if TYPE_CHECKING:
     from rehearsal.stack import RehearsalStack
 
+ATMOBETA = Path(__file__).resolve().parent.parent / "environments" / "atmobeta.toml"
 # Per app: its virtualenv, its database and its maintenance table.
 SERVICES = {
     "atmosphere": ("/opt/env/atmo", "atmo_prod", "maintenance_record"),
@@ -34,6 +37,16 @@ maintenance_table = "{maintenance_table}"
 '''
 
 
+def smoke_checks_toml() -> str:
+    """atmobeta's [[smoke.checks]]: the rehearsal runs the checks release day runs."""
+    checks = tomllib.loads(ATMOBETA.read_text())["smoke"]["checks"]
+    return "".join(
+        "\n[[smoke.checks]]\n"
+        + "".join(f"{key} = {json.dumps(value)}\n" for key, value in check.items())
+        for check in checks
+    )
+
+
 def environment_toml(stack: RehearsalStack) -> str:
     return f'''# rehearsal {stack.run_id}; schema of environments/*.toml
 name = "rehearsal"
@@ -44,7 +57,7 @@ maintenance_message = "Atmosphere is down for a Scheduled Maintenance, Today bet
 [deploy]
 dir = "{stack.deploy_dir}"
 compose_file = "docker-compose.prod.yml"
-compose_command = ["docker-compose"]
+compose_command = {json.dumps(list(stack.compose_command))}
 project = "{stack.project}"
 backup_dir = "{stack.backup_dir}"
 
@@ -70,4 +83,7 @@ timeout_s = 120
 
 [smoke]
 api_token_env = "{stack.token_env}"
-'''
+browser = true
+username = "{EXEMPT_USER}"
+password_env = "{stack.token_env}"  # the stand-ins' password of a user is their API token
+{smoke_checks_toml()}'''

@@ -42,11 +42,14 @@ def _toml_value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):  # an inline table, as in a list of tables
+        return "{" + ", ".join(f"{key} = {_toml_value(v)}" for key, v in value.items()) + "}"
     raise TypeError(f"no TOML for {value!r}")
 
 
 def to_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Enough TOML for the environment schema: scalars, lists of strings, nested tables."""
+    """Enough TOML for the environment schema: scalars, lists of strings or of tables, nested
+    tables."""
     scalars = [f"{key} = {_toml_value(v)}" for key, v in data.items() if not isinstance(v, dict)]
     text = "\n".join(scalars) + ("\n" if scalars else "")
     for key, value in data.items():

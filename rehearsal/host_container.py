@@ -73,6 +73,8 @@ class HostContainers:
     log: Log = print
     ports: dict[str, int] = field(default_factory=dict)
     privileged: bool | None = None  # how the host runs, once it does
+    # The one Compose the host keeps, v1 or v2 (its entrypoint removes the other).
+    compose_flavour: str = "v1"
 
     def __post_init__(self) -> None:
         prefix = f"atmo-deploy-host-{self.run_id}"
@@ -159,6 +161,8 @@ class HostContainers:
                 "/sys/fs/cgroup:/sys/fs/cgroup:rw",
                 "-e",
                 f"ATMO_REHEARSAL_REGISTRY={REGISTRY_ALIAS}:5000",
+                "-e",
+                f"ATMO_REHEARSAL_COMPOSE={self.compose_flavour}",
                 *(arg for port in HOST_PORTS.values() for arg in ("-p", f"127.0.0.1::{port}")),
                 DEPLOY_HOST_IMAGE,
             ]

@@ -19,6 +19,7 @@ KEY_NAME, KNOWN_HOSTS = "id_ed25519", "known_hosts"
 # The [services.*] table a line belongs to, and the url line in it.
 _TABLE = re.compile(r"^\[(?P<name>[^\]]+)\]\s*$")
 _URL = re.compile(r'^url\s*=\s*"[^"]*"\s*$')
+_COMPOSE_COMMAND = re.compile(r"^compose_command\s*=")
 
 
 def make_key_pair(folder: Path, run_id: str) -> Path:
@@ -56,15 +57,19 @@ def host_environment_toml(
     run_id: str,
     source: Path = ATMOBETA,
     release_record: str = "",
+    detect_compose: bool = False,
 ) -> str:
     """atmobeta.toml with the services' urls replaced and a [target] table added; with
-    `release_record` (a whole `[release_record]` table), that table in place of atmobeta's."""
+    `release_record` (a whole `[release_record]` table), that table in place of atmobeta's;
+    with `detect_compose`, without deploy.compose_command (the run detects the host's)."""
     lines, table, seen = [], "", set()
     for line in source.read_text().splitlines():
         header = _TABLE.match(line)
         if header:
             table = header["name"]
         if release_record and table == "release_record":
+            continue
+        if detect_compose and table == "deploy" and _COMPOSE_COMMAND.match(line):
             continue
         app = table.removeprefix("services.") if table.startswith("services.") else ""
         if app in urls and _URL.match(line):
@@ -77,7 +82,9 @@ def host_environment_toml(
     return (
         f"# atmobeta, played by the throwaway deploy host of rehearsal {run_id}: only [target],\n"
         "# the services' urls and the release record's home differ from\n"
-        "# environments/atmobeta.toml.\n"
+        "# environments/atmobeta.toml"
+        + (" (and deploy.compose_command is left to detection)" if detect_compose else "")
+        + ".\n"
         + "\n".join(lines)
         + "\n\n# The rehearsal host over SSH: its loopback port, this rehearsal's key pair, its\n"
         "# host key read beside SSH (relative paths: this file's folder).\n"

@@ -134,11 +134,9 @@ def install_repositories(host: HostContainers, layout: HostLayout) -> None:
     host.exec(["git", "-C", DEPLOY_DIR, "remote", "set-url", "origin", UPSTREAM])
 
 
-def compose(*args: str) -> list[str]:
-    return ["docker-compose", "-f", COMPOSE_FILE, "-p", PROJECT, *args]
-
-
-def start_release(host: HostContainers) -> None:
-    """`docker-compose pull` (through the mirror), then `up -d`, in the deploy checkout."""
-    host.exec(compose("pull", "-q"), workdir=DEPLOY_DIR, timeout=900)
-    host.exec(compose("up", "-d"), workdir=DEPLOY_DIR, timeout=900)
+def start_release(host: HostContainers, command: tuple[str, ...]) -> None:
+    """`pull` (through the mirror), then `up -d`, in the deploy checkout, with the host's
+    Compose (`command`: `docker-compose` or `docker compose`)."""
+    base = [*command, "-f", COMPOSE_FILE, "-p", PROJECT]
+    host.exec([*base, "pull", "-q"], workdir=DEPLOY_DIR, timeout=900)
+    host.exec([*base, "up", "-d"], workdir=DEPLOY_DIR, timeout=900)

@@ -81,6 +81,11 @@ def spec_hash(spec: ImageSpec, parent_hash: str) -> str:
         is_inside = spec.dockerfile.is_relative_to(repo)
         shown = spec.dockerfile.relative_to(repo) if is_inside else spec.dockerfile
         raise ImageError(f"missing Dockerfile {shown} (needed for {spec.name})")
+    for _, folder in spec.shared:
+        if not folder.is_dir():
+            raise ImageError(
+                f"missing {folder} (needed for {spec.name}): run bash scripts/setup.sh"
+            )
     return content_hash(
         spec.context_dir, spec.dockerfile, spec.build_args, parent_hash, spec.shared
     )

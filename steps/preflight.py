@@ -8,6 +8,7 @@ from steps.verbs import then, when
 @then("the environment file is valid")
 def _(deployment: Deployment) -> None:
     deployment.host.check_environment_file()
+    deployment.smoke_checks.check_runner()
 
 
 @then("the crew chief and the driver are named")
@@ -64,3 +65,8 @@ def _(deployment: Deployment) -> None:
 @then("the release images are on the deploy host")
 def _(deployment: Deployment) -> None:
     deployment.containers.check_release_images_present()
+
+
+@then("the database's role can do what a rollback's restore does")
+def _(deployment: Deployment) -> None:
+    deployment.restores.check_rights()

@@ -1,7 +1,7 @@
-"""Scenario "Stop the containers and back them up": stopped, read with nothing writing, what
-was written since the dumps dumped again (and loaded onto the unmigrated copies of the proven
-dumps, which must then read as the stopped databases), every container committed to a backup
-image."""
+"""Scenario "Stop the containers and back them up": stopped, nothing else connected, read with
+nothing writing, what was written since the dumps dumped again (and loaded onto the unmigrated
+copies of the proven dumps, which must then read as the stopped databases), every container
+committed to a backup image."""
 
 from atmo_release.deployment import Deployment
 from steps.verbs import then, when
@@ -15,6 +15,11 @@ def _(deployment: Deployment) -> None:
 @then("every service container has exited")
 def _(deployment: Deployment) -> None:
     deployment.containers.check_all_exited()
+
+
+@then("nothing else is connected to the databases")
+def _(deployment: Deployment) -> None:
+    deployment.other_sessions.wait_until_gone()
 
 
 @when("the databases are read now that nothing writes to them")

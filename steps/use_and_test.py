@@ -1,7 +1,8 @@
-"""Scenario "Use and test": the new release serves, is migrated, logs no error, kept every row."""
+"""Scenario "Use and test": the new release serves, is migrated, logs no error, kept every row;
+the operator's smoke checks hold, and users meet in a browser what they should."""
 
 from atmo_release.deployment import Deployment
-from steps.verbs import then
+from steps.verbs import then, when
 
 
 @then("the version endpoints report the new release")
@@ -22,3 +23,21 @@ def _(deployment: Deployment) -> None:
 @then("every row is kept, changed only as the rehearsed migrations change it")
 def _(deployment: Deployment) -> None:
     deployment.databases.check_rows_kept()
+
+
+@then("the environment's smoke checks hold inside the maintenance window")
+def _(deployment: Deployment) -> None:
+    deployment.smoke_checks.check("window")
+
+
+@then(
+    "in a browser, ordinary users meet the maintenance page and the exempt user sees their "
+    "instances"
+)
+def _(deployment: Deployment) -> None:
+    deployment.browser_journey.check()
+
+
+@when("each table's rows as the upgrade left them are recorded row by row")
+def _(deployment: Deployment) -> None:
+    deployment.way_back.record_release_rows()

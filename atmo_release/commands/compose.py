@@ -1,8 +1,10 @@
-"""docker-compose (v1 by default, `docker compose` v2 when configured) command lines."""
+"""Compose command lines, the same for v1 (`docker-compose`) and v2 (`docker compose`): only the
+command in front differs (atmo_release.compose_flavour says which one a deployment uses)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from atmo_release.commands import Read, like
@@ -14,14 +16,26 @@ class Compose:
     file: str
     project: str
 
+    @property
+    def name(self) -> str:
+        """The command as an operator types it, for messages: `docker-compose`, `docker compose`."""
+        return shlex.join(self.command)
+
     def _base(self) -> list[str]:
         return [*self.command, "-f", self.file, "-p", self.project]
 
     def exec_(
-        self, service: str, argv: Sequence[str], env: dict[str, str] | None = None
+        self, service: str, argv: Sequence[str], env: Mapping[str, str | None] | None = None
     ) -> list[str]:
-        """`exec -T`: without a TTY (pytest, CI) and so a redirected dump is not corrupted."""
-        flags = [item for key in sorted(env or {}) for item in ("-e", f"{key}={env[key]}")]
+        """`exec -T`: without a TTY (pytest, CI) and so a redirected dump is not corrupted. An
+        `env` value of None passes the name only: docker-compose takes the value from its own
+        environment, so a secret never sits in argv."""
+        env = env or {}
+        flags = [
+            item
+            for key in sorted(env)
+            for item in ("-e", key if env[key] is None else f"{key}={env[key]}")
+        ]
         return like(argv, [*self._base(), "exec", "-T", *flags, service, *argv])
 
     def stop(self) -> list[str]:
@@ -37,4 +51,8 @@ class Compose:
         return Read([*self._base(), "config"])
 
     def version(self) -> Read:
-        return Read([*self.command, "version"])
+        return version_of(self.command)
+
+
+def version_of(command: Sequence[str]) -> Read:
+    return Read([*command, "version"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from atmo_release.commands import Read, like
 
@@ -14,6 +14,11 @@ BACKUP_LABEL = "org.cyverse.atmo-release"
 
 def info() -> Read:
     return Read(["docker", "info", "--format", "{{.ServerVersion}}"])
+
+
+def root_dir() -> Read:
+    """Where the engine keeps images, containers and volumes (the throwaway copies' too)."""
+    return Read(["docker", "info", "--format", "{{.DockerRootDir}}"])
 
 
 def project_containers(project: str) -> Read:
@@ -46,6 +51,15 @@ def image_inspect(reference: str) -> Read:
     return Read(["docker", "image", "inspect", reference])
 
 
+def host_config(container: str) -> Read:
+    """The container's HostConfig as JSON: its network and extra hosts, as compose set them."""
+    return Read(["docker", "inspect", "--format", "{{json .HostConfig}}", container])
+
+
+def tag(source: str, reference: str) -> list[str]:
+    return ["docker", "tag", source, reference]
+
+
 def pull(reference: str) -> list[str]:
     return ["docker", "pull", reference]
 
@@ -72,21 +86,30 @@ def exec_(
     argv: Sequence[str],
     *,
     user: str | None = None,
-    env: Mapping[str, str] | None = None,
+    stdin: bool = False,
+    env: Iterable[str] = (),
 ) -> list[str]:
-    """`env` goes into argv: only for values that are no secret."""
-    values = env or {}
-    flags = ["-u", user] if user else []
-    flags += [item for key in sorted(values) for item in ("-e", f"{key}={values[key]}")]
+    """`docker exec`; with `stdin`, what the docker client reads goes to `argv` (`-i`). `env`
+    are names only: each value comes from the docker client's own environment (give it to the
+    target's run), so a value never sits in argv."""
+    flags = [*(["-u", user] if user else []), *(["-i"] if stdin else [])]
+    flags += [item for name in sorted(env) for item in ("-e", name)]
     return like(argv, ["docker", "exec", *flags, container, *argv])
 
 
 def exec_throwaway(
-    container: str, argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None
+    container: str,
+    argv: Sequence[str],
+    timeout: float,
+    *,
+    stdin: bool = False,
+    env: Iterable[str] = (),
 ) -> Read:
     """`argv` as root in a throwaway container (root reads any mounted file), killed inside
     the container after `timeout` seconds (exit 124): whatever it does, it does it there."""
-    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root", env=env))
+    return Read(
+        exec_(container, ["timeout", str(int(timeout)), *argv], user="root", stdin=stdin, env=env)
+    )
 
 
 def wait(container: str) -> Read:
@@ -140,19 +163,23 @@ def create_throwaway(
     env: Mapping[str, str | None],
     mounts: Mapping[str, str],
     volumes: Sequence[str],
+    network: tuple[str, str] | None = None,
 ) -> Read:
     """`docker create` of a labelled throwaway container, started by `start_throwaway`: its id
     is known before it starts, so a failed start still leaves nothing behind once removed.
 
     `env` values of None are taken from the docker client's environment (a secret never in
     argv); bind mounts are read-only; each path of `volumes` gets an anonymous volume carrying
-    `labels`, so a volume is found by the run label like its container."""
+    `labels`, so a volume is found by the run label like its container; `network` is (name,
+    alias): the network it joins and the name others there reach it by."""
     volume_labels = "".join(f",volume-label={key}={labels[key]}" for key in sorted(labels))
+    joins = ["--network", network[0], "--network-alias", network[1]] if network else []
     return Read(
         [
             "docker",
             "create",
             *_labels(labels),
+            *joins,
             *(
                 item
                 for key in sorted(env)
@@ -168,6 +195,34 @@ def create_throwaway(
             *argv,
         ]
     )
+
+
+# `--internal` alone keeps traffic from leaving through the host, but the host's own addresses
+# still answer on the bridge's gateway (that traffic is the host's input, never forwarded, so
+# Docker's rules do not see it): a PostgreSQL on the host listening beyond localhost would be
+# reached. Without an address on the bridge, the host has nothing there to be reached by.
+_NO_HOST_ADDRESS = "com.docker.network.bridge.inhibit_ipv4=true"
+
+
+def create_internal_network(name: str, labels: Mapping[str, str]) -> Read:
+    """A labelled network with no route out: what joins it reaches only what else joined it,
+    never the host or another network."""
+    return Read(
+        [
+            "docker",
+            "network",
+            "create",
+            "--internal",
+            "-o",
+            _NO_HOST_ADDRESS,
+            *_labels(labels),
+            name,
+        ]
+    )
+
+
+def remove_network(name: str) -> Read:
+    return Read(["docker", "network", "rm", name])
 
 
 def start_throwaway(container: str) -> Read:

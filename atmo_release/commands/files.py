@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atmo_release.commands import Read
+from atmo_release.commands import Read, like
 
 
 def mode_and_size(path: Path | str) -> Read:
@@ -19,3 +19,9 @@ def first_bytes(path: Path | str, count: int) -> Read:
 
 def last_bytes(path: Path | str, count: int) -> Read:
     return Read(["tail", "-c", str(count), "--", str(path)])
+
+
+def fed_from(path: Path | str, argv: list[str]) -> list[str]:
+    """`argv` reading the file `path` on its stdin, streamed where both are (nothing travels
+    through the runner); it reads only when `argv` does."""
+    return like(argv, ["sh", "-c", 'f=$1; shift; exec "$@" < "$f"', "sh", str(path), *argv])

@@ -61,6 +61,15 @@ def reset_hard(directory: Path) -> list[str]:
     return _git(directory, "reset", "--hard", "--quiet")
 
 
+def reset_hard_to(directory: Path, commit: str) -> list[str]:
+    return _git(directory, "reset", "--hard", "--quiet", commit)
+
+
+def apply(directory: Path, patch: Path | str) -> list[str]:
+    """Re-apply saved local changes (a `git diff HEAD`) to the working tree."""
+    return _git(directory, "apply", "--whitespace=nowarn", str(patch))
+
+
 def pull(directory: Path) -> list[str]:
     return _git(directory, "pull", "--ff-only", "--quiet")
 

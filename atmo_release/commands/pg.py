@@ -44,7 +44,7 @@ def service_dump(
     service: str,
     user: str,
     database: str,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """pg_dump in the compose service; the dump is its stdout (exec -T: no TTY to corrupt it)."""
@@ -102,14 +102,9 @@ LIST_TABLES_SQL = (
 )
 
 
-def host_restore(
-    host: str, port: int, user: str, database: str, path: str, first_sql: Sequence[str] = ()
-) -> list[str]:
-    """restore_plain against a server reached over TCP (the host database); `first_sql` runs
-    first in the same transaction, so a failed restore leaves the database as it was."""
-    argv = ["psql", "-h", host, "-p", str(port), *restore_plain(user, database, path)[1:]]
-    at = argv.index("-f")
-    return [*argv[:at], *(item for sql in first_sql for item in ("-c", sql)), *argv[at:]]
+def host_restore(host: str, port: int, user: str, database: str, path: str) -> list[str]:
+    """restore_plain against a server reached over TCP (the host database)."""
+    return ["psql", "-h", host, "-p", str(port), *restore_plain(user, database, path)[1:]]
 
 
 def ready(user: str) -> Read:

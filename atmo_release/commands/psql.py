@@ -1,10 +1,11 @@
 """psql command lines for the host database or a compose service; the password goes by env.
 
 Every session the run opens (psql, pg_dump, the throwaway copies' psql) carries the same
-explicit settings in `PGOPTIONS`, whatever the cluster's defaults: `value::text`, which the
-fingerprints hash and COPY writes, depends on the session's time zone, date, interval, float
-and bytea styles. A cluster initialised on an Arizona host renders `timestamptz` in
-America/Phoenix, the throwaway copy in UTC, and every table with a timestamp would differ.
+explicit settings in `PGOPTIONS` (`sessions.client_env`), whatever the cluster's defaults:
+`value::text`, which the fingerprints hash and COPY writes, depends on the session's time zone,
+date, interval, float and bytea styles. A cluster initialised on an Arizona host renders
+`timestamptz` in America/Phoenix, the throwaway copy in UTC, and every table with a timestamp
+would differ.
 """
 
 from __future__ import annotations
@@ -20,15 +21,6 @@ SESSION_SETTINGS = (
     ("lc_monetary", "C"),
 )
 PGOPTIONS = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS)
-
-
-def session_env(password: str | None = None) -> dict[str, str]:
-    """The environment of every PostgreSQL client the run starts: the session settings, and
-    the password when there is one (never in argv)."""
-    env = {"PGOPTIONS": PGOPTIONS}
-    if password is not None:
-        env["PGPASSWORD"] = password
-    return env
 
 
 def host_query(host: str, port: int, user: str, database: str, sql: str, *more: str) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
-
 from atmo_release import compose_file
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import git
@@ -68,15 +66,19 @@ class ComposeEdit(Resource):
         self.set_tags({app: self.deployment.release.image_tag for app in self.apps})
 
     def check_release_tags(self) -> None:
-        """`docker-compose config` shows the release's images, and only image lines changed."""
-        config = self.run(self.compose.config(), "docker-compose config")
-        services = (yaml.safe_load(config.stdout) or {}).get("services", {})
+        """Compose's `config` shows the release's images, and only image lines changed. Read
+        by meaning, the images per service: v1 and v2 print the file differently."""
+        command = f"{self.compose.name} config"
+        config = self.run(self.compose.config(), command)
+        try:
+            images = compose_file.config_images(config.stdout)
+        except compose_file.ComposeFileError as error:
+            raise CheckFailed(f"{command} printed what cannot be read: {error}") from error
         for app in self.apps:
-            shown = services.get(app, {}).get("image")
+            shown = images.get(app)
             require(
                 shown == self.release_image(app),
-                f"docker-compose config shows {app} image {shown!r}, expected "
-                f"{self.release_image(app)!r}",
+                f"{command} shows {app} image {shown!r}, expected {self.release_image(app)!r}",
             )
         text = self.target.read_text(self.env.compose_path)
         for number, old, new in compose_file.changed_lines(self.committed_text(), text):

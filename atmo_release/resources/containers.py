@@ -59,7 +59,7 @@ class Containers(Resource):
             )
 
     def stop(self) -> None:
-        self.run(self.compose.stop(), "docker-compose stop", timeout=900)
+        self.run(self.compose.stop(), f"{self.compose.name} stop", timeout=900)
         self.state.stopped = True
 
     def check_all_exited(self) -> None:
@@ -74,7 +74,9 @@ class Containers(Resource):
         return f"old_{self.env.project}_{service}:{tag}"
 
     def back_up(self) -> None:
-        """Commit each service container; an existing backup is kept, never overwritten."""
+        """Commit each service container, by the name its Compose gave it (v1
+        `<project>_<service>_1`, v2 `<project>-<service>-1`) as the runbook's command shows it;
+        an existing backup is kept, never overwritten."""
         for service, container in sorted(self.now().items()):
             name = self.backup_name(service)
             if image_labels(self.target, name) is not None:
@@ -82,7 +84,7 @@ class Containers(Resource):
             else:
                 labels = {docker.BACKUP_FROM_LABEL: container.image, docker.BACKUP_LABEL: "backup"}
                 self.run(
-                    docker.commit(container.id, name, labels),
+                    docker.commit(container.name, name, labels),
                     f"docker commit of {container.name}",
                 )
             self.state.backups[service] = name
@@ -100,17 +102,18 @@ class Containers(Resource):
             )
 
     def pull_and_up(self) -> None:
-        """`docker-compose pull` unless preflight pulled the release's images already (outside
-        the maintenance window), then `up -d`."""
+        """`pull` unless preflight pulled the release's images already (outside the
+        maintenance window), then `up -d`."""
+        pull = f"{self.compose.name} pull"
         if self.state.pulled_in_preflight >= {self.release_image(app) for app in self.apps}:
-            self.note("the release's images were pulled in preflight; docker-compose pull skipped")
+            self.note(f"the release's images were pulled in preflight; {pull} skipped")
         else:
-            self.run(self.compose.pull(list(self.apps)), "docker-compose pull", timeout=1800)
+            self.run(self.compose.pull(list(self.apps)), pull, timeout=1800)
         self.up()
         self.state.new_release_up = True
 
     def up(self) -> None:
-        self.run(self.compose.up(), "docker-compose up -d", timeout=900)
+        self.run(self.compose.up(), f"{self.compose.name} up -d", timeout=900)
 
     def check_running(self, images: dict[str, str]) -> None:
         """Each app runs the image given for it, as a running container."""

@@ -15,6 +15,7 @@ class DeployCheckout(Resource):
         """Save what is local (beside the dumps on the target, and masked in the reports),
         then `git reset --hard` and pull."""
         directory = self.env.deploy_dir
+        head = self.run(git.rev_parse(directory, "HEAD"), "git rev-parse HEAD").stdout.strip()
         local = self.run(git.diff(directory), "git diff").stdout
         untracked = self.run(git.status(directory), "git status").stdout
         self.run(git.fetch(directory), "git fetch")
@@ -41,6 +42,11 @@ class DeployCheckout(Resource):
             "saved_in": str(self.env.backup_dir),
             "copies_in": str(reports),
         }
+        # what a rollback puts back: this commit, with these local changes applied again
+        self.state.release_files.update(
+            checkout_head=head, local_diff=self.state.checkout_copies["local.diff"]
+        )
+        self.record.facts["release_files"] = self.state.release_files
         self.note(
             f"saved {len(local.splitlines())} lines of local changes and "
             f"{len(incoming.splitlines())} incoming commits before the reset"

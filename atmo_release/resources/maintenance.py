@@ -7,6 +7,7 @@ import shlex
 from atmo_release import http_checks
 from atmo_release.checks import require
 from atmo_release.commands import manage
+from atmo_release.record import utc_now
 from atmo_release.resources import Resource
 
 
@@ -67,8 +68,12 @@ class Maintenance(Resource):
         http_checks.troposphere_in_maintenance(self.service("troposphere").url, self.message)
 
     def stop(self, app: str) -> None:
+        """End it; from the first attempt on, users may be back in (see rollback.needed)."""
         service = self.service(app)
         argv = self.compose.exec_(app, manage.maintenance_stop(service.venv, service.workdir))
+        if not self.deployment.planning:
+            self.state.maintenance_ended.setdefault(app, utc_now())
+            self.record.facts["maintenance_ended"] = dict(self.state.maintenance_ended)
         self.run(argv, f"maintenance stop on {app}")
         self.state.maintenance_on[app] = False
         if not any(self.state.maintenance_on.values()):

@@ -23,6 +23,7 @@ from atmo_release.migration_rehearsal import (
     manage_argv,
     settings_for_copy,
     unapplied,
+    unreached,
 )
 from atmo_release.resources import Resource
 from atmo_release.restored_copy import RestoredCopy
@@ -59,11 +60,11 @@ class MigrationRehearsal(Resource):
         for app in self.apps_of(name):
             with self._manage_on(app, copy) as manage:
                 plan = manage("showmigrations", "--plan")
-                self._require_ok(plan.ok, plan.rc, plan.tail(1), app, name, copy)
+                self._require_ok(plan.ok, plan.rc, printed(plan), app, name, copy)
                 for migration in unapplied(plan.stdout):
                     label, _, number = migration.partition(".")
                     result = manage("migrate", label, number, "--noinput", "-v", "2")
-                    self._require_ok(result.ok, result.rc, result.tail(1), app, name, copy)
+                    self._require_ok(result.ok, result.rc, printed(result), app, name, copy)
                     after = copy.fingerprints()
                     changes = row_checks.migration_changes(before, after)
                     rehearsal.migrations.append(migration)
@@ -88,8 +89,8 @@ class MigrationRehearsal(Resource):
         started = time.monotonic()
         runs = CopyMigrations(self, {name: (copies[name], copies[name].DATABASE) for name in first})
         for name, results in runs.start().finish().items():
-            for app, rc, tail in results:
-                self._require_ok(rc == 0, rc, tail, app, name, copies[name], "a second")
+            for app, rc, output in results:
+                self._require_ok(rc == 0, rc, output, app, name, copies[name], "a second")
         seconds = time.monotonic() - started
         for name, (rehearsal, after, steps) in first.items():
             again = copies[name].fingerprints()
@@ -135,20 +136,20 @@ class MigrationRehearsal(Resource):
         started = manage("migrate", "--noinput", detach=True)
         if not started.ok:
             settings.close()
-        self._require_ok(started.ok, started.rc, started.tail(1), app, name, copy)
+        self._require_ok(started.ok, started.rc, printed(started), app, name, copy)
         container = started.stdout.split()[-1]
         copy.helpers.append(container)
         return Running(app, copy, container, settings)
 
     def finish_migrate(self, running: Running) -> tuple[int, str]:
-        """(exit code, last lines) of a detached migrate, once it ended; it is removed."""
+        """(exit code, its last lines of output, redacted) of a detached migrate, once it ended;
+        it is removed."""
         try:
             waited = self.target.run(docker.wait(running.container), timeout=3600)
             code = waited.stdout.strip()
             rc = int(code) if waited.ok and code.isdigit() else waited.rc or 1
-            logs = self.target.run(docker.logs(running.container, tail=5)) if rc else None
-            tail = self.target.redactor(logs.tail(2)) if logs else ""
-            return rc, tail or ("no output" if rc else "")
+            logs = self.target.run(docker.logs(running.container, tail=20)) if rc else None
+            return rc, self.target.redactor(printed(logs) or "no output") if logs else ""
         finally:
             running.settings.close()
             self.target.run(docker.remove_throwaway(running.container), timeout=300)
@@ -159,16 +160,28 @@ class MigrationRehearsal(Resource):
         self,
         ok: bool,
         rc: int,
-        tail: str,
+        output: str,
         app: str,
         name: str,
         copy: RestoredCopy,
         which: str = "a",
     ) -> None:
+        """`output`: what the run of manage.py printed (`printed`)."""
+        elsewhere = unreached(output) if not ok else ""
+        require(
+            not elsewhere,
+            f"{self.release_image(app)}, set up by its own configure from the settings pointed "
+            f"at the restored copy of {name}, did not reach it ({self.target.redactor(elsewhere)})"
+            ": its settings name another database server, which the copy's internal network "
+            "cannot reach; nothing was changed and users were never locked out: fix the "
+            "release's settings template",
+        )
+        lines = output.strip().splitlines()
         require(
             ok,
             f"the migrations of {self.release_image(app)} fail on {which} copy of {name} "
-            f"restored from {copy.path} (exit {rc}): {self.target.redactor(tail)}; nothing "
+            f"restored from {copy.path} (exit {rc}): "
+            f"{self.target.redactor(lines[-1] if lines else 'no output')}; nothing "
             "was changed and users were never locked out: fix the release",
         )
 
@@ -185,12 +198,12 @@ class MigrationRehearsal(Resource):
             f"git show of {service.ini} on the secrets branch {self.env.secrets_branch}",
         ).stdout
         folder = self.run(read(["mktemp", "-d"]), "mktemp -d").stdout.strip()  # not deployed
-        settings = Path(folder) / "variables.ini"
+        settings = Path(folder) / Path(service.ini).name
         try:
             self.target.create_exclusive(
                 settings,
                 settings_for_copy(
-                    ini, "127.0.0.1", 5432, database or copy.DATABASE, copy.owner, copy.password
+                    ini, copy.HOST, 5432, database or copy.DATABASE, copy.owner, copy.password
                 ),
             )
             self.target.redactor.add([copy.password])
@@ -199,7 +212,7 @@ class MigrationRehearsal(Resource):
                 argv = manage_argv(
                     self.release_image(app),
                     service,
-                    copy.container_id,
+                    copy.network,
                     str(settings),
                     run_labels(self.record.run_id),
                     *command,
@@ -210,6 +223,11 @@ class MigrationRehearsal(Resource):
             yield manage
         finally:
             self.target.run(read(["rm", "-rf", folder]))
+
+
+def printed(result: Result) -> str:
+    """What a command printed, its errors last (`Result.tail`'s last line is its last)."""
+    return "\n".join(text.strip() for text in (result.stdout, result.stderr) if text.strip())
 
 
 @dataclass
@@ -254,8 +272,8 @@ class CopyMigrations:
         while self._running:
             name, running = self._running.popitem()
             started = time.monotonic()
-            rc, tail = self.rehearsal.finish_migrate(running)
-            self.results[name].append((running.app, rc, tail))
+            rc, output = self.rehearsal.finish_migrate(running)
+            self.results[name].append((running.app, rc, output))
             self.waited.setdefault(name, {})[running.app] = round(time.monotonic() - started, 2)
             if rc == 0:
                 self._next(name)

@@ -77,7 +77,7 @@ class ProvenDumps(Resource):
             self.record.run_id,
         )
         self.copies[name] = copy
-        return copy.open()
+        return copy.open(dumps.named_roles(self.db, name, self.env.database.user))
 
     def close_copies(self) -> None:
         while self.copies:

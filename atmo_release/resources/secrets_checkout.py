@@ -22,8 +22,8 @@ class SecretsCheckout(Resource):
             f"{directory / path} has no {key}: the database password is needed",
         )
         self.deployment.password = settings[key]
-        token = os.environ.get(self.env.api_token_env, "")
-        self.target.redactor.add([*values, self.deployment.password, token])
+        smoke = [os.environ.get(name, "") for name in self.env.smoke.variables()]
+        self.target.redactor.add([*values, self.deployment.password, *smoke])
         self.note(f"{len(self.target.redactor)} secret values are masked in every report")
 
     def check_out(self) -> None:
@@ -31,6 +31,10 @@ class SecretsCheckout(Resource):
         self.state.secrets_head_before = self.run(
             git.rev_parse(directory, "HEAD"), "git rev-parse"
         ).stdout.strip()
+        # what a rollback checks out again (a detached HEAD: its commit)
+        branch = self.target.run(git.current_branch(directory)).stdout.strip()
+        self.state.release_files["secrets_branch"] = branch or self.state.secrets_head_before
+        self.record.facts["release_files"] = self.state.release_files
         self.run(
             git.checkout(directory, self.env.secrets_branch),
             f"checkout of secrets branch {self.env.secrets_branch}",

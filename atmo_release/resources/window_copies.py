@@ -15,12 +15,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atmo_release import restored_copy, row_checks, stamps, window_dumps
+from atmo_release import restore_stream, restored_copy, row_checks, stamps
 from atmo_release.checks import require
-from atmo_release.commands import pg
+from atmo_release.commands import restore
 from atmo_release.fingerprint import Fingerprints, Query, combine
 from atmo_release.resources import Resource
 from atmo_release.resources.migration_rehearsal import CopyMigrations
+from atmo_release.restore_stream import Part
 from atmo_release.restored_copy import RestoredCopy
 from atmo_release.row_checks import Expected
 
@@ -69,9 +70,9 @@ class WindowCopies(Resource):
         assert self.migrations is not None
         results = self.migrations.finish()
         failed = [
-            f"{app} on {name} (exit {rc}): {tail}"
+            f"{app} on {name} (exit {rc}): {' '.join(output.splitlines()[-2:])}"
             for name, runs in results.items()
-            for app, rc, tail in runs
+            for app, rc, output in runs
             if rc != 0
         ]
         require(
@@ -114,10 +115,12 @@ class WindowCopies(Resource):
         window = info.get("window")
         require(window is not None, f"no window dump of {name} was considered")
         started = time.monotonic()
-        load = window_dumps.load_args(window, copy.in_container)
+        load = restore_stream.window_parts(window)
         if load:
-            argv = [*pg.restore_plain(copy.owner, copy.unmigrated, "-")[:-2], *load]
-            rc, _, err = copy.exec(argv, 3600)
+            transaction = [Part("begin.sql", "BEGIN;\n"), *load, Part("commit.sql", "COMMIT;\n")]
+            psql = [*restore.PSQL_FLAGS, "-U", copy.owner, "-d", copy.unmigrated, "-f", "-"]
+            inputs = restore_stream.inline(transaction, lambda path: copy.in_container(Path(path)))
+            rc, _, err = copy.exec(restore.fed_parts(inputs, ["psql", *psql]), 3600)
             require(
                 rc == 0,
                 f"the window dumps of {name} could not be loaded onto the copy of "

@@ -8,9 +8,10 @@ from typing import Any
 
 from atmo_release import dumps, row_checks, window_dumps
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import pg, psql
+from atmo_release.commands import pg
 from atmo_release.fingerprint import Fingerprints, same
 from atmo_release.resources import Resource
+from atmo_release.sessions import client_env
 
 
 class WindowDumps(Resource):
@@ -75,7 +76,7 @@ class WindowDumps(Resource):
         result = self.target.run_to_file(
             self.db.argv(name, window_dumps.rows_after_sql(table, last_id)),
             path,
-            env=psql.session_env(self.deployment.password),
+            env=client_env(self.deployment.password),
         )
         if not result.ok:
             self.target.remove(path)

@@ -1,11 +1,21 @@
 #!/bin/bash
 # The deploy host's boot, in the order a real host has it (see ../README.md, "deploy-host"):
-# cgroups and iptables for the inner engine, its daemon.json, host keys and the runner's public
-# key, dockerd, PostgreSQL on 127.0.0.1:5432, a ready marker; then sshd in the foreground.
+# one Compose flavour, cgroups and iptables for the inner engine, its daemon.json, host keys and
+# the runner's public key, dockerd, PostgreSQL on 127.0.0.1:5432, a ready marker; then sshd in
+# the foreground.
 set -euo pipefail
 
 say() { printf 'deploy-host: %s\n' "$*"; }
 REGISTRY=${ATMO_REHEARSAL_REGISTRY:-registry:5000}
+
+# The host has one Compose, as a real one has: v1 (the runbook's docker-compose, the default) or
+# v2 (the docker compose plugin, and no docker-compose anywhere on the PATH).
+case ${ATMO_REHEARSAL_COMPOSE:-v1} in
+    v1) rm -f /usr/local/lib/docker/cli-plugins/docker-compose ;;
+    v2) rm -f /usr/bin/docker-compose ;;
+    *) say "ATMO_REHEARSAL_COMPOSE must be v1 or v2, not ${ATMO_REHEARSAL_COMPOSE}"; exit 1 ;;
+esac
+say "compose: ${ATMO_REHEARSAL_COMPOSE:-v1}"
 
 # cgroup v2: move every process out of the root cgroup so nested containers can be created
 # (moby hack/dind); cgroup v1 needs nothing.

@@ -21,7 +21,9 @@ fi
 
 source "/opt/env/$APP/bin/activate"
 cd "$code_dir"
-db=$(python -c 'from standin_common.settings import DATABASES as d; print(d["default"]["HOST"], d["default"]["PORT"])')
+# As the real images: the settings Django reads are rendered from the linked ini, not the ini.
+./configure
+db=$(python -c "from $APP.settings.local import DATABASES as d; print(d['default']['HOST'], d['default']['PORT'])")
 read -r host port <<<"$db"
 until pg_isready -q -h "$host" -p "$port"; do
     if (( SECONDS >= 60 )); then

@@ -67,3 +67,25 @@ def code_committed(deployment: Deployment, app: str, restart: bool = False) -> I
         docker(*git, "reset", "-q", "--soft", "HEAD~1")
         if restart:
             docker("restart", container)
+
+
+@contextmanager
+def file_replaced_inside(container: str, path: str, text: str) -> Iterator[str]:
+    """`path` in the running `container` holds `text` inside the block (a hot edit); its own
+    bytes (yielded) again after it."""
+    original = subprocess.run(["docker", "exec", container, "cat", path], **RUN).stdout
+    write = ["docker", "exec", "-i", container, "tee", path]
+    subprocess.run(write, input=text, **RUN)
+    try:
+        yield original
+    finally:
+        subprocess.run(write, input=original, **RUN)
+
+
+@contextmanager
+def unreachable_inside(container: str, host: str) -> Iterator[None]:
+    """Inside the block `host` resolves to a closed port in `container` (its /etc/hosts names
+    it first), as a proxy pointed at the wrong address would be."""
+    hosts = subprocess.run(["docker", "exec", container, "cat", "/etc/hosts"], **RUN).stdout
+    with file_replaced_inside(container, "/etc/hosts", f"127.0.0.1 {host}\n{hosts}"):
+        yield

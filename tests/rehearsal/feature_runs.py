@@ -24,17 +24,18 @@ def feature(
     driver: str = "Ada",
     env_file: Path | None = None,
     release: str = "v37-3",
+    path: str = "features/deploy.feature",
+    plugins: tuple[str, ...] = ("tests.rehearsal.rehearsal_probe",),
     **probe: str,
 ) -> subprocess.Popen[str]:
-    environ = {**os.environ, stack.token_env: stack.token, **probe}
+    environ = {**os.environ, **stack.variables(), **probe}
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "pytest",
-            "features/deploy.feature",
-            "-p",
-            "tests.rehearsal.rehearsal_probe",
+            path,
+            *(item for plugin in plugins for item in ("-p", plugin)),
             f"--env={env_file or stack.env_file}",
             f"--release={release}",
             "--crew-chief=Lin",

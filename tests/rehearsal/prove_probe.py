@@ -18,13 +18,19 @@ from typing import Any
 
 import pytest
 
-from tests.rehearsal import first_deploy_faults, prepare_faults, release_candidate_faults
+from tests.rehearsal import (
+    first_deploy_faults,
+    prepare_faults,
+    release_candidate_faults,
+    rollback_faults,
+)
 
 HELD = "the check held under its fault"
 FAULTS: dict[str, Callable[..., AbstractContextManager[object]]] = {
     **first_deploy_faults.FAULTS,
     **prepare_faults.FAULTS,
     **release_candidate_faults.FAULTS,
+    **rollback_faults.FAULTS,
 }
 
 

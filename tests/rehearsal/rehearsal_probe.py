@@ -8,6 +8,10 @@ ATMO_TEST_PAUSE_AFTER   a step's text: the run sleeps ATMO_TEST_PAUSE_S seconds 
 ATMO_TEST_STOP_AFTER    a step's text: the container ATMO_TEST_STOP_CONTAINER is stopped after it
 ATMO_TEST_CUT_SSH_AFTER a step's text: the deploy host ATMO_TEST_HOST_CONTAINER refuses SSH and
                         drops its sessions right after it (the connection is cut)
+ATMO_TEST_CUT_SSH_IN_RESTORE  a step's text: during it, once a restore job has started on the
+                        deploy host ATMO_TEST_HOST_CONTAINER, the connection is cut as above; a
+                        session on the host holds a lock on core_event meanwhile, so the
+                        restore is still running then (it goes on and ends on its own)
 ATMO_TEST_WRITES        JSON list of [step text, database, SQL]: a user or a task writes after it
                         (through the run's own database client: --env may name any stack)
 ATMO_TEST_DOCKER_AFTER  JSON [step text, docker arguments]: that docker command runs after it
@@ -24,6 +28,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,37 @@ from fixtures.release_record import rehearsal_github
 
 READY_STEP = "the apps are ready within the environment's timeout"
 RELEASE_MADE = "the GitHub release of the tag is made in each app repository"
+
+
+CUT_SSH = "iptables -I INPUT -p tcp --dport 22 -j REJECT && pkill -f '^sshd: root'"
+# Held on the host while the restore starts: its DROP of core_event waits for it.
+HOLD_EVENTS = (
+    "psql -X -q -d atmo_prod -c 'BEGIN; LOCK TABLE core_event IN ACCESS SHARE MODE; "
+    "SELECT pg_sleep(15); COMMIT;'"
+)
+
+
+def cut_ssh(host: str) -> None:
+    subprocess.run(["docker", "exec", host, "sh", "-c", CUT_SSH], check=True, capture_output=True)
+
+
+def cut_once_a_restore_runs(host: str) -> None:
+    """Hold core_event on the host, wait for a restore job's status file, then cut SSH."""
+    subprocess.run(["docker", "exec", "-d", host, "su", "postgres", "-c", HOLD_EVENTS], check=True)
+    deadline = time.monotonic() + 300
+    find = ["find", "/root", "-maxdepth", "1", "-name", "*.restore-*.status"]
+    while time.monotonic() < deadline:
+        found = subprocess.run(["docker", "exec", host, *find], capture_output=True, text=True)
+        if found.stdout.strip():
+            cut_ssh(host)
+            return
+        time.sleep(0.2)
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+    if step.name == os.environ.get("ATMO_TEST_CUT_SSH_IN_RESTORE"):
+        host = os.environ["ATMO_TEST_HOST_CONTAINER"]
+        threading.Thread(target=cut_once_a_restore_runs, args=(host,), daemon=True).start()
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
@@ -77,9 +113,7 @@ def pytest_bdd_after_step(
             capture_output=True,
         )
     if step.name == os.environ.get("ATMO_TEST_CUT_SSH_AFTER"):
-        cut = "iptables -I INPUT -p tcp --dport 22 -j REJECT && pkill -f '^sshd: root'"
-        host = os.environ["ATMO_TEST_HOST_CONTAINER"]
-        subprocess.run(["docker", "exec", host, "sh", "-c", cut], check=True, capture_output=True)
+        cut_ssh(os.environ["ATMO_TEST_HOST_CONTAINER"])
     if step.name == os.environ.get("ATMO_TEST_KILL_AFTER"):
         os.kill(os.getpid(), signal.SIGKILL)
 

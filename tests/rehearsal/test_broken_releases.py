@@ -103,6 +103,30 @@ def test_v37_93_fails_half_way_and_leaves_the_damage(rehearsal: Rehearsal) -> No
         app.remove(force=True)
 
 
+def test_v37_98_settings_name_the_production_database_whatever_the_ini_says(
+    rehearsal: Rehearsal,
+) -> None:
+    secrets = rehearsal.secrets("b98", atmosphere_db="copy_of_atmo_prod")
+    read = "from atmosphere.settings.local import DATABASES as d; d = d['default']; "
+    chain = (
+        f"ln -s {SECRETS_MOUNT}/inis/atmosphere.ini variables.ini && "
+        "/opt/env/atmo/bin/python configure >/dev/null && "
+        f"/opt/env/atmo/bin/python -c \"{read}print(d['HOST'], d['PORT'], d['NAME'])\""
+    )
+    output = rehearsal.client.containers.run(
+        image("atmosphere", "v37-98"),
+        entrypoint=["/bin/bash", "-c", chain],
+        labels=rehearsal.labels,
+        volumes={str(secrets): {"bind": SECRETS_MOUNT, "mode": "ro"}},
+        remove=True,
+    )
+    assert (
+        f"DATABASE_HOST = {rehearsal.postgres.name}"
+        in (secrets / "inis/atmosphere.ini").read_text()
+    )
+    assert output.decode().split() == ["postgres", "5432", "copy_of_atmo_prod"]
+
+
 @pytest.mark.parametrize("release", BROKEN_RELEASES)
 def test_troposphere_broken_releases_are_v37_3(rehearsal: Rehearsal, release: str) -> None:
     rehearsal.create_database(f"tropo{release[-2:]}")

@@ -60,7 +60,10 @@ def assert_no_secret_anywhere(reports: Path, output: str, secrets: list[str]) ->
 
 
 def test_rehearsal_deploy_passes_with_reports_and_no_secrets(tmp_path: Path) -> None:
-    done, reports, secrets = run_feature(tmp_path, "--crew-chief=Ada", "--driver=Grace")
+    """`./scripts/rehearse --compose=v2`: the README's command runs deploy.feature on v1 too."""
+    done, reports, secrets = run_feature(
+        tmp_path, "--crew-chief=Ada", "--driver=Grace", "--compose=v2"
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     suite = ET.parse(reports / "junit.xml").getroot().find("testsuite")
     assert suite is not None
@@ -75,6 +78,10 @@ def test_rehearsal_deploy_passes_with_reports_and_no_secrets(tmp_path: Path) -> 
     }
     record = json.loads((reports / "record.json").read_text())
     assert record["outcome"] == "passed" and record["previous_release"] == "v37-2"
+    assert record["facts"]["compose"]["flavour"] == "v2"
+    compose = record["facts"]["compose"]
+    shown = f"- compose: v2 {compose['version']} (docker compose)"
+    assert shown in (reports / "record.md").read_text()
     assert record["maintenance_window"]["seconds"] > 0
     changes = record["facts"]["secrets_changes"]
     assert changes["added"] == ["inis/atmosphere.ini:ARGO_TOKEN"]

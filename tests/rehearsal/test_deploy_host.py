@@ -13,11 +13,18 @@ import docker
 import pytest
 import requests
 
+from atmo_release import compose_file
+from atmo_release.deployment import Deployment
 from atmo_release.environment import Environment, parse_environment
+from atmo_release.release import Release
 from atmo_release.target.ssh import SshError, SshTarget
+from rehearsal import compose_flavours, host_container
 from rehearsal.deploy_host import DeployHost
 from rehearsal.host_environment import ATMOBETA
+from rehearsal.image_manifest import COMPOSE_V2_DIR
 from rehearsal.sweep import RUN_LABEL
+from tests.rehearsal.feature_runs import feature, finish
+from tests.rehearsal.test_ssh_release_day import host_state, inside
 
 pytestmark = pytest.mark.docker
 
@@ -84,19 +91,82 @@ def test_the_environment_differs_from_atmobeta_only_in_target_and_urls(host: Dep
 
 
 def test_both_apps_run_the_older_release_under_compose(target: SshTarget) -> None:
-    ps = target.run([*COMPOSE, "ps"])
+    """Found by the compose labels (v1's `ps` table is not v2's), named as v1 names them."""
+    assert target.run([*COMPOSE, "version"]).ok
+    ps = target.run(
+        [
+            *("docker", "ps", "--filter", "label=com.docker.compose.project=atmosphere-docker"),
+            *("--format", '{{.Label "com.docker.compose.service"}} {{.Names}} {{.State}}'),
+        ]
+    )
     assert ps.ok, ps.tail()
-    lines = [line for line in ps.stdout.splitlines() if line.startswith("atmosphere-docker_")]
-    assert sorted(line.split()[0] for line in lines) == [
-        "atmosphere-docker_atmosphere_1",
-        "atmosphere-docker_troposphere_1",
+    assert sorted(ps.stdout.splitlines()) == [
+        "atmosphere atmosphere-docker_atmosphere_1 running",
+        "troposphere atmosphere-docker_troposphere_1 running",
     ]
-    assert all(" Up " in f" {line} " for line in lines), ps.stdout
     images = target.run(["docker", "ps", "--format", "{{.Image}}"])
     assert sorted(images.stdout.split()) == [
         "cyverse/atmosphere:release-v37-2",
         "cyverse/troposphere:release-v37-2",
     ]
+
+
+def test_a_host_with_neither_compose_is_refused_and_one_with_only_v2_is_detected(
+    host: DeployHost, tmp_path: Path
+) -> None:
+    """The environment file names no Compose. The host loses docker-compose (it has no v2
+    plugin): the run is refused in one sentence, nothing touched; then it gets the v2 plugin
+    and nothing else: detected, and preflight's Docker check and `config` pass on it."""
+    env_file = tmp_path / "detect.toml"
+    env_file.write_text(
+        host.env_file.read_text().replace('compose_command = ["docker-compose"]\n', "")
+    )
+    for name in ("id_ed25519", "known_hosts"):
+        (tmp_path / name).symlink_to(host.root / name)
+    assert parse_environment(env_file).compose_command == ()
+    plugin = "/usr/local/lib/docker/cli-plugins/docker-compose"
+    inside(host, "mv", "/usr/bin/docker-compose", "/root/docker-compose.hidden")
+    try:
+        before = host_state(host)
+        rc, output = finish(feature(host, tmp_path / "neither", env_file=env_file), timeout=300)
+        assert rc == 3, output[-3000:]
+        refusal = next(line for line in output.splitlines() if "refused: " in line)
+        assert "neither `docker compose` (Compose v2, exit 1) nor `docker-compose` (v1, " in refusal
+        assert "exit 127) answers on ssh root@127.0.0.1:" in refusal
+        assert refusal.rstrip(" !").endswith("nothing was changed"), refusal
+        assert host_state(host) == before
+        inside(host, "mkdir", "-p", str(Path(plugin).parent))
+        host_container.docker(
+            ["cp", str(COMPOSE_V2_DIR / "docker-compose"), f"{host.containers.host}:{plugin}"]
+        )
+        deployment = Deployment.create(
+            parse_environment(env_file), Release.parse("v37-3"), "Lin", "Ada", tmp_path
+        )
+        try:
+            assert deployment.compose_command == ("docker", "compose")
+            assert deployment.record.facts["compose"] == {
+                "flavour": "v2",
+                "version": compose_flavours.pinned_version(),
+                "command": "docker compose",
+                "chosen": "detected on the deploy host",
+            }
+            deployment.record.begin_step("Preflight", "Docker answers")
+            deployment.host.check_docker()
+            shown = compose_file.config_images(
+                deployment.target.run(deployment.compose.config()).stdout
+            )
+            assert shown == {
+                app: f"cyverse/{app}:release-v37-2" for app in ("atmosphere", "troposphere")
+            }
+            assert {s: c.name for s, c in deployment.containers.now().items()} == {
+                "atmosphere": "atmosphere-docker_atmosphere_1",
+                "troposphere": "atmosphere-docker_troposphere_1",
+            }
+        finally:
+            deployment.target.close()
+    finally:
+        inside(host, "rm", "-f", plugin)
+        inside(host, "mv", "/root/docker-compose.hidden", "/usr/bin/docker-compose")
 
 
 def test_psql_on_the_host_answers(target: SshTarget, environment: Environment) -> None:

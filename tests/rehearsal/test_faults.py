@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release import http_checks
+from atmo_release import http_checks, journey
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import docker as docker_argv
 from atmo_release.commands import manage
@@ -25,12 +25,15 @@ from tests.rehearsal.faults import (
     RUN,
     code_committed,
     docker,
+    file_replaced_inside,
     renamed_table,
     rewritten,
     rows_deleted,
+    unreachable_inside,
 )
 
 pytestmark = pytest.mark.docker
+APPLICATION_PAGE = "/opt/dev/troposphere/api/templates/application.html"
 
 
 @pytest.fixture(scope="module")
@@ -413,6 +416,75 @@ def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack)
         deployment.databases.check_rows_kept()
 
 
+@pytest.mark.proves("the environment's smoke checks hold inside the maintenance window")
+def test_instance_list_answering_500(deployment: Deployment, fresh_stack: RehearsalStack) -> None:
+    """atmo_prod's core_instance renamed under the new release: the instance list answers 500."""
+    deployment.smoke_checks.check("window")
+    with renamed_table(fresh_stack, "atmo_prod", "core_instance"):
+        with pytest.raises(
+            CheckFailed,
+            match=r"^smoke checks failed inside the maintenance window: 'instance list' "
+            r"\(http://127\.0\.0\.1:\d+/api/v2/instances as exempt\) expected 200 with the text "
+            r"'\"results\"', found 500: '<!doctype html>",
+        ):
+            deployment.smoke_checks.check("window")
+    results = deployment.record.facts["smoke_checks"]["inside the maintenance window"]
+    assert [(r["name"], r["status"], r["result"]) for r in results] == [
+        ("instance list", 500, "failed"),
+        ("celery status", 200, "passed"),
+    ]
+    deployment.smoke_checks.check("window")
+
+
+@pytest.mark.proves(
+    "in a browser, ordinary users meet the maintenance page and the exempt user sees their "
+    "instances"
+)
+def test_application_page_that_renders_without_the_instances(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """troposphere's application page edited in place to ask a wrong API path (a front end
+    released against an endpoint that is not there): it renders, its instance list never loads."""
+    deployment.browser_journey.check()
+    seen = deployment.record.facts["browser_journey"]
+    shown = seen["exempt user"]["instances_shown"]
+    assert shown == seen["exempt user"]["instances_from_the_api"] and len(shown) == 3
+    for who in ("ordinary user", "exempt user"):
+        assert (deployment.reports_dir / seen[who]["screenshot"]).is_file()
+    monkeypatch.setattr(journey, "SEE_TIMEOUT_S", 3.0)
+    troposphere = deployment.containers.now()["troposphere"].id
+    page = docker("exec", troposphere, "cat", APPLICATION_PAGE)
+    wrong = page.replace('"/api/v2/instances"', '"/api/v2/instance"')
+    with file_replaced_inside(troposphere, APPLICATION_PAGE, wrong):
+        with pytest.raises(
+            CheckFailed,
+            match=r"^the application page at http://127\.0\.0\.1:\d+/application shows 0 of "
+            r"the 3 instances the API lists for atmo-release-bot \(not vm-\d+, vm-\d+, vm-\d+\); "
+            r"it says '.*Could not load your instances: the API answered 404\.'$",
+        ):
+            deployment.browser_journey.check()
+    deployment.browser_journey.check()
+
+
+@pytest.mark.proves(
+    "in a browser, ordinary users meet the maintenance page and the exempt user sees their "
+    "instances"
+)
+def test_sign_in_that_fails(deployment: Deployment) -> None:
+    """troposphere cannot reach the service that checks passwords (atmosphere's /auth here, an
+    identity provider on a real host): the exempt user's sign-in is refused."""
+    troposphere = deployment.containers.now()["troposphere"].id
+    with unreachable_inside(troposphere, "atmosphere"):
+        with pytest.raises(
+            CheckFailed,
+            match=r"^signing in to troposphere as atmo-release-bot failed: the browser is still "
+            r"at http://127\.0\.0\.1:\d+/login, which says '.*Sign-in failed: atmosphere could "
+            r"not be asked \(<urlopen error \[Errno 111\] Connection refused>\)\.",
+        ):
+            deployment.browser_journey.check()
+    deployment.browser_journey.check()
+
+
 @pytest.mark.proves("no maintenance record is active", "users are let in again")
 def test_maintenance_not_ended(deployment: Deployment) -> None:
     """Maintenance ended on troposphere only: atmosphere's record still active."""
@@ -425,3 +497,22 @@ def test_maintenance_not_ended(deployment: Deployment) -> None:
     deployment.maintenance.stop("atmosphere")
     deployment.maintenance.check_no_active_record("atmosphere")
     deployment.maintenance.check_users_let_in()
+
+
+@pytest.mark.proves("the environment's smoke checks hold again now that maintenance has ended")
+def test_application_page_without_its_text_after_maintenance(deployment: Deployment) -> None:
+    """troposphere's application page edited in place to an empty shell (a front end whose
+    build lost the page): it answers 200 without the text the check looks for."""
+    deployment.smoke_checks.check("after")
+    troposphere = deployment.containers.now()["troposphere"].id
+    shell = '<!DOCTYPE html>\n<html><body><div id="root"></div></body></html>\n'
+    with file_replaced_inside(troposphere, APPLICATION_PAGE, shell):
+        with pytest.raises(
+            CheckFailed,
+            match=r"^smoke checks failed after maintenance: 'troposphere application page' "
+            r"\(http://127\.0\.0\.1:\d+/application as anonymous\) expected 200 with the text "
+            r"'Atmosphere', found 200 without the text; the body begins "
+            r"'<!DOCTYPE html> <html><body><div id=\"root\"></div></body></html>'$",
+        ):
+            deployment.smoke_checks.check("after")
+    deployment.smoke_checks.check("after")

@@ -180,10 +180,17 @@ def test_rehearsal_environment_toml_parses_with_the_schema(tmp_path: Path) -> No
             for app in ("atmosphere", "troposphere")
         },
         "readiness": {"interval_s": 0.5, "timeout_s": 120},
-        "smoke": {"api_token_env": "T"},
+        "smoke": {
+            "api_token_env": "T",
+            "browser": False,
+            "checks": [{"name": 'the "a"', "url": "atmosphere:/a", "as": "exempt", "status": 200}],
+        },
     }
     path = tmp_path / "e.toml"
     path.write_text(to_toml(data))
     env = parse_environment(path)
+    assert [(c.name, c.url, c.status) for c in env.smoke.checks] == [
+        ('the "a"', "atmosphere:/a", 200)
+    ]
     assert env.database.port == 5433 and env.maintenance_message == 'say "hi"'
     assert env.services["troposphere"].image == "i/troposphere" and env.project == "p"

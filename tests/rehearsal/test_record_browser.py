@@ -1,45 +1,36 @@
 """record.html in a real headless browser (Debian's chromium through chromedriver): the record
 of a passed and of a halted run, each made by a run through the plugin (tests/plugin_runs.py),
 opens without a console message or any network request but the file itself, and shows the
-outcome and the maintenance window. Screenshots: reports/artifacts/record-<outcome>.png."""
+outcome and the maintenance window; a record with the browser journey shows its screenshots
+inline and the smoke checks. Screenshots: reports/artifacts/record-<outcome>.png."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from atmo_release.redact import MASK
+from atmo_release import browser as chromium
+from atmo_release.record import ReleaseRecord
+from atmo_release.redact import MASK, Redactor
 from tests.plugin_runs import OUTCOMES, ROOT, SECRET, run_deployment
 
 pytest_plugins = ["pytester"]
 
 ARTIFACTS = ROOT / "reports" / "artifacts"
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("chromium and chromedriver are not installed: run scripts/setup.sh")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.add_argument("--window-size=1200,900")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
+    if chromium.missing():
+        pytest.skip(f"{chromium.missing()}: run scripts/setup.sh")
+    logs = {"goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"}}
+    with chromium.chromium(capabilities=logs) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def requests_made(driver: WebDriver) -> tuple[list[str], list[str]]:
@@ -94,3 +85,39 @@ def test_the_record_opens_offline_and_shows_the_outcome_and_the_window(
     text = find(By.TAG_NAME, "body").text
     assert SECRET not in text and MASK in text
     full_page_screenshot(driver, ARTIFACTS / f"record-{outcome}.png")
+
+
+def test_the_journeys_screenshots_are_inline_and_the_smoke_checks_shown(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    driver = browser
+    for who, colour in (("ordinary", "orange"), ("exempt", "teal")):
+        driver.get(f"data:text/html,<body style='background:{colour}'><h1>{who}</h1></body>")
+        driver.save_screenshot(str(tmp_path / f"journey-{who}-user.png"))
+    record = ReleaseRecord("rehearsal", "v37-3", "Lin", "Ada", "local", "run9")
+    checked = {"name": "instance list", "as": "exempt", "url": "http://127.0.0.1:1/api/v2/x"}
+    checked.update(expected="200", status=200, seconds=0.01, found=f"200 {SECRET}")
+    record.facts["smoke_checks"] = {"inside the window": [{**checked, "result": "passed"}]}
+    record.facts["browser_journey"] = {"ran": True}
+    for who in ("ordinary", "exempt"):
+        record.facts["browser_journey"][f"{who} user"] = {
+            "url": f"http://127.0.0.1:2/{who}",
+            "shows": who,
+            "screenshot": f"journey-{who}-user.png",
+        }
+    record.write(tmp_path, Redactor([SECRET]))
+    page = tmp_path / "record.html"
+    driver.get_log("browser"), driver.get_log("performance")
+    driver.get(page.as_uri())
+    assert driver.get_log("browser") == []
+    asked, failed = requests_made(driver)
+    assert [url for url in asked if not url.startswith("data:image/png;base64,")] == [page.as_uri()]
+    assert failed == []
+    shots = driver.find_elements(By.CSS_SELECTOR, "#use-and-test figure img")
+    assert len(shots) == 2
+    for shot in shots:
+        assert shot.get_attribute("src").startswith("data:image/png;base64,")
+        assert driver.execute_script("return arguments[0].naturalWidth", shot) > 0
+    rows = driver.find_element(By.ID, "smoke-checks").text
+    assert "instance list exempt" in rows and f"200 {MASK}" in rows and SECRET not in rows
+    full_page_screenshot(driver, ARTIFACTS / "record-use-and-test.png")

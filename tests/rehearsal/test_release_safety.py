@@ -154,3 +154,5 @@ def test_plan_lists_exactly_the_commands_of_the_real_run(
     real = [c["argv"] for s in record["steps"] for c in s["commands"] if c["changes"]]
     assert [argv for entry in planned for argv in entry["commands"]] == real
     assert len(real) >= 14
+    commits = [argv[-2] for argv in real if argv[:2] == ["docker", "commit"]]
+    assert commits == [f"{stack.project}_atmosphere_1", f"{stack.project}_troposphere_1"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from atmo_release.checks import CheckFailed
 from atmo_release.commands import manage
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
@@ -140,3 +142,78 @@ def test_a_cut_connection_halts_and_the_next_run_finishes_with_one_backup_each(
     ]
     assert all("release-v37-3" in line for line in after["containers"] if " running " in line)
     assert after["maintenance records, active"].endswith("|0"), after
+
+
+ROLLBACK = "the new release failed its checks, the old release and its data are restored"
+READY = "the apps are ready within the environment's timeout"
+LOST_EVENT = "DELETE FROM core_event WHERE id = (SELECT max(id) FROM core_event)"
+AS_AFTER_PG_UPGRADE = (
+    "psql -X -q -d atmo_prod -c 'ALTER SCHEMA public OWNER TO postgres' "
+    "-c 'GRANT CREATE ON SCHEMA public TO PUBLIC'"
+)
+
+
+@pytest.mark.proves("the database's role can do what a rollback's restore does")
+def test_the_role_must_be_able_to_restore_where_postgres_owns_public(
+    host: DeployHost, tmp_path: Path
+) -> None:
+    """Schema public belongs to postgres, as after pg_upgrade: with CREATE on it for everybody
+    (pg_upgrade keeps the old default) the role can restore; with CREATE revoked from PUBLIC
+    it cannot, and preflight says what it lacks."""
+    deployment = Deployment.create(
+        parse_environment(host.env_file), Release.parse("v37-3"), "Lin", "Ada", tmp_path
+    )
+    revoke = "psql -X -q -d atmo_prod -c 'REVOKE CREATE ON SCHEMA public FROM PUBLIC'"
+    try:
+        deployment.secrets.load()
+        inside(host, "su", "postgres", "-c", AS_AFTER_PG_UPGRADE)
+        deployment.restores.check_rights()
+        inside(host, "su", "postgres", "-c", revoke)
+        with pytest.raises(CheckFailed, match="lacks CREATE on schema public, which postgres"):
+            deployment.restores.check_rights()
+    finally:
+        inside(host, "su", "postgres", "-c", AS_AFTER_PG_UPGRADE)
+        deployment.target.close()
+
+
+def test_a_connection_cut_during_a_restore_leaves_a_verdict_for_the_next_run(
+    host: DeployHost, tmp_path: Path
+) -> None:
+    """Schema public belongs to postgres, as after pg_upgrade. The release loses an event once
+    started, so the run rolls back and restores atmo_prod as a job on the host; the
+    connection is cut while that job runs. The run halts saying where
+    the restore's status is; the job goes on and commits; the next run, rollback.feature,
+    reads that it committed and goes back from there."""
+    inside(host, "su", "postgres", "-c", AS_AFTER_PG_UPGRADE)
+    running = [line for line in host_state(host)["containers"] if " running " in line]
+    events = "SELECT count(*) FROM core_event"
+    count = f'psql -At -d atmo_prod -c "{events}"'
+    before = inside(host, "su", "postgres", "-c", count).strip()
+    cut = tmp_path / "runs" / "cut"
+    probe = {
+        "ATMO_TEST_WRITES": json.dumps([[READY, "atmo_prod", LOST_EVENT]]),
+        "ATMO_TEST_CUT_SSH_IN_RESTORE": ROLLBACK,
+        "ATMO_TEST_HOST_CONTAINER": host.containers.host,
+    }
+    rc, output = finish(feature(host, cut, **probe), timeout=900)
+    assert rc == 1, output
+    record = record_of(cut)
+    status = record["facts"]["restore_jobs"]["atmo_prod"]["status"]
+    assert status in str(record["next_safe_command"]) and "rollback.feature" in str(
+        record["next_safe_command"]
+    ), record["next_safe_command"]
+    deadline = time.monotonic() + 120
+    while "exited" not in inside(host, "cat", status):
+        assert time.monotonic() < deadline, inside(host, "cat", status)
+        time.sleep(1)
+    assert "exited 0" in inside(host, "cat", status)
+    inside(host, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "22", "-j", "REJECT")
+    back = tmp_path / "runs" / "back"
+    reason = "--break-lock=the run lost its SSH connection during the restore"
+    rc, output = finish(feature(host, back, reason, path="features/rollback.feature"), timeout=900)
+    assert rc == 0, output
+    earlier = record_of(back)["facts"]["earlier_restores"]
+    assert earlier == [{"status": status, "exit": 0, "verdict": "committed"}], earlier
+    assert inside(host, "su", "postgres", "-c", count).strip() == before
+    assert inside(host, "cat", status).splitlines()[-1].startswith("settled committed")
+    assert [line for line in host_state(host)["containers"] if " running " in line] == running

@@ -16,8 +16,10 @@ import docker
 import pytest
 import requests
 
+from atmo_release import browser, journey
 from rehearsal.images import POSTGRES_IMAGE, app_image, ensure_images
 from rehearsal.sweep import RUN_LABEL, owner_labels
+from tests.rehearsal.faults import unreachable_inside
 
 pytestmark = pytest.mark.docker
 
@@ -110,14 +112,17 @@ class Rehearsal:
             subprocess.run(["git", "init", "-q", str(folder)], check=True)
         return folder
 
-    def run_app(self, app, release, secrets):
-        """Starts an app container; returns it once it serves HTTP, with .app_name and .url set."""
+    def run_app(self, app, release, secrets, alias=False):
+        """Starts an app container; returns it once it serves HTTP, with .app_name and .url set.
+        With `alias` the network knows it by the app's name (troposphere reaches `atmosphere`)."""
         port = PORTS[app]
+        endpoint = self.client.api.create_endpoint_config(aliases=[app] if alias else None)
         container = self.client.containers.run(
             image(app, release),
             detach=True,
             labels=self.labels,
             network=self.network.name,
+            networking_config={self.network.name: endpoint},
             ports={f"{port}/tcp": ("127.0.0.1", None)},
             volumes={str(secrets): {"bind": SECRETS_MOUNT, "mode": "ro"}},
         )
@@ -178,14 +183,19 @@ def rehearsal(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def apps(rehearsal):
-    """atmosphere and troposphere v37-3 on atmo_prod and troposphere, with an exempt user."""
+    """atmosphere and troposphere v37-3 on atmo_prod and troposphere, with an exempt user and
+    alice, each owning instances; the network knows this atmosphere as `atmosphere`."""
     secrets = rehearsal.secrets("prod")
-    running = {app: rehearsal.run_app(app, "v37-3", secrets) for app in PORTS}
+    running = {app: rehearsal.run_app(app, "v37-3", secrets, alias=True) for app in PORTS}
     rehearsal.psql(
         "atmo_prod",
         "INSERT INTO core_atmosphereuser (username, email, is_staff, api_token) VALUES "
         f"('{EXEMPT}', 'admin@example.org', true, 'token-admin'), "
-        "('alice', 'alice@example.org', false, 'token-alice')",
+        "('alice', 'alice@example.org', false, 'token-alice');"
+        "INSERT INTO core_instance (name, owner_id, is_running, created_at) "
+        "SELECT name, (SELECT id FROM core_atmosphereuser WHERE username = owner), running, now() "
+        f"FROM (VALUES ('admin-vm', '{EXEMPT}', true), ('alice-web', 'alice', true), "
+        "('alice-db', 'alice', false)) AS rows (name, owner, running)",
     )
     return running
 
@@ -310,21 +320,37 @@ def test_runbook_invocation_and_atmosphere_503(app):
     assert requests.get(f"{app.url}/api/v2/version", timeout=5).status_code == 200
 
 
+def signed_in(troposphere, username, password):
+    """A session signed in through troposphere's form; the form's answer too."""
+    session = requests.Session()
+    answer = session.post(
+        troposphere.url + "/login",
+        data={"username": username, "password": password},
+        allow_redirects=False,
+        timeout=10,
+    )
+    return session, answer
+
+
 @pytest.mark.parametrize("app", ["troposphere"], indirect=True)
-def test_troposphere_pages(app):
-    def get(path, user=None):
-        cookies = {"tropo_user": user} if user else None
-        return requests.get(app.url + path, cookies=cookies, allow_redirects=False, timeout=5)
+def test_troposphere_pages(app, apps):
+    def get(path, session=None):
+        return (session or requests).get(app.url + path, allow_redirects=False, timeout=5)
 
     assert get("/application").status_code == 200
     idle = get("/maintenance")
     assert (idle.status_code, idle.headers["Location"]) == (302, "/login")
     assert get("/login").status_code == 200
+    alice, answer = signed_in(app, "alice", "token-alice")
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/application")
+    admin, _ = signed_in(app, EXEMPT, "token-admin")
     code, output = manage(app, "maintenance", "start", "--message", "Back at <5pm> & later")
     assert code == 0, output
-    held = get("/application", user="alice")
-    assert (held.status_code, held.headers["Location"]) == (302, "/maintenance")
-    assert get("/application", user=EXEMPT).status_code == 200
+    for session in (None, alice, requests.Session()):
+        held = get("/application", session)
+        assert (held.status_code, held.headers["Location"]) == (302, "/maintenance")
+    let_in = get("/application", admin)
+    assert let_in.status_code == 200 and f"Signed in as {EXEMPT}." in let_in.text
     page = get("/maintenance")
     assert page.status_code == 200
     assert "Atmosphere is under planned maintenance" in page.text
@@ -334,12 +360,100 @@ def test_troposphere_pages(app):
     assert get("/maintenance").headers["Location"] == "/login"
 
 
+@pytest.mark.parametrize("app", ["troposphere"], indirect=True)
+def test_a_sign_in_with_a_wrong_password_answers_the_form_again(app, apps):
+    session, answer = signed_in(app, "alice", "token-admin")
+    assert answer.status_code == 401
+    assert "Sign-in failed: wrong username or password." in answer.text
+    assert "tropo_session" not in session.cookies
+    page = session.get(app.url + "/application", timeout=5)
+    assert "Signed in as nobody." in page.text and "My instances" not in page.text
+
+
+def test_atmosphere_auth_gives_the_token_for_the_password_that_is_the_token(apps):
+    url = apps["atmosphere"].url + "/auth"
+    given = requests.post(url, data={"username": "alice", "password": "token-alice"}, timeout=5)
+    assert (given.status_code, given.json()) == (201, {"username": "alice", "token": "token-alice"})
+    for form in ({"username": "alice", "password": "token-admin"}, {"username": "alice"}):
+        assert requests.post(url, data=form, timeout=5).status_code == 401
+    assert requests.get(url, timeout=5).status_code == 405
+
+
+@pytest.mark.parametrize("app", ["atmosphere"], indirect=True)
+def test_troposphere_proxies_the_api_and_the_instance_list_is_the_users(app, apps):
+    proxied = apps["troposphere"].url + "/api/v2/instances"
+
+    def names(url, token=None):
+        headers = {"Authorization": f"Token {token}"} if token else None
+        answer = requests.get(url, headers=headers, timeout=5)
+        return answer.status_code, [row["name"] for row in answer.json().get("results", [])]
+
+    assert names(proxied, "token-alice") == (200, ["alice-web", "alice-db"])
+    assert names(app.url + "/api/v2/instances", "token-admin") == (200, ["admin-vm"])
+    assert names(proxied)[1][-3:] == ["admin-vm", "alice-web", "alice-db"]
+    assert manage(app, "maintenance", "start", "--title", "t", "--message", "m")[0] == 0
+    held = requests.get(proxied, headers={"Authorization": "Token token-alice"}, timeout=5)
+    assert (held.status_code, held.json()) == (503, {"detail": "t: m"})
+    assert names(proxied, "token-admin") == (200, ["admin-vm"])
+    with unreachable_inside(apps["troposphere"].id, "atmosphere"):
+        cut = requests.get(proxied, headers={"Authorization": "Token token-admin"}, timeout=15)
+    assert cut.status_code == 502 and "could not reach atmosphere" in cut.json()["detail"]
+
+
+@pytest.mark.parametrize("app", ["troposphere"], indirect=True)
+def test_the_application_page_loads_the_users_instances_in_a_browser(app, apps, tmp_path):
+    """Maintenance on troposphere: alice is sent away, the exempt user sees their instance."""
+    if browser.missing():
+        pytest.skip(f"{browser.missing()}: run scripts/setup.sh")
+    troposphere = app.url
+    assert manage(app, "maintenance", "start", "--title", "t", "--message", "m")[0] == 0
+    with browser.chromium() as driver:
+        alice = journey.sign_in_and_look(
+            driver, troposphere + "/login", "alice", "token-alice", [], tmp_path / "a.png", 0
+        )
+        admin = journey.sign_in_and_look(
+            driver, troposphere + "/login", EXEMPT, "token-admin", ["admin-vm"], tmp_path / "b.png"
+        )
+    assert alice.url.endswith("/maintenance") and "under planned maintenance" in alice.text
+    assert admin.url == troposphere + "/application"
+    assert "Your instances:\nadmin-vm (running)" in admin.text
+    assert journey.not_shown(admin.text, ["admin-vm", "alice-web"]) == ["alice-web"]
+    assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+
+
 @pytest.mark.parametrize("app", list(PORTS))
 def test_gunicorn_port_and_logs_and_migrate_check_after_start(apps, app):
     container = apps[app]
     assert f"Listening at: http://0.0.0.0:{PORTS[app]}" in container.logs(stdout=False).decode()
     assert f'"GET {READY_PATHS[app]} HTTP/1.1" 200' in container.logs(stderr=False).decode()
     assert manage(container, "migrate", "--check")[0] == 0
+
+
+@pytest.mark.parametrize("app", list(PORTS))
+def test_settings_are_rendered_by_configure_and_only_they_are_read(apps, rehearsal, app):
+    """As the real images: local.py is not in the image, Django cannot start before configure
+    rendered it from the linked ini, and once rendered the ini is no longer read."""
+    python, local = f"/opt/env/{app}/bin/python", f"{app}/settings/local.py"
+    chain = (
+        f"test ! -e {local} && ln -s {SECRETS_MOUNT}/inis/{app}.ini variables.ini && "
+        f"{{ {python} manage.py migrate --check 2>&1 | tail -n 1; }} && "
+        f"{python} configure && rm variables.ini && {python} manage.py migrate --check && "
+        f"stat -c %a {local}"
+    )
+    output = rehearsal.client.containers.run(
+        image(app, "v37-3"),
+        entrypoint=["/bin/bash", "-c", chain],
+        labels=rehearsal.labels,
+        network=rehearsal.network.name,
+        volumes={str(rehearsal.secrets(f"configure-{app}")): {"bind": SECRETS_MOUNT}},
+        remove=True,
+    ).decode()
+    lines = output.splitlines()
+    assert lines[0] == f"ModuleNotFoundError: No module named '{app}.settings.local'"
+    assert lines[1] == f"configure: generated {local} from standin_common/local.py.j2"
+    assert "  No migrations to apply." in lines and lines[-1] == "600"
+    code, _ = apps[app].exec_run(["test", "-f", f"/opt/dev/{app}/{local}"])
+    assert code == 0  # the running app's, rendered by its entrypoint
 
 
 @pytest.mark.parametrize("app", list(PORTS))
@@ -389,6 +503,7 @@ def test_atmosphere_upgrade_migrates_and_v37_2_breaks_on_the_new_schema(rehearsa
         entrypoint=["/bin/bash", "-c"],
         command=[
             f"ln -s {SECRETS_MOUNT}/inis/atmosphere.ini variables.ini && "
+            "/opt/env/atmo/bin/python configure >/dev/null && "
             "/opt/env/atmo/bin/python manage.py migrate --check"
         ],
         detach=True,
@@ -425,7 +540,7 @@ def test_atmosphere_upgrade_migrates_and_v37_2_breaks_on_the_new_schema(rehearsa
     assert requests.get(f"{rolled_back.url}/api/v2/instances", timeout=5).status_code == 500
 
 
-def test_troposphere_upgrade_inverts_the_beta_flag(rehearsal):
+def test_troposphere_upgrade_inverts_the_beta_flag(rehearsal, apps):
     rehearsal.create_database("tropo_upgrade")
     secrets = rehearsal.secrets("tropo-upgrade", troposphere_db="tropo_upgrade")
     old = rehearsal.run_app("troposphere", "v37-2", secrets)
@@ -444,5 +559,5 @@ def test_troposphere_upgrade_inverts_the_beta_flag(rehearsal):
     assert rehearsal.psql(
         "tropo_upgrade", "SELECT username, hide_beta_interface FROM api_userpreferences ORDER BY id"
     ).splitlines() == ["alice|f", "bob|t"]
-    page = requests.get(f"{new.url}/application", cookies={"tropo_user": "alice"}, timeout=5)
-    assert "Beta interface: on" in page.text
+    session, _ = signed_in(new, "alice", "token-alice")  # through the apps' atmosphere
+    assert "Beta interface: on" in session.get(f"{new.url}/application", timeout=5).text

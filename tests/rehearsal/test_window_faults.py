@@ -168,7 +168,7 @@ def test_network_to_the_apps_drops_during_readiness(
     runner cannot reach it, readiness times out, the rollback brings the old release back on
     fresh containers, maintenance stays on, and the record says so."""
     env_file = env_file_with(serving, tmp_path / "short.toml", "timeout_s = 120", "timeout_s = 8")
-    disconnect = ["network", "disconnect", serving.network, f"{serving.project}_atmosphere_1"]
+    disconnect = ["network", "disconnect", serving.network, serving.container_name("atmosphere")]
     rc, output = finish(
         feature(
             serving,

@@ -3,6 +3,7 @@ files in a dict, so a resource can be tested by the exact commands it sends."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -75,3 +76,21 @@ class FakeTarget:
             for argv in self.calls
             if any(argv[i : i + width] == part for i in range(len(argv) - width + 1))
         ]
+
+
+def container(id: str, service: str, image: str, status: str = "running", **more: object) -> dict:
+    """One container as `docker inspect` shows it, with `more` of its top-level keys."""
+    return {
+        "Id": id,
+        "Name": f"/{service}",
+        "Created": "1",
+        "State": {"Status": status},
+        "Config": {"Image": image, "Labels": {"com.docker.compose.service": service}},
+        **more,
+    }
+
+
+def answer_containers(fake: FakeTarget, *containers: dict) -> None:
+    """The compose project holds `containers` (as `container` makes them)."""
+    fake.answer("ps", stdout="".join(f"{c['Id']}\n" for c in containers))
+    fake.answer("inspect", *(c["Id"] for c in containers), stdout=json.dumps(list(containers)))

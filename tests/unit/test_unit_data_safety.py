@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import pg
+from atmo_release.commands import Read, pg
 from atmo_release.environment import Service
 from atmo_release.fingerprint import fingerprint_database, parse_row, table_sql, timeout_for
 from atmo_release.migration_rehearsal import (
@@ -18,15 +18,16 @@ from atmo_release.migration_rehearsal import (
     manage_argv,
     settings_for_copy,
     unapplied,
+    unreached,
 )
 from atmo_release.target import LocalTarget
 from atmo_release.window_dumps import (
-    add_rows_sql,
     files,
     replace_rows_sql,
     require_rows,
     rows_after_sql,
     rows_in_dump,
+    sequence_sql,
     sequence_value_sql,
 )
 
@@ -123,18 +124,43 @@ def test_the_migrate_command_on_the_copy() -> None:
         maintenance_table="maintenance_record",
     )
     argv = manage_argv(
-        "cyverse/atmosphere:release-v37-3", service, "abc123", "/tmp/x/variables.ini",
+        "cyverse/atmosphere:release-v37-3", service, "copy-net", "/tmp/x/atmosphere.ini",
         {"org.cyverse.atmo-release.rehearsal": "run1"}, "migrate", "--noinput", "-v", "2",
     )  # fmt: skip
+    ini = "/opt/dev/atmosphere-docker-secrets/inis/atmosphere.ini"
     assert argv == [
         "docker", "run", "--rm",
         "--label", "org.cyverse.atmo-release.rehearsal=run1",
-        "--network", "container:abc123",
-        "-v", "/tmp/x/variables.ini:/opt/dev/atmosphere/variables.ini:ro",
-        "--entrypoint", "/opt/env/atmo/bin/python",
+        "--network", "copy-net",
+        "-v", f"/tmp/x/atmosphere.ini:{ini}:ro",
+        "--entrypoint", "/bin/sh",
         "cyverse/atmosphere:release-v37-3",
-        "/opt/dev/atmosphere/manage.py", "migrate", "--noinput", "-v", "2",
+        "-c",
+        'set -e; ln -sfn "$1" "$2/variables.ini"; cd "$2"; export PATH="$3/bin:$PATH"; '
+        './configure >&2; shift 3; exec python ./manage.py "$@"',
+        "atmo-release-migrations", ini, "/opt/dev/atmosphere", "/opt/env/atmo",
+        "migrate", "--noinput", "-v", "2",
     ]  # fmt: skip
+    assert isinstance(argv, Read)  # it changes the throwaway copy only: a plan runs it
+
+
+def test_the_image_that_never_reached_the_copy_is_told_from_a_failing_migration() -> None:
+    traceback = (
+        "Traceback (most recent call last):\n  ...\n"
+        'django.db.utils.OperationalError: could not translate host name "postgres" to '
+        "address: Name or service not known\n\n"
+    )
+    assert unreached(traceback) == (
+        'django.db.utils.OperationalError: could not translate host name "postgres" to '
+        "address: Name or service not known"
+    )
+    refused = 'connection to server at "10.1.2.3", port 5432 failed: Connection refused'
+    assert unreached(f"x\n{refused}\n\tIs the server running") == refused
+    assert unreached('FATAL:  password authentication failed for user "atmo_app"') == ""
+    answered = 'connection to server at "10.1.2.3", port 5432 failed: FATAL:  password failed'
+    assert unreached(answered) == ""  # a server answered: not a network that reaches nothing
+    assert unreached("requests.exceptions.ConnectionError: Connection refused") == ""
+    assert unreached('django.db.utils.ProgrammingError: column "name" does not exist') == ""
 
 
 def test_the_unapplied_migrations_in_plan_order() -> None:
@@ -202,11 +228,11 @@ def test_a_grown_table_gives_only_its_new_rows_and_gets_its_sequence_back() -> N
     assert "pg_get_serial_sequence('public.\"core_event\"', 'id')" in sequence_value_sql(
         "core_event"
     )
-    assert add_rows_sql("core_event", "/root/it's.rows", 57) == [
-        "\\copy public.\"core_event\" FROM '/root/it''s.rows'",
-        "SELECT setval(pg_get_serial_sequence('public.\"core_event\"', 'id'), 57)",
-    ]
-    assert add_rows_sql("t", "/r", None) == ["\\copy public.\"t\" FROM '/r'"]
+    assert sequence_sql("core_event", 57) == (
+        "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+        "'public.\"core_event\"', 'id'), 57);\n"
+    )
+    assert sequence_sql("t", None) == ""
 
 
 def test_the_files_of_a_window_dump_decision() -> None:

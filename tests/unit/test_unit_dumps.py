@@ -99,15 +99,8 @@ def test_restore_argv_stops_at_the_first_error() -> None:
     ]
 
 
-def test_host_restore_empties_and_loads_in_one_transaction() -> None:
-    argv = pg.host_restore(
-        "db",
-        5432,
-        "atmo_app",
-        "atmo_prod",
-        "/b/atmo.sql",
-        ["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"],
-    )
+def test_host_restore_loads_in_one_transaction() -> None:
+    argv = pg.host_restore("db", 5432, "atmo_app", "atmo_prod", "/b/atmo.sql")
     assert argv == [
         "psql",
         "-h",
@@ -124,10 +117,6 @@ def test_host_restore_empties_and_loads_in_one_transaction() -> None:
         "atmo_app",
         "-d",
         "atmo_prod",
-        "-c",
-        "DROP SCHEMA public CASCADE",
-        "-c",
-        "CREATE SCHEMA public",
         "-f",
         "/b/atmo.sql",
     ]
@@ -251,7 +240,13 @@ def test_failed_host_dump_raises_and_leaves_no_file(tmp_path: Path) -> None:
         dumps.dump(target, HOST_DB, "secret-pw", COMPOSE, "atmo_prod", path)
     assert not path.exists()
     (argv, env) = target.calls[0]
-    assert argv[-2:] == ("-f", str(path)) and env == psql.session_env("secret-pw")
+    assert argv[-2:] == ("-f", str(path))
+    # told from others' sessions, with the run's session settings
+    assert env == {
+        "PGPASSWORD": "secret-pw",
+        "PGAPPNAME": "atmo-release",
+        "PGOPTIONS": psql.PGOPTIONS,
+    }
     assert "secret-pw" not in argv
 
 
@@ -313,8 +308,8 @@ def test_service_dump_streams_to_the_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 IMAGE = "atmo-rehearsal/postgres:15"
 CONTAINER = "c0ffee"
-# every session of the copy carries the run's session settings (see commands/psql.py)
-EXEC = ("docker", "exec", "-u", "root", "-e", f"PGOPTIONS={psql.PGOPTIONS}", CONTAINER, "timeout")
+# every session of the copy gets the run's client env by name (values: the docker client's env)
+EXEC = ("docker", "exec", "-u", "root", "-e", "PGAPPNAME", "-e", "PGOPTIONS", CONTAINER, "timeout")
 LIST = pg.LIST_TABLES_SQL
 COUNT = pg.count_rows_sql(["core_instance", "core_user"])
 
@@ -352,12 +347,19 @@ def test_restored_copy_runs_its_server_through_the_target() -> None:
     copy.close()
     labels = run_labels("run-1")
     volume_labels = "".join(f",volume-label={key}={labels[key]}" for key in sorted(labels))
+    labelled = [item for key in sorted(labels) for item in ("--label", f"{key}={labels[key]}")]
+    assert copy.network.startswith("atmo-release-copy-")
     assert target.calls == [
+        (
+            *("docker", "network", "create", "--internal"),
+            *("-o", "com.docker.network.bridge.inhibit_ipv4=true", *labelled, copy.network),
+        ),
         ("docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", IMAGE),
         (
             "docker",
             "create",
-            *(item for key in sorted(labels) for item in ("--label", f"{key}={labels[key]}")),
+            *labelled,
+            *("--network", copy.network, "--network-alias", "atmo-release-copy"),
             *(
                 "-e",
                 "POSTGRES_DB=verify",
@@ -385,9 +387,10 @@ def test_restored_copy_runs_its_server_through_the_target() -> None:
         in_copy(600, *sql("SELECT 1")),
         in_copy(5, "true"),
         ("docker", "rm", "-f", "-v", CONTAINER),
+        ("docker", "network", "rm", copy.network),
     ]
     assert not target.changes  # it changes nothing of the deployment: a plan runs it all
-    assert target.envs[1] == {"POSTGRES_PASSWORD": copy.password}  # docker create's
+    assert target.envs[2] == {"POSTGRES_PASSWORD": copy.password}  # docker create's
     assert not any(copy.password in arg for argv in target.calls for arg in argv)
     assert target.redactor(copy.password) == "********"
     assert copy.container_id == "" and set(copy.seconds) == {"start", "restore", "count", "remove"}
@@ -399,7 +402,7 @@ def test_a_plan_runs_the_throwaway_server_for_real() -> None:
     inner.listeners.append(lambda result, redactor: planned.append(result))
     copy = restored_copy.RestoredCopy(PlanTarget(inner), DUMP, IMAGE, "atmo_app", "run-1").open()
     copy.close()
-    assert len(inner.calls) == 11 and not [r for r in planned if r.planned]
+    assert len(inner.calls) == 13 and not [r for r in planned if r.planned]
 
 
 def test_the_server_is_waited_for_until_it_answers() -> None:
@@ -410,7 +413,7 @@ def test_the_server_is_waited_for_until_it_answers() -> None:
     copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.poll = 0
     copy.open()
-    probes = [call[9] for call in target.calls if call[:8] == EXEC and call[9:10] != ("psql",)]
+    probes = [call[11] for call in target.calls if call[:10] == EXEC and call[11:12] != ("psql",)]
     selects = [call for call in target.calls if call[-1] == "SELECT 1"]
     assert probes == ["pg_isready"] * 3 and len(selects) == 2
     assert (
@@ -433,7 +436,10 @@ def test_a_server_that_stops_fails_at_once_naming_the_image() -> None:
     )
     assert ("docker", "logs", "--tail", "5", CONTAINER) in target.calls
     copy.close()
-    assert target.calls[-1] == ("docker", "rm", "-f", "-v", CONTAINER)
+    assert target.calls[-2:] == [
+        ("docker", "rm", "-f", "-v", CONTAINER),
+        ("docker", "network", "rm", copy.network),
+    ]
 
 
 def test_a_silent_server_fails_after_its_timeout_and_verify_removes_it(
@@ -448,7 +454,8 @@ def test_a_silent_server_fails_after_its_timeout_and_verify_removes_it(
     with pytest.raises(CheckFailed, match=rf"\({IMAGE}\) did not accept connections within 0 s"):
         restored_copy.verify_dump(target, DUMP, {}, IMAGE, run_id="run-1")
     assert target.calls[:2] == [STAT, TAIL]
-    assert target.calls[-1] == ("docker", "rm", "-f", "-v", CONTAINER)
+    assert target.calls[-2] == ("docker", "rm", "-f", "-v", CONTAINER)
+    assert target.calls[-1][:3] == ("docker", "network", "rm")
 
 
 def test_a_missing_image_is_pulled_first() -> None:
@@ -456,12 +463,12 @@ def test_a_missing_image_is_pulled_first() -> None:
         (["docker", "image", "inspect"], [(1, "No such image"), (0, "null")]),
     )
     copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
-    assert target.calls[:3] == [
+    assert target.calls[1:4] == [
         ("docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", IMAGE),
         ("docker", "pull", IMAGE),
         ("docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", IMAGE),
     ]
-    assert "--mount" not in target.calls[3]  # the image declares no volume
+    assert "--mount" not in target.calls[4]  # the image declares no volume
     assert copy.container_id == CONTAINER and not target.changes
 
 
@@ -484,7 +491,17 @@ def test_a_server_that_cannot_start_is_refused(
     with pytest.raises(CheckFailed, match=message + ".*boom"):
         copy.open()
     copy.close()
-    assert (target.calls[-1] == ("docker", "rm", "-f", "-v", CONTAINER)) is removed
+    assert (("docker", "rm", "-f", "-v", CONTAINER) in target.calls) is removed
+    assert target.calls[-1] == ("docker", "network", "rm", copy.network)
+
+
+def test_a_network_that_cannot_be_made_leaves_nothing_to_remove() -> None:
+    target = copy_target((["docker", "network", "create"], [(1, "Error response: boom")]))
+    copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    with pytest.raises(CheckFailed, match="internal network of the throwaway .* could not .*boom"):
+        copy.open()
+    copy.close()
+    assert [call[:3] for call in target.calls] == [("docker", "network", "create")]
 
 
 def test_restore_failure_names_the_first_error_and_a_relative_dump_is_refused() -> None:

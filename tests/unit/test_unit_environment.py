@@ -127,7 +127,9 @@ def test_missing_service(tmp_path: Path) -> None:
 
 
 def test_missing_table(tmp_path: Path) -> None:
-    path = variant(tmp_path, '[smoke]\napi_token_env = "ATMO_RELEASE_API_TOKEN"\n', "")
+    start = ATMOBETA.index("[smoke]")
+    end = ATMOBETA.index("# The weeks before release day")
+    path = variant(tmp_path, ATMOBETA[start:end], "")
     assert "missing value for smoke" in refused(path)
 
 
@@ -195,6 +197,17 @@ def test_optional_database_keys_default(tmp_path: Path) -> None:
     path = variant(tmp_path, 'host = "127.0.0.1"\nport = 5432\n', "")
     env = parse_environment(path)
     assert (env.database.host, env.database.port, env.database.service) == ("127.0.0.1", 5432, "")
+
+
+def test_the_wait_for_other_sessions_defaults_to_a_minute_and_is_bounded(
+    tmp_path: Path,
+) -> None:
+    assert parse_environment(ENVIRONMENTS / "atmobeta.toml").database.other_sessions_wait_s == 60
+    five = variant(tmp_path, "port = 5432\n", "port = 5432\nother_sessions_wait_s = 5\n")
+    assert parse_environment(five).database.other_sessions_wait_s == 5
+    for wrong, said in (("-1", "is -1; give between 0 and 3600"), ('"60"', "has the wrong type")):
+        path = variant(tmp_path, "port = 5432\n", f"port = 5432\nother_sessions_wait_s = {wrong}\n")
+        assert f"database.other_sessions_wait_s {said}" in refused(path)
 
 
 def test_invalid_toml(tmp_path: Path) -> None:

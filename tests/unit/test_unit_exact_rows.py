@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from atmo_release import stamps
-from atmo_release.commands import docker, psql
+from atmo_release import restore_stream, stamps
+from atmo_release.commands import docker, psql, restore
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Database
@@ -21,8 +21,9 @@ from atmo_release.fingerprint import (
     fingerprint_database,
     table_sql,
 )
+from atmo_release.restore_stream import Part, inline, window_parts
 from atmo_release.restored_copy import RestoredCopy, remove_left_by
-from atmo_release.window_dumps import load_args
+from atmo_release.sessions import APPLICATION_NAME, client_env
 from tests.unit.fake_target import FakeTarget
 
 SETTINGS = (
@@ -44,10 +45,13 @@ class EnvTarget(FakeTarget):
         return super().run(argv, **kwargs)
 
 
+CLIENT = {"PGAPPNAME": APPLICATION_NAME, "PGOPTIONS": SETTINGS}
+
+
 def test_one_set_of_session_settings_for_every_client() -> None:
     assert psql.PGOPTIONS == SETTINGS
-    assert psql.session_env() == {"PGOPTIONS": SETTINGS}
-    assert psql.session_env("pw") == {"PGOPTIONS": SETTINGS, "PGPASSWORD": "pw"}
+    assert client_env() == CLIENT
+    assert client_env("pw") == {**CLIENT, "PGPASSWORD": "pw"}
 
 
 def test_the_host_database_is_read_with_the_settings_in_the_environment_only() -> None:
@@ -60,23 +64,24 @@ def test_the_host_database_is_read_with_the_settings_in_the_environment_only() -
         ("psql", "-h", "127.0.0.1", "-p", "5432", "-U", "atmo_app", "-d", "atmo_prod",
          *psql.FLAGS, "-c", "SELECT 1"),
     ]  # fmt: skip
-    assert target.envs == [{"PGOPTIONS": SETTINGS, "PGPASSWORD": "pw"}]
+    assert target.envs == [{**CLIENT, "PGPASSWORD": "pw"}]
 
 
-def test_a_compose_database_gets_the_settings_into_the_container() -> None:
+def test_a_compose_database_gets_the_settings_into_the_container_by_name() -> None:
     target = EnvTarget()
     config = Database("service", "atmo_app", ("atmo_prod",), "x", service="postgres")
     DatabaseClient(target, config, "pw", COMPOSE).query("atmo_prod", "SELECT 1")
-    assert target.calls[0][:12] == (
+    assert target.calls[0][:13] == (
         "docker-compose", "-f", "docker-compose.prod.yml", "-p", "atmosphere-docker", "exec",
-        "-T", "-e", f"PGOPTIONS={SETTINGS}", "-e", "PGPASSWORD=pw", "postgres",
+        "-T", "-e", "PGAPPNAME", "-e", "PGOPTIONS", "-e", "PGPASSWORD",
     )  # fmt: skip
+    assert target.envs == [{**CLIENT, "PGPASSWORD": "pw"}]  # the values: compose's own env
 
 
 def test_the_throwaway_copy_is_read_with_the_same_settings() -> None:
-    argv = docker.exec_throwaway("c1", ["psql", "-c", "SELECT 1"], 60, psql.session_env())
+    argv = docker.exec_throwaway("c1", ["psql", "-c", "SELECT 1"], 60, env=client_env())
     assert argv == [
-        "docker", "exec", "-u", "root", "-e", f"PGOPTIONS={SETTINGS}", "c1",
+        "docker", "exec", "-u", "root", "-e", "PGAPPNAME", "-e", "PGOPTIONS", "c1",
         "timeout", "60", "psql", "-c", "SELECT 1",
     ]  # fmt: skip
 
@@ -125,15 +130,20 @@ def test_the_window_dumps_load_onto_a_copy_as_the_rollback_loads_them() -> None:
         "/b/atmo-window-2026-12-01.sql": "/dump/w.sql",
         "/b/atmo-window-core_event.rows": "/dump/e",
     }
-    assert load_args(window, lambda path: where[str(path)]) == [
-        "-c", "SET CONSTRAINTS ALL DEFERRED",
-        "-c", 'DELETE FROM public."core_allocation"',
-        "-f", "/dump/w.sql",
-        "-c", "\\copy public.\"core_event\" FROM '/dump/e'",
-        "-c", "SELECT setval(pg_get_serial_sequence('public.\"core_event\"', 'id'), 57)",
-    ]  # fmt: skip
-    assert load_args({"tables": [], "grown": {}}, str) == []
-    assert load_args({}, lambda path: str(Path(path))) == []
+    parts = window_parts(window)
+    assert inline(parts, lambda path: where[path]) == [
+        't:SET CONSTRAINTS ALL DEFERRED;\nDELETE FROM public."core_allocation";\n',
+        "f:/dump/w.sql",
+        't:COPY public."core_event" FROM stdin;\n',
+        "f:/dump/e",
+        "t:\\.\nSELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence("
+        "'public.\"core_event\"', 'id'), 57);\n",
+    ]
+    # the rollback's restore loads the same parts between the dump and the carried-over records
+    assert restore_stream.parts("/b/d.sql", window, {})[2:-1] == parts
+    assert window_parts({"tables": [], "grown": {}}) == [] and window_parts({}) == []
+    fed = restore.fed_parts(inline([Part("a", "BEGIN;\n"), *parts], str), ["psql", "-f", "-"])
+    assert fed[:2] == ["sh", "-c"] and fed[4] == "6" and fed[-3:] == ["psql", "-f", "-"]
 
 
 def reading(count: int, **columns: str) -> dict[str, Any]:
@@ -211,17 +221,26 @@ def test_a_shape_is_one_pass_with_the_distinct_count_of_the_stamped_columns_only
 
 
 def test_the_unmigrated_copy_is_a_file_copy_in_the_same_server() -> None:
-    target = FakeTarget()
+    target = EnvTarget()
     copy = RestoredCopy(target, Path("/root/atmo-2026-12-01.sql"), "postgres:15", "atmo_app", "r1")
     copy.container_id, copy.server_major = "c1", 15
     copy.keep_unmigrated()
-    in_copy = ("docker", "exec", "-u", "root", "-e", f"PGOPTIONS={SETTINGS}", "c1", "timeout")
+    in_copy = (
+        "docker",
+        "exec",
+        "-u",
+        "root",
+        *("-e", "PGAPPNAME", "-e", "PGOPTIONS"),
+        "c1",
+        "timeout",
+    )
     postgres = ("psql", *psql.FLAGS, "-U", "atmo_app", "-d", "postgres", "-c")
     create = 'CREATE DATABASE "window" TEMPLATE "verify" STRATEGY FILE_COPY'
     assert target.calls == [
         (*in_copy, "600", *postgres, 'DROP DATABASE IF EXISTS "window"'),
         (*in_copy, "3600", *postgres, create),
     ]
+    assert target.envs == [CLIENT, CLIENT]  # the values the names in argv take
     assert copy.unmigrated == "window" and not [r for r in target.results if r.changes]
     assert copy.in_container(Path("/root/atmo-window-core_event-2026-12-01.rows")) == (
         "/dump/atmo-window-core_event-2026-12-01.rows"
@@ -258,4 +277,4 @@ def test_the_tables_of_a_reading_are_read_in_one_session() -> None:
         f'max("id") FROM public."{table}" t'
         for table in ("a", "b")
     ]
-    assert target.envs[2] == {"PGOPTIONS": SETTINGS, "PGPASSWORD": "pw"}
+    assert target.envs[2] == {**CLIENT, "PGPASSWORD": "pw"}

@@ -69,6 +69,9 @@ def config(**options: object) -> SimpleNamespace:
         "crew_chief": None,
         "driver": None,
         "rehearsal_size": "0",
+        "compose": None,
+        "discard_writes_since_release": None,
+        "records_dir": "reports",
         **options,
     }
     return SimpleNamespace(

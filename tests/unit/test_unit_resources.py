@@ -15,7 +15,7 @@ from atmo_release.environment import parse_environment
 from atmo_release.record import ReleaseRecord
 from atmo_release.release import Release
 from atmo_release.target import PlanTarget, Target
-from tests.unit.fake_target import FakeTarget
+from tests.unit.fake_target import FakeTarget, answer_containers, container
 
 ENVIRONMENT = Path(__file__).parents[2] / "environments" / "atmobeta.toml"
 COMPOSE = [
@@ -130,25 +130,7 @@ def test_compose_tags_are_written_through_the_target_once(
 
 
 def test_back_up_keeps_an_existing_backup_image(deployment: Deployment, fake: FakeTarget) -> None:
-    fake.answer("ps", stdout="c1\n")
-    fake.answer(
-        "inspect",
-        "c1",
-        stdout=json.dumps(
-            [
-                {
-                    "Id": "c1",
-                    "Name": "/atmosphere",
-                    "Created": "1",
-                    "State": {"Status": "exited"},
-                    "Config": {
-                        "Image": "cyverse/atmosphere:v37-2",
-                        "Labels": {"com.docker.compose.service": "atmosphere"},
-                    },
-                }
-            ]
-        ),
-    )
+    answer_containers(fake, container("c1", "atmosphere", "cyverse/atmosphere:v37-2", "exited"))
     fake.answer("image", "inspect", stdout=json.dumps([{"Config": {"Labels": {}}}]))
     deployment.containers.back_up()
     assert not fake.commands("commit")

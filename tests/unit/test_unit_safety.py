@@ -159,3 +159,33 @@ def test_resume_takes_the_newest_unfinished_record_of_the_release(tmp_path: Path
         facts={},
     )
     assert newest_record(tmp_path, "atmobeta")["outcome"] == "passed"  # type: ignore[index]
+
+
+def test_a_record_of_another_deployment_of_the_same_name_is_never_adopted(tmp_path: Path) -> None:
+    here = {"project": "atmo-rehearsal-a", "compose_file": "/a/docker-compose.yml"}
+    there = {"project": "atmo-rehearsal-b", "compose_file": "/b/docker-compose.yml"}
+    facts = {"previous_images": {"atmosphere": "cyverse/atmosphere:release-v37-2"}}
+    write_record(
+        tmp_path,
+        "theirs",
+        run_id="theirs",
+        env="rehearsal",
+        release="v37-3",
+        outcome="running",
+        started="2026-11-02",
+        facts={**facts, "deployment": there},
+    )
+    assert unfinished_record(tmp_path, "rehearsal", "v37-3", here) is None
+    assert newest_record(tmp_path, "rehearsal", where=here) is None
+    write_record(
+        tmp_path,
+        "old",
+        run_id="old",
+        env="rehearsal",
+        release="v37-3",
+        outcome="halted",
+        started="2026-11-01",
+        facts=facts,
+    )
+    assert unfinished_record(tmp_path, "rehearsal", "v37-3", here)["run_id"] == "old"  # type: ignore[index]
+    assert unfinished_record(tmp_path, "rehearsal", "v37-3", there)["run_id"] == "theirs"  # type: ignore[index]

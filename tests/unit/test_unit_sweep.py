@@ -5,7 +5,9 @@ import os
 import socket
 from dataclasses import dataclass, field
 
+import docker
 import pytest
+import requests
 
 from rehearsal.sweep import (
     HOST_LABEL,
@@ -27,6 +29,17 @@ class FakeContainer:
 
     def remove(self, force: bool = False, v: bool = False) -> None:
         self.removed = True
+
+
+class RemovedElsewhere(FakeContainer):
+    """One a concurrent sweep (another test worker's) is removing: the engine answers 409."""
+
+    def remove(self, force: bool = False, v: bool = False) -> None:
+        response = requests.Response()
+        response.status_code = 409
+        raise docker.errors.APIError(
+            "409 Client Error", response, "removal of container abc is already in progress"
+        )
 
 
 @dataclass
@@ -59,6 +72,14 @@ def test_the_sweep_keeps_and_reports_a_run_of_another_host() -> None:
     assert removed == 1
     assert [dead_here.removed, live_here.removed, elsewhere.removed] == [True, False, False]
     assert any("elsewhere" in line and "ci-runner-7" in line for line in lines)
+
+
+def test_a_removal_already_in_progress_elsewhere_is_not_an_error() -> None:
+    here = socket.gethostname()
+    racing = RemovedElsewhere(labels("dead-here", DEAD_PID, here))
+    dead = FakeContainer(labels("dead-here", DEAD_PID, here))
+    assert sweep_leftovers(FakeClient([racing, dead]), lambda line: None) == 1
+    assert dead.removed
 
 
 @pytest.mark.parametrize(

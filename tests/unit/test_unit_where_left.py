@@ -4,6 +4,10 @@ to the run's own steps, saying so."""
 
 from __future__ import annotations
 
+import pytest
+
+from atmo_release import rollback
+from atmo_release.checks import CheckFailed
 from atmo_release.deployment import Deployment
 from atmo_release.where_left import next_safe_command, stack_state
 from tests.unit.fake_target import FakeTarget
@@ -50,3 +54,63 @@ def test_stopped_without_a_backup_is_not_called_backed_up(
     )
     deployment.state.backups = {"atmosphere": "old_atmosphere-docker_atmosphere:release-v37-2"}
     assert next_safe_command(deployment).startswith("the old release is stopped and backed up")
+
+
+def users_let_in(deployment: Deployment, fake: FakeTarget, atmosphere: int, tropo: int) -> None:
+    """The new release up after Use and test; ending maintenance was attempted on troposphere."""
+    active(fake, atmosphere=atmosphere, troposphere=tropo)
+    deployment.state.stopped = deployment.state.compose_edited = True
+    deployment.state.new_release_up = True
+    deployment.state.maintenance_ended = {"troposphere": "2026-12-01T18:00:00+00:00"}
+
+
+COMPOSE = (
+    "docker-compose -f /opt/dev/atmosphere-docker/docker-compose.prod.yml -p atmosphere-docker"
+)
+HEAD = (
+    "the new release is up and passed Use and test, and ending maintenance was attempted on "
+    "troposphere, so users may be back in: nothing was rolled back (restoring the dumps now "
+    "would delete what they wrote)"
+)
+
+
+def test_once_users_may_be_in_nothing_rolls_back(deployment: Deployment, fake: FakeTarget) -> None:
+    users_let_in(deployment, fake, atmosphere=1, tropo=0)
+    assert not rollback.needed(deployment)
+    deployment.state.maintenance_ended = {}
+    assert rollback.needed(deployment)
+
+
+def test_the_next_command_ends_maintenance_where_the_database_says_it_is_on(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    users_let_in(deployment, fake, atmosphere=1, tropo=0)
+    fake.answer("ps", stdout="")  # no container of the project is running: atmosphere's is gone
+    assert next_safe_command(deployment) == (
+        f"{HEAD}; maintenance is still on for atmosphere: end it with: {COMPOSE} start atmosphere"
+        f" && {COMPOSE} exec -T atmosphere /opt/env/atmo/bin/python /opt/dev/atmosphere/manage.py"
+        " maintenance stop"
+    )
+    assert stack_state(deployment)["maintenance end attempted (users may be in)"] == {
+        "troposphere": "2026-12-01T18:00:00+00:00"
+    }
+
+
+def test_with_maintenance_off_everywhere_what_is_down_is_started(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    users_let_in(deployment, fake, atmosphere=0, tropo=0)
+    assert next_safe_command(deployment) == (
+        f"{HEAD}; maintenance is off, but atmosphere and troposphere are not running: start with: "
+        f"{COMPOSE} up -d"
+    )
+
+
+def test_ending_maintenance_counts_from_the_attempt_even_when_it_fails(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    fake.answer("maintenance", "stop", rc=1)
+    with pytest.raises(CheckFailed, match="maintenance stop on troposphere failed"):
+        deployment.maintenance.stop("troposphere")
+    assert list(deployment.state.maintenance_ended) == ["troposphere"]
+    assert deployment.record.facts["maintenance_ended"] == deployment.state.maintenance_ended

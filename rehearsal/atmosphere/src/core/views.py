@@ -1,13 +1,5 @@
-from django.http import JsonResponse
 from standin_common.version import version as version
 
-from core.models import Instance
-
-
-def instances(request):
-    rows = Instance.objects.select_related("owner").order_by("id")
-    return JsonResponse({"results": [instance.as_json() for instance in rows]})
-
-
-def celery_status(request):
-    return JsonResponse({"celery": "ok"})
+from core.api import auth as auth
+from core.api import celery_status as celery_status
+from core.api import instances as instances

@@ -1,6 +1,8 @@
 """v37-92, a deliberately broken release: the version endpoint answers 500, all else works."""
 
-from core.models import Instance
+from core.api import auth as auth
+from core.api import celery_status as celery_status
+from core.api import instances as instances
 from django.http import JsonResponse
 
 
@@ -8,12 +10,3 @@ def version(request):
     return JsonResponse(
         {"detail": "v37-92: version lookup failed (deliberately broken)"}, status=500
     )
-
-
-def instances(request):
-    rows = Instance.objects.select_related("owner").order_by("id")
-    return JsonResponse({"results": [instance.as_json() for instance in rows]})
-
-
-def celery_status(request):
-    return JsonResponse({"celery": "ok"})
