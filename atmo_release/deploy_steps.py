@@ -102,3 +102,4 @@ def deploy(d: Deployment) -> None:
             d.record.end_step("passed")
     finally:
         d.proven_dumps.close_copies()
+        d.window_copies.remove_left()

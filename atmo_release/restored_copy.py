@@ -322,11 +322,15 @@ class RestoredCopy:
 
 def remove_left_by(target: Target, run_id: str) -> int:
     """Remove what the throwaway servers of a run that died left (each holds a whole database),
-    with the migrations run on them: every container labelled with its run id."""
+    with the migrations run on them: every container labelled with its run id, then its
+    internal networks. Returns how many containers went."""
     found = target.run(docker.labelled_containers(RUN_LABEL, run_id))
     containers = found.stdout.split() if found.ok else []
     for container in containers:
         target.run(docker.remove_throwaway(container), timeout=300)
+    networks = target.run(docker.labelled_networks(RUN_LABEL, run_id))
+    for network in networks.stdout.split() if networks.ok else []:
+        target.run(docker.remove_network(network), timeout=300)
     return len(containers)
 
 

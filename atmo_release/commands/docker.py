@@ -39,6 +39,10 @@ def labelled_containers(label: str, value: str) -> Read:
     return Read(["docker", "ps", "-a", "-q", "--no-trunc", "--filter", f"label={label}={value}"])
 
 
+def labelled_networks(label: str, value: str) -> Read:
+    return Read(["docker", "network", "ls", "-q", "--filter", f"label={label}={value}"])
+
+
 def inspect(ids: Sequence[str]) -> Read:
     return Read(["docker", "inspect", *ids])
 

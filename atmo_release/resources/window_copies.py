@@ -102,6 +102,17 @@ class WindowCopies(Resource):
             {name: (copy, copy.unmigrated) for name, copy in copies.items()},
         ).start()
 
+    def remove_left(self) -> None:
+        """What the run this one resumes left of its copies (each holds a whole database): its
+        throwaway containers and their networks, once; also at the end of a resumed run that
+        never needed a copy (it resumed past the upgrade)."""
+        if self.deployment.planning or not self.state.resumed_from or self.swept:
+            return
+        self.swept = True
+        left = restored_copy.remove_left_by(self.target, self.state.resumed_from)
+        if left:
+            self.note(f"removed {left} throwaway containers run {self.state.resumed_from} left")
+
     @staticmethod
     def _query(copy: RestoredCopy) -> Query:
         return lambda sql, timeout: copy.query(sql, timeout, database=copy.unmigrated)
@@ -176,11 +187,7 @@ class WindowCopies(Resource):
             if self.state.resumed_from
             else "it went with a failed step"
         )
-        if self.state.resumed_from and not self.swept:
-            self.swept = True
-            left = restored_copy.remove_left_by(self.target, self.state.resumed_from)
-            if left:
-                self.note(f"removed {left} throwaway containers run {self.state.resumed_from} left")
+        self.remove_left()
         started = time.monotonic()
         copy = self.deployment.proven_dumps.open_copy(name, Path(info["path"]))
         copy.unmigrated = copy.DATABASE

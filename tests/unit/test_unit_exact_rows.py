@@ -253,11 +253,14 @@ def test_a_resumed_run_removes_the_throwaway_containers_of_the_run_that_died() -
     target = FakeTarget()
     label = "label=org.cyverse.atmo-release.rehearsal=run-dead"
     target.answer("docker", "ps", stdout="c1\nc2\n")
+    target.answer("docker", "network", "ls", stdout="n1\n")
     assert remove_left_by(target, "run-dead") == 2
     assert target.calls == [
         ("docker", "ps", "-a", "-q", "--no-trunc", "--filter", label),
         ("docker", "rm", "-f", "-v", "c1"),
         ("docker", "rm", "-f", "-v", "c2"),
+        ("docker", "network", "ls", "-q", "--filter", label),  # the copies' internal networks
+        ("docker", "network", "rm", "n1"),
     ]
 
 
