@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from atmo_release.commands.psql import SET_SESSION_SQL
 from atmo_release.fingerprint import Fingerprints, quote, same
 from atmo_release.row_checks import checked, differences, migration_changes
 
@@ -24,11 +25,9 @@ _PLAN_LINE = re.compile(r"^\[([ X])\]\s+(\S+)", re.MULTILINE)
 # `migrate <app> <target> -v 2` going back: "  Unapplying core.0002_x... OK (0.030s)".
 _UNAPPLIED_LINE = re.compile(r"Unapplying (\S+)\.\.\. OK \((\d+(?:\.\d+)?)s\)")
 _IRREVERSIBLE = re.compile(r"IrreversibleError: Operation .* in (\S+) is not reversible")
-# The same text for a value in every session: the digests are compared across servers.
-SESSION_SQL = (
-    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; "
-    "SET extra_float_digits = 1; SET bytea_output = 'hex'"
-)
+# The same text for a value in every session: the digests are compared across servers (the
+# run's session settings, set again in the statement itself).
+SESSION_SQL = SET_SESSION_SQL
 DIGESTS_TABLE = "atmo_release_rows"
 
 

@@ -21,6 +21,8 @@ SESSION_SETTINGS = (
     ("lc_monetary", "C"),
 )
 PGOPTIONS = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS)
+# The same settings inside a statement, for a reading kept in a file and compared later.
+SET_SESSION_SQL = "; ".join(f"SET {name} = '{value}'" for name, value in SESSION_SETTINGS)
 
 
 def host_query(host: str, port: int, user: str, database: str, sql: str, *more: str) -> list[str]:
