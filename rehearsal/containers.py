@@ -69,8 +69,8 @@ def pulled_references(stack: RehearsalStack) -> list[str]:
         return []
     return [
         tag
-        for image in stack.client.images.list()
-        for tag in image.tags
+        for image in stack.client.api.images()  # no inspect each: another run may remove one
+        for tag in image.get("RepoTags") or []
         if tag.startswith(stack.registry + "/")
     ]
 

@@ -88,9 +88,11 @@ def sweep_leftovers(
     for volume in client.volumes.list(filters=selector):
         if to_remove(volume.attrs.get("Labels") or {}):
             removed += gone(lambda v=volume: v.remove(force=True))
-    for image in client.images.list(filters=selector):
-        if to_remove(image.labels):
-            removed += gone(lambda i=image: client.images.remove(i.id, force=True))
+    # The engine's list as it is (ImageCollection.list inspects each, which a concurrent
+    # removal turns into ImageNotFound).
+    for image in client.api.images(filters=selector):
+        if to_remove(image.get("Labels") or {}):
+            removed += gone(lambda i=image: client.images.remove(i["Id"], force=True))
     if removed:
         whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
         log(f"removed {removed} containers, networks, volumes and images of {whose}")

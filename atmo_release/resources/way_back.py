@@ -53,7 +53,7 @@ class WayBack(Resource):
             )
             size = int(self.db.scalar(name, f"SELECT pg_database_size('{name}')") or 0)
             result = self.target.run_to_file(
-                self.db.argv(name, way_back.digests_sql(tables)),
+                read(self.db.argv(name, way_back.digests_sql(tables))),  # beside the dumps
                 path,
                 env=client_env(self.deployment.password),
                 timeout=timeout_for(size),

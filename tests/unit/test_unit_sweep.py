@@ -56,6 +56,12 @@ class FakeClient:
     def __init__(self, containers: list[FakeContainer]) -> None:
         self.containers = FakeList(containers)
         self.networks, self.volumes, self.images = FakeList(), FakeList(), FakeList()
+        self.api = FakeApi()
+
+
+class FakeApi:
+    def images(self, **filters: object) -> list[dict[str, object]]:
+        return []
 
 
 def labels(run: str, pid: str, host: str) -> dict[str, str]:
