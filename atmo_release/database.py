@@ -1,4 +1,5 @@
-"""Reads the databases through psql on the target: maintenance records and fingerprints."""
+"""Reads the databases through psql on the target: maintenance records and fingerprints,
+every session with the same explicit settings (`sessions.client_env`)."""
 
 from __future__ import annotations
 
@@ -28,15 +29,16 @@ class DatabaseClient:
         """Rows of a statement that writes (a plan records it instead)."""
         return self._psql(database, self.argv(database, sql), timeout)
 
-    def argv(self, database: str, sql: str) -> list[str]:
-        """psql running `sql` where the database is (a change unless wrapped as a `Read`)."""
+    def argv(self, database: str, sql: str, *more: str) -> list[str]:
+        """psql running `sql` (then `more`, in one session) where the database is (a change
+        unless wrapped as a `Read`)."""
         if self.config.where == "host":
             return psql.host_query(
-                self.config.host, self.config.port, self.config.user, database, sql
+                self.config.host, self.config.port, self.config.user, database, sql, *more
             )
         return self.compose.exec_(
             self.config.service,
-            psql.service_query(self.config.user, database, sql),
+            psql.service_query(self.config.user, database, sql, *more),
             env=dict.fromkeys(client_env(self.password)),
         )
 
@@ -68,5 +70,10 @@ class DatabaseClient:
     ) -> Fingerprints:
         """Every table (or only `tables`, up to an id) in one streaming pass each."""
         return fingerprint_database(
-            lambda sql, timeout: self.query(database, sql, timeout), tables, upto
+            lambda sql, timeout: self.query(database, sql, timeout),
+            tables,
+            upto,
+            batch=lambda sqls, timeout: self._psql(
+                database, Read(self.argv(database, *sqls)), timeout
+            ),
         )

@@ -23,6 +23,14 @@ def deploy_steps(d: Deployment) -> list[Step]:
     def secret_changes() -> None:
         d.secrets.list_changes(last_recorded_secrets_commit(d.reports_dir.parent, d.env.name))
 
+    def window_dumps_checked() -> None:
+        d.window_dumps.check()
+        d.window_copies.load()
+
+    def pulled_and_up() -> None:
+        d.window_copies.migrate_beside()
+        d.containers.pull_and_up()
+
     pre, dump, mnt = "Preflight", "Dump the databases", "Start maintenance"
     sec, stop, co = "Check out the secrets", "Stop the containers", "Update the deploy checkout"
     new, use, end = "Start the new images", "Use and test", "End maintenance"
@@ -56,14 +64,14 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (stop, "nothing else connected", d.other_sessions.wait_until_gone),
         (stop, "databases read with nothing writing", d.databases.read_stopped),
         (stop, "tables written since the dump dumped again", d.window_dumps.dump_written_tables),
-        (stop, "window dumps hold what was written", d.window_dumps.check),
+        (stop, "window dumps hold what was written", window_dumps_checked),
         (stop, "containers committed to backups", containers.back_up),
         (stop, "backups checked", containers.check_backups),
         (co, "checkout saved, reset and pulled", d.checkout.update),
         (co, "checkout at upstream head", d.checkout.check),
         (new, "compose file set to release tags", d.compose_edit.set_release_tags),
         (new, "docker-compose config checked", d.compose_edit.check_release_tags),
-        (new, "new images pulled and started", containers.pull_and_up),
+        (new, "new images pulled and started", pulled_and_up),
         (new, "containers run the release images", containers.check_running_release_images),
         (new, "apps ready", d.readiness.wait),
         (use, "versions report the new release", d.readiness.check_new_versions),
@@ -94,3 +102,4 @@ def deploy(d: Deployment) -> None:
             d.record.end_step("passed")
     finally:
         d.proven_dumps.close_copies()
+        d.window_copies.remove_left()

@@ -41,6 +41,7 @@ from atmo_release.resources.restores import Restores
 from atmo_release.resources.secrets_checkout import SecretsCheckout
 from atmo_release.resources.smoke_checks import SmokeChecks
 from atmo_release.resources.way_back import WayBack
+from atmo_release.resources.window_copies import WindowCopies
 from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
 from atmo_release.target import PlanTarget, Result, Target, open_target
@@ -174,6 +175,10 @@ class Deployment:
     @cached_property
     def window_dumps(self) -> WindowDumps:
         return WindowDumps(self)
+
+    @cached_property
+    def window_copies(self) -> WindowCopies:
+        return WindowCopies(self)
 
     @cached_property
     def maintenance(self) -> Maintenance:

@@ -7,13 +7,16 @@ value over 1 GB can be built), and the runner receives one line per table. Seedi
 binds each value to its row, so values moved between rows change the sum.
 
 The shape, kept in the record: `{table: {"count": n, "bytes": size, "columns": {col: "n:sum"}}}`,
-plus `"max_id"` where the id is an integer (rows above it were added since the reading).
+plus `"max_id"` where the id is an integer (rows above it were added since the reading). The
+readings of two disjoint sets of a table's rows add up (`combine`) to the reading of both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from atmo_release.checks import CheckFailed
 
 # Seconds granted to one table's pass: a floor for small tables, plus the table's size read at a
 # pessimistic 8 MiB/s (a healthy server reads and hashes at over 100 MiB/s).
@@ -33,6 +36,8 @@ _INTEGER_TYPES = {"smallint", "integer", "bigint"}
 
 # query(sql, timeout_s) -> rows of text fields
 Query = Callable[[str, float], list[list[str]]]
+# batch(statements, timeout_s) -> the one row of each statement, all run in one session
+Batch = Callable[[list[str], float], list[list[str]]]
 Fingerprints = dict[str, dict[str, Any]]
 
 
@@ -44,9 +49,11 @@ def timeout_for(size_bytes: int) -> float:
     return TIMEOUT_FLOOR_S + size_bytes / TIMEOUT_BYTES_PER_S
 
 
-def table_sql(table: str, columns: list[tuple[str, str]], upto: int | None = None) -> str:
-    """The one query that fingerprints `table` (only its rows with an id up to `upto`, when
-    given); `columns` are (name, data_type) in order."""
+def table_sql(
+    table: str, columns: list[tuple[str, str]], upto: int | None = None, after: int | None = None
+) -> str:
+    """The one query that fingerprints `table` (only its rows with an id up to `upto`, or above
+    `after`, when given); `columns` are (name, data_type) in order."""
     types = dict(columns)
     if types.get("id") in _INTEGER_TYPES:
         seed = '"id"'
@@ -62,8 +69,10 @@ def table_sql(table: str, columns: list[tuple[str, str]], upto: int | None = Non
         parts += ["coalesce(sum(hashtextextended(t::text, 0)), 0)"]
     if types.get("id") in _INTEGER_TYPES:
         parts += ['max("id")']
-    where = f' WHERE "id" <= {int(upto)}' if upto is not None else ""
-    return f"SELECT {', '.join(parts)} FROM public.{quote(table)} t{where}"
+    where = [f'"id" <= {int(upto)}'] if upto is not None else []
+    where += [f'"id" > {int(after)}'] if after is not None else []
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {', '.join(parts)} FROM public.{quote(table)} t{condition}"
 
 
 def parse_row(row: list[str], columns: list[tuple[str, str]], size: int) -> dict[str, Any]:
@@ -79,21 +88,37 @@ def parse_row(row: list[str], columns: list[tuple[str, str]], size: int) -> dict
 
 
 def fingerprint_database(
-    query: Query, tables: list[str] | None = None, upto: dict[str, int] | None = None
+    query: Query,
+    tables: list[str] | None = None,
+    upto: dict[str, int] | None = None,
+    after: dict[str, int] | None = None,
+    batch: Batch | None = None,
 ) -> Fingerprints:
     """Every table of the public schema (or only `tables`), one streaming pass each; a table
-    named in `upto` is read only up to that id."""
+    named in `upto` is read only up to that id, one named in `after` only above it. With
+    `batch`, the tables' passes run in one session (one client started, not one per table)."""
     sizes = {row[0]: int(row[1]) for row in query(TABLES_SQL, TIMEOUT_FLOOR_S)}
     columns: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in query(COLUMNS_SQL, TIMEOUT_FLOOR_S):
         columns.setdefault(table, []).append((column, data_type))
     wanted = sorted(sizes) if tables is None else [t for t in sorted(tables) if t in sizes]
-    result: Fingerprints = {}
-    for table in wanted:
-        sql = table_sql(table, columns[table], (upto or {}).get(table))
-        row = query(sql, timeout_for(sizes[table]))[0]
-        result[table] = parse_row(row, columns[table], sizes[table])
-    return result
+    sqls = [
+        table_sql(table, columns[table], (upto or {}).get(table), (after or {}).get(table))
+        for table in wanted
+    ]
+    if batch is not None and sqls:
+        rows = batch(sqls, sum(timeout_for(sizes[table]) for table in wanted))
+    else:
+        rows = [
+            query(sql, timeout_for(sizes[table]))[0]
+            for sql, table in zip(sqls, wanted, strict=True)
+        ]
+    if len(rows) != len(wanted):
+        raise CheckFailed(f"{len(wanted)} tables were read, but {len(rows)} readings came back")
+    return {
+        table: parse_row(row, columns[table], sizes[table])
+        for table, row in zip(wanted, rows, strict=True)
+    }
 
 
 def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
@@ -101,6 +126,24 @@ def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     if a is None or b is None:
         return a is b
     return a["count"] == b["count"] and a["columns"] == b["columns"]
+
+
+def combine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The reading of a table's rows in `a` and in `b` together (disjoint sets of its rows)."""
+
+    def add(x: str, y: str) -> str:  # "count:sum" of a column, or the sum of whole rows
+        return ":".join(
+            str(int(i) + int(j)) for i, j in zip(x.split(":"), y.split(":"), strict=True)
+        )
+
+    combined = {
+        "count": a["count"] + b["count"],
+        "bytes": a.get("bytes", 0),
+        "columns": {c: add(a["columns"][c], b["columns"][c]) for c in a["columns"]},
+    }
+    if "max_id" in a:
+        combined["max_id"] = max((i for i in (a["max_id"], b.get("max_id")) if i), default=None)
+    return combined
 
 
 def total_rows(fingerprints: Fingerprints) -> int:

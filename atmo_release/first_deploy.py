@@ -31,6 +31,7 @@ from atmo_release.deployment import Deployment
 from atmo_release.environment import Environment
 from atmo_release.resources.fresh_clones import FreshClones, Sources
 from atmo_release.row_checks import compare_snapshots
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 DEPLOY_REPOSITORY = "https://github.com/cyverse/atmosphere-docker.git"
@@ -187,7 +188,7 @@ class FirstDeployment:
             self.new.run(
                 pg.host_restore(database.host, database.port, database.user, name, str(path)),
                 f"psql loading {path.name} into {name}",
-                env={"PGPASSWORD": self.new.db.password},
+                env=client_env(self.new.db.password),
                 timeout=3600,
             )
 

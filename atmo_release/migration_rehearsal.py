@@ -80,11 +80,13 @@ def manage_argv(
     settings_path: str,
     labels: dict[str, str],
     *command: str,
+    detach: bool = False,
 ) -> Read:
     """`manage.py <command>` in a new container of `image` on the copy's internal `network`,
     after the entrypoint's own steps: the settings ini (mounted read-only where the secrets
     checkout has it) linked to `<workdir>/variables.ini`, then the image's `configure`. Removed
-    when it exits; it reaches the throwaway copy only, never the deployment."""
+    when it exits (detached: once waited for); it reaches the throwaway copy only, never the
+    deployment."""
     return read(
         docker.run_once(
             image,
@@ -101,6 +103,7 @@ def manage_argv(
             network=network,
             mounts={settings_path: mounted_ini(service)},
             labels=labels,
+            detach=detach,
         )
     )
 
@@ -131,12 +134,30 @@ class RehearsedMigrations:
     seconds: float = 0.0
     changes: dict[str, dict[str, object]] = field(default_factory=dict)
     tables_by_migration: dict[str, list[str]] = field(default_factory=dict)
+    # from a second run on the same data: {table: {column: [migrations]}} whose values differ
+    stamped: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    stamped_by_migration: dict[str, list[str]] = field(default_factory=dict)
+    rows_differ_between_runs: list[str] = field(default_factory=list)
+    second_run_seconds: float | None = None
 
     def summary(self) -> str:
-        """`atmo_prod: core.0003_x (0.12 s; core_event, core_allocation), ... in 3.4 s`."""
+        """`atmo_prod: core.0003_x (0.12 s; core_event, core_allocation), ... in 3.4 s; ...`,
+        with what the second run told of stamped columns."""
         ran = ", ".join(
             f"{m} ({self.timings.get(m, 0):g} s; "
             f"{', '.join(self.tables_by_migration.get(m, [])) or 'no table changed'})"
             for m in self.migrations
         )
-        return f"{self.database}: {ran or 'no migration'}, in {self.seconds:.1f} s"
+        text = f"{self.database}: {ran or 'no migration'}, in {self.seconds:.1f} s"
+        if self.second_run_seconds is None:
+            return text
+        stamped = "; ".join(
+            f"{', '.join(columns)} by {migration}"
+            for migration, columns in self.stamped_by_migration.items()
+        )
+        text += f"; run again on a copy ({self.second_run_seconds:g} s): " + (
+            f"stamped by the clock or chance: {stamped}" if stamped else "no column stamped"
+        )
+        if self.rows_differ_between_runs:
+            text += "; rows differ between the runs in " + ", ".join(self.rows_differ_between_runs)
+        return text

@@ -14,7 +14,7 @@ deploy host and stay there; the small parts written here go beside them. In betw
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +113,19 @@ def parts(
 ) -> list[Part]:
     """The restore's inputs in order: the proven dump, then the rows written after it (all rows
     of the rewritten tables, the new rows of the grown ones), then the carried-over records."""
+    return [
+        Part("head.sql", head()),
+        Part(path=dump),
+        *window_parts(window),
+        Part("tail.sql", carry_over_sql(active) + "COMMIT;\n"),
+    ]
+
+
+def window_parts(window: Mapping[str, Any] | None) -> list[Part]:
+    """The rows written after the proven dump, as the restore loads them over it: all rows of
+    the rewritten tables, the new rows of the grown ones with their id sequences."""
     window = window or {}
-    found = [Part("head.sql", head()), Part(path=dump)]
+    found = []
     tables = list(window.get("tables") or [])
     if tables:
         replace = "".join(f"{sql};\n" for sql in window_dumps.replace_rows_sql(tables))
@@ -128,8 +139,13 @@ def parts(
                 "\\.\n" + window_dumps.sequence_sql(table, rows.get("sequence")),
             ),
         ]
-    found.append(Part("tail.sql", carry_over_sql(active) + "COMMIT;\n"))
     return found
+
+
+def inline(parts: Sequence[Part], where: Callable[[str], str]) -> list[str]:
+    """`parts` as `restore.fed_parts` inputs: a file by where the command sees it (`where`),
+    a small text as itself."""
+    return [f"f:{where(part.path)}" if part.path else f"t:{part.text}" for part in parts]
 
 
 def transaction_id(line: str) -> int | None:

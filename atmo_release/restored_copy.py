@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL on the target holding one dump: the proof that the dump restores,
-and the copy the release's migrations are rehearsed on."""
+the copy the release's migrations are rehearsed on, and an unmigrated twin of it kept for the
+maintenance window."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands import docker, files, pg, psql
+from atmo_release.commands import Read, docker, files, pg, psql
 from atmo_release.dumps import (
     TAIL_BYTES,
     VERIFY_IMAGE,
@@ -22,7 +23,9 @@ from atmo_release.dumps import (
     read_dump,
     require_counts,
 )
-from atmo_release.labels import run_labels
+from atmo_release.fingerprint import Fingerprints, fingerprint_database, quote
+from atmo_release.labels import RUN_LABEL, run_labels
+from atmo_release.sessions import client_env
 from atmo_release.target import Target
 
 _VERSION_LINE = re.compile(r"^-- Dumped from database version (\d+)", re.MULTILINE)
@@ -78,17 +81,23 @@ class RestoredCopy:
     """A labelled throwaway PostgreSQL holding one dump restored as database `verify`.
 
     `open()` starts it on the target with the docker CLI and restores the dump; it stays up for
-    more reads (fingerprints, the release's migrations) until `close()`. The container and its
-    volumes carry the rehearsal and pid labels, so a sweeper removes them if this process dies.
-    Every command it runs only creates, uses or removes the throwaway server: each is a `Read`,
-    so a plan runs them as a run does.
+    more reads (fingerprints, the release's migrations) until `close()`. `keep_unmigrated()`
+    copies `verify` to database `window` inside the same server (a file copy, no second
+    restore), which stays as the dump has it while `verify` is migrated. The container, its
+    volumes and the containers in `helpers` (migrations run against it) carry the rehearsal and
+    pid labels, so a sweeper removes them if this process dies. Every command it runs only
+    creates, uses or removes throwaway things: each is a `Read`, so a plan runs them as a run
+    does. Every session runs with `sessions.client_env()`'s settings (`exec_argv`).
     """
 
     DATABASE = "verify"
-    MOUNTED = "/dump"  # where the dump is bind-mounted, read-only, in the container
+    WINDOW = "window"
+    MOUNTED = "/dump"  # where the dump's folder is bind-mounted, read-only, in the container
     # The name the copy answers to on its internal network, the only thing there besides the
     # containers that use it (the release's migrations): no route to the host or anything else.
     HOST = "atmo-release-copy"
+    # What every psql run in the container is given: the run's name and session settings.
+    CLIENT_ENV = client_env()
     # How long the server may take to accept connections, and how often it is asked.
     ready_timeout = 120.0
     poll = 0.25
@@ -99,11 +108,13 @@ class RestoredCopy:
             raise ValueError(f"dump {path}: a bind mount needs an absolute path on the target")
         self.password = secrets.token_urlsafe(18)
         target.redactor.add([self.password])
-        self.mounted = f"{self.MOUNTED}/{self.path.name}"
+        self.mounted = self.in_container(self.path)
         self.labels = run_labels(run_id)
         self.network = f"atmo-release-copy-{uuid.uuid4().hex[:12]}"
         self.network_made = False
         self.container_id = ""
+        self.helpers: list[str] = []  # containers working on this server, removed with it
+        self.unmigrated = ""  # the database holding the dump as it is, once kept
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.server_major = 0
@@ -173,7 +184,7 @@ class RestoredCopy:
                 "POSTGRES_DB": self.DATABASE,
                 "POSTGRES_PASSWORD": None,
             },
-            mounts={str(self.path): self.mounted},
+            mounts={str(self.path.parent): self.MOUNTED},
             volumes=self._image_volumes(),
             network=(self.network, self.HOST),
         )
@@ -214,18 +225,70 @@ class RestoredCopy:
                 )
             time.sleep(self.poll)
 
+    def in_container(self, path: Path) -> str:
+        """Where a file beside the dump (a window dump of the same backup folder) is seen."""
+        if Path(path).parent != self.path.parent:
+            raise ValueError(f"{path} is not in {self.path.parent}, the folder of the dump")
+        return f"{self.MOUNTED}/{Path(path).name}"
+
+    def exec_argv(self, argv: Sequence[str], timeout: float, *, stdin: bool = False) -> Read:
+        """`argv` as root in the container (it can read any dump file), its PostgreSQL clients
+        given `CLIENT_ENV` by name: run it with `env=CLIENT_ENV`, so no value is in argv."""
+        return docker.exec_throwaway(
+            self.container_id, argv, timeout, stdin=stdin, env=self.CLIENT_ENV
+        )
+
     def exec(self, argv: Sequence[str], timeout: float) -> tuple[int, str, str]:
         """Run in the container as root (it can read any dump file); (rc, stdout, stderr)."""
         result = self.target.run(
-            docker.exec_throwaway(self.container_id, argv, timeout), timeout=timeout + 60
+            self.exec_argv(argv, timeout), env=self.CLIENT_ENV, timeout=timeout + 60
         )
         return result.rc, result.stdout, result.stderr
 
-    def _psql(self, sql: str) -> list[str]:
-        return ["psql", *psql.FLAGS, "-U", self.owner, "-d", self.DATABASE, "-c", sql]
+    def _psql(self, sql: str, database: str | None = None) -> list[str]:
+        return ["psql", *psql.FLAGS, "-U", self.owner, "-d", database or self.DATABASE, "-c", sql]
 
-    def query(self, sql: str, timeout: float = 600) -> list[list[str]]:
-        rc, out, err = self.exec(self._psql(sql), timeout)
+    def rows_of(
+        self, statements: list[str], timeout: float, database: str | None = None
+    ) -> list[list[str]]:
+        """The one row of each statement, all run by one psql in `database` (default
+        `verify`)."""
+        argv = ["psql", *psql.FLAGS, "-U", self.owner, "-d", database or self.DATABASE]
+        rc, out, err = self.exec([*argv, *(i for sql in statements for i in ("-c", sql))], timeout)
+        if rc != 0:
+            raise CheckFailed(f"the throwaway PostgreSQL could not be read: {err.strip()[-300:]}")
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def fingerprints(self, database: str | None = None, **only: Any) -> Fingerprints:
+        """`fingerprint.fingerprint_database` of `database` (default `verify`); `only` its
+        `tables`, `upto` or `after`."""
+        return fingerprint_database(
+            lambda sql, timeout: self.query(sql, timeout, database),
+            batch=lambda sqls, timeout: self.rows_of(sqls, timeout, database),
+            **only,
+        )
+
+    def keep_unmigrated(self) -> None:
+        """`window`: the restored dump as it is, while `verify` is migrated."""
+        self.clone(self.WINDOW, self.DATABASE)
+        self.unmigrated = self.WINDOW
+
+    def clone(self, name: str, template: str) -> None:
+        """Database `name` made anew as a file copy of `template` (nobody connected to it)."""
+        strategy = " STRATEGY FILE_COPY" if self.server_major >= 15 else ""  # no WAL of it
+        self.drop(name)
+        self.query(
+            f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}{strategy}",
+            3600,
+            database="postgres",
+        )
+
+    def drop(self, name: str) -> None:
+        self.query(f"DROP DATABASE IF EXISTS {quote(name)}", 600, database="postgres")
+
+    def query(self, sql: str, timeout: float = 600, database: str | None = None) -> list[list[str]]:
+        """Rows of `sql` in `database` (default `verify`)."""
+        rc, out, err = self.exec(self._psql(sql, database), timeout)
         if rc != 0:
             raise CheckFailed(
                 f"the throwaway PostgreSQL could not be queried: {err.strip()[-300:]}"
@@ -234,7 +297,9 @@ class RestoredCopy:
 
     def close(self) -> None:
         """Remove the server with its volumes (a restored copy may be as big as production's),
-        then its network."""
+        the containers working on it, then its network."""
+        while self.helpers:
+            self.target.run(docker.remove_throwaway(self.helpers.pop()), timeout=300)
         if self.container_id:
             step = time.monotonic()
             result = self.target.run(docker.remove_throwaway(self.container_id), timeout=300)
@@ -253,6 +318,20 @@ class RestoredCopy:
                     f"be removed: {result.tail(1)}"
                 )
             self.network_made = False
+
+
+def remove_left_by(target: Target, run_id: str) -> int:
+    """Remove what the throwaway servers of a run that died left (each holds a whole database),
+    with the migrations run on them: every container labelled with its run id, then its
+    internal networks. Returns how many containers went."""
+    found = target.run(docker.labelled_containers(RUN_LABEL, run_id))
+    containers = found.stdout.split() if found.ok else []
+    for container in containers:
+        target.run(docker.remove_throwaway(container), timeout=300)
+    networks = target.run(docker.labelled_networks(RUN_LABEL, run_id))
+    for network in networks.stdout.split() if networks.ok else []:
+        target.run(docker.remove_network(network), timeout=300)
+    return len(containers)
 
 
 def verify_dump(

@@ -1,18 +1,21 @@
 """Judging rows by fingerprints: what a migration explains, and what is a loss.
 
-Three readings of a database meet here: the proven dump (as restored into a throwaway server),
-that copy after the release's migrations ran on it (the rehearsal), and the live database once
-the apps have stopped (nobody writes after that: the "before" that counts). After the upgrade,
-a table the rehearsed migrations did not touch must be identical to before; a touched one must
-equal what the rehearsal produced when nobody wrote to it since the dump, and is otherwise
-reported as changed by the named migrations, its untouched columns still compared.
+The readings of a database that meet here: the proven dump (as restored into a throwaway
+server), that copy after the release's migrations ran on it (the rehearsal: which migration
+changes which table, and which columns it stamps), the live database once the apps have stopped
+(nobody writes after that: the "before" that counts), and an unmigrated copy of the dump brought
+to that stopped state from the window dumps and migrated beside the real upgrade: what the
+migrations do to the data as it was at the stop. After the upgrade every table must equal that
+copy, written or not, migrated or not; stamped columns match in shape (`stamps`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from atmo_release.fingerprint import Fingerprints, same
+from atmo_release.stamps import WHOLE_ROW, Shapes, Span, Stamped, describe, shape_problems
 
 # Tables the deployment itself writes (maintenance, migrations, sessions of the testers).
 IGNORED = frozenset(
@@ -30,17 +33,20 @@ def checked(fingerprints: Fingerprints) -> Fingerprints:
     return {table: value for table, value in fingerprints.items() if table not in IGNORED}
 
 
-def differences(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
-    """Phrases for how one table's rows differ between two readings (empty when the same)."""
+def differences(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, was: str = "before"
+) -> list[str]:
+    """Phrases for how one table's rows differ between two readings (empty when the same);
+    `was` names the first reading's rows ("3 rows before, 2 after")."""
     if before is None and after is None:
         return []
     if after is None:
-        return [f"the table is gone ({before['count']} rows before)"] if before else []
+        return [f"the table is gone ({before['count']} rows {was})"] if before else []
     if before is None:
         return [f"the table is new ({after['count']} rows)"]
     phrases = []
     if before["count"] != after["count"]:
-        phrases.append(f"{before['count']} rows before, {after['count']} after")
+        phrases.append(f"{before['count']} rows {was}, {after['count']} after")
     old, new = before["columns"], after["columns"]
     changed = [c for c in old if c in new and old[c] != new[c]]
     if changed and before["count"] == after["count"]:
@@ -77,49 +83,80 @@ def migration_changes(dumped: Fingerprints, rehearsed: Fingerprints) -> dict[str
     return changes
 
 
+@dataclass(frozen=True)
+class Expected:
+    """One database as it must be after the upgrade: the stopped rows as the release's
+    migrations change them (a copy brought to the stop from the window dumps, migrated beside
+    the real upgrade), the columns those migrations stamp, and their shapes on that copy."""
+
+    fingerprints: Fingerprints
+    stamped: Stamped = field(default_factory=dict)
+    shapes: Shapes = field(default_factory=dict)
+
+
 def judge_upgrade(
     stopped: Fingerprints,
     after: Fingerprints,
-    dumped: Fingerprints,
-    rehearsed: Fingerprints,
+    after_shapes: Shapes,
+    expected: Expected,
+    span: Span,
     tables_by_migration: dict[str, list[str]],
 ) -> tuple[list[str], list[str]]:
-    """(problems, notes) for one database after the upgrade; see the module's docstring.
-    `tables_by_migration` names, per rehearsed migration, the tables it changed."""
-    changes = migration_changes(dumped, rehearsed)
+    """(problems, notes) for one database after the upgrade: every table equals `expected`,
+    row for row and value for value but for the stamped columns, which match in shape (their
+    times within `span`, the window). `tables_by_migration` names, per rehearsed migration, the
+    tables it changed, for the messages."""
     problems: list[str] = []
     notes: list[str] = []
-    for table in sorted(set(checked(stopped)) | set(checked(after))):
-        before, now = stopped.get(table), after.get(table)
-        change = changes.get(table)
-        if change is None:
-            problems += [
-                f"table {table}: {p} (no rehearsed migration changes it)"
-                for p in differences(before, now)
-            ]
-            continue
-        by = ", ".join(m for m, tables in tables_by_migration.items() if table in tables)
+    tables = set(checked(stopped)) | set(checked(after)) | set(checked(expected.fingerprints))
+    for table in sorted(tables):
+        want, now = expected.fingerprints.get(table), after.get(table)
+        marked = {
+            column: migrations
+            for column, migrations in expected.stamped.get(table, {}).items()
+            if want is not None and column in want["columns"]
+        }
+        by = ", ".join(m for m, names in tables_by_migration.items() if table in names)
         by = by or "the release's migrations"
-        if same(before, dumped.get(table)):
-            problems += [
-                f"table {table}: {p} compared with what the rehearsed migrations produced"
-                for p in differences(rehearsed.get(table), now)
-            ]
-            notes.append(f"table {table}: {'; '.join(change['how'])}, by {by} (as rehearsed)")
-            continue
-        if not change["whole_table"] and before is not None and now is not None:
-            kept = {c: v for c, v in before["columns"].items() if c not in change["columns"]}
-            untouched = {**before, "columns": kept}
-            mine = {c: v for c, v in now["columns"].items() if c in kept}
-            problems += [
-                f"table {table}: {p} (columns no rehearsed migration changes)"
-                for p in differences(untouched, {**now, "columns": mine})
-            ]
-        notes.append(
-            f"table {table}: {'; '.join(change['how'])}, by {by} (written since the dump, so "
-            "compared with the rehearsal only where the migrations do not reach)"
+        migrated = not same(stopped.get(table), want)
+        why = (
+            f"compared with the stopped rows as {by} change them, on a copy"
+            if migrated
+            else "no migration changes it"
         )
+        found = [
+            f"table {table}: {p} ({why})"
+            for p in differences(_unstamped(want, marked), _unstamped(now, marked), "expected")
+        ]
+        for column, migrations in sorted(marked.items()):
+            shape = after_shapes.get(table, {}).get(column)
+            issues = shape_problems(expected.shapes.get(table, {}).get(column), shape, span)
+            stamped_by = ", ".join(migrations)
+            found += [
+                f"table {table}: column {column} stamped by {stamped_by}: {p} (compared by shape)"
+                for p in issues
+            ]
+            if not issues and shape is not None:
+                notes.append(
+                    f"table {table}: column {column} stamped by {stamped_by} (the clock or "
+                    f"chance), compared by shape: {describe(shape)}"
+                )
+        problems += found
+        if migrated and not found:
+            how = "; ".join(differences(stopped.get(table), want))
+            notes.append(
+                f"table {table}: {how}, by {by}, exactly as on a copy of the stopped database "
+                "migrated beside the upgrade"
+            )
     return problems, notes
+
+
+def _unstamped(reading: dict[str, Any] | None, stamped: dict[str, Any]) -> dict[str, Any] | None:
+    """A table's reading without its stamped columns (and the whole-row hash they are in)."""
+    if reading is None or not stamped:
+        return reading
+    drop = {*stamped, WHOLE_ROW}
+    return {**reading, "columns": {c: v for c, v in reading["columns"].items() if c not in drop}}
 
 
 def compare_snapshots(before: Fingerprints, after: Fingerprints) -> tuple[list[str], list[str]]:

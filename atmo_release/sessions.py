@@ -3,7 +3,7 @@ have stopped, anything still connected (a cron `manage.py`, a Celery worker else
 psql) may write after the "before" is read, and a rollback would remove what it wrote.
 
 The run's own sessions carry the application name `APPLICATION_NAME` (every psql and pg_dump it
-starts against the deployment's server sets PGAPPNAME), so they are never counted.
+starts sets PGAPPNAME, `client_env`), so they are never counted.
 """
 
 from __future__ import annotations
@@ -11,15 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from atmo_release.commands.psql import PGOPTIONS
+
 APPLICATION_NAME = "atmo-release"
 # What the address column holds for a session whose details the reading role may not see.
 HIDDEN = "?"
 _UTC = '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''
 
 
-def client_env(password: str) -> dict[str, str]:
-    """The environment of a psql or pg_dump the run starts against the deployment's server."""
-    return {"PGPASSWORD": password, "PGAPPNAME": APPLICATION_NAME}
+def client_env(password: str | None = None) -> dict[str, str]:
+    """The environment of every psql or pg_dump the run starts (the deployment's server, the
+    throwaway copies): its name, the same explicit session settings (`psql.SESSION_SETTINGS`),
+    and the password when there is one. Values travel by environment only: a `docker exec` or
+    compose exec is given their names (`dict.fromkeys`), never a value in argv."""
+    env = {"PGAPPNAME": APPLICATION_NAME, "PGOPTIONS": PGOPTIONS}
+    if password is not None:
+        env["PGPASSWORD"] = password
+    return env
 
 
 def _utc(column: str) -> str:

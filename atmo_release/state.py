@@ -17,6 +17,7 @@ ADOPTED = {
     "rehearsed": "migration_rehearsal",
     "schema_before": "schema_before",
     "dumps": "dumps",
+    "clock": "clock",
     "maintenance_ended": "maintenance_ended",
     "release_files": "release_files",
     "release_rows": "release_rows",
@@ -35,8 +36,9 @@ class State:
     pulled_in_preflight: set[str] = field(default_factory=set)
     secrets_head_before: str = ""
     resumed_from: str = ""
-    # read once the apps stopped: the "before" that counts
+    # read once the apps stopped: the "before" that counts, and when (the database's clock)
     snapshot_before: dict[str, Fingerprints] = field(default_factory=dict)
+    clock: dict[str, float] = field(default_factory=dict)
     # what the run changed, for where the stack was left
     maintenance_on: dict[str, bool] = field(default_factory=dict)
     # app -> when its maintenance end was first attempted: from then on users may be in and

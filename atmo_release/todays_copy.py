@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from atmo_release import dumps, restore_job, restore_stream, way_back
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import docker, files, git, read, restore
+from atmo_release.commands import files, git, read, restore
 from atmo_release.fingerprint import quote
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import manage_argv, settings_for_copy
@@ -154,13 +154,12 @@ class TodaysCopy:
         tables = tables_with_id(copy.query(TABLES_WITH_ID_SQL))
         commands = [item for sql in way_back.losses_sql(tables) for item in ("-c", sql)]
         psql = ["psql", "-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
-        argv = docker.exec_throwaway(
-            copy.container_id,
-            [*psql, "-U", COPY_OWNER, "-d", copy.DATABASE, *commands],
-            3600,
-            stdin=True,
+        argv = copy.exec_argv(
+            [*psql, "-U", COPY_OWNER, "-d", copy.DATABASE, *commands], 3600, stdin=True
         )
-        result = self.deployment.target.run(files.fed_from(digests, argv), timeout=3660)
+        result = self.deployment.target.run(
+            files.fed_from(digests, argv), env=copy.CLIENT_ENV, timeout=3660
+        )
         if not result.ok:
             raise CheckFailed(
                 f"what a restore of {self.database} would discard could not be counted: "
@@ -182,9 +181,9 @@ class TodaysCopy:
         inputs = job.inputs(restore_stream.parts(str(path), dump.get("window"), {}))
         seconds = restore_job.timeout_for(job.size(inputs))
         psql = [*restore.PSQL_FLAGS, "-U", self.role, "-d", copy.DATABASE, "-f", "-"]
-        argv = docker.exec_throwaway(copy.container_id, ["psql", *psql], seconds, stdin=True)
+        argv = copy.exec_argv(["psql", *psql], seconds, stdin=True)
         started = time.monotonic()
-        job.start(inputs, argv, {})
+        job.start(inputs, argv, copy.CLIENT_ENV)
         state = job.wait(seconds + 120)
         xid = job.transaction()
         verdict = copy.query(f"SELECT txid_status({xid})")[0][0] if xid else "not begun"

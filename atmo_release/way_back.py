@@ -16,18 +16,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from atmo_release.fingerprint import quote
+from atmo_release.commands.psql import SET_SESSION_SQL
+from atmo_release.fingerprint import Fingerprints, quote, same
+from atmo_release.row_checks import checked, differences, migration_changes
 
 # `showmigrations --plan`: "[X]  core.0002_x" (applied) or "[ ]  core.0003_y", in order.
 _PLAN_LINE = re.compile(r"^\[([ X])\]\s+(\S+)", re.MULTILINE)
 # `migrate <app> <target> -v 2` going back: "  Unapplying core.0002_x... OK (0.030s)".
 _UNAPPLIED_LINE = re.compile(r"Unapplying (\S+)\.\.\. OK \((\d+(?:\.\d+)?)s\)")
 _IRREVERSIBLE = re.compile(r"IrreversibleError: Operation .* in (\S+) is not reversible")
-# The same text for a value in every session: the digests are compared across servers.
-SESSION_SQL = (
-    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; "
-    "SET extra_float_digits = 1; SET bytea_output = 'hex'"
-)
+# The same text for a value in every session: the digests are compared across servers (the
+# run's session settings, set again in the statement itself).
+SESSION_SQL = SET_SESSION_SQL
 DIGESTS_TABLE = "atmo_release_rows"
 
 
@@ -159,3 +159,50 @@ class RehearsedWayBack:
             for m in self.migrations
         )
         return f"{self.database}: reversed {ran}, in {self.seconds:.1f} s"
+
+
+def judge_rows(
+    stopped: Fingerprints,
+    after: Fingerprints,
+    before: Fingerprints,
+    rehearsed: Fingerprints,
+    tables_by_migration: dict[str, list[str]],
+) -> tuple[list[str], list[str]]:
+    """(problems, notes) for one database after its migrations were reversed: a table the
+    reversal rehearsed on today's copy (`before` to `rehearsed`) does not change must be as
+    `stopped`; a changed one must be as on the copy, or, when written between the copy's dump
+    and the stop, the same where the reversal does not reach (the copy holds no later rows:
+    unlike the upgrade's, this judgement cannot be exact there)."""
+    changes = migration_changes(before, rehearsed)
+    problems: list[str] = []
+    notes: list[str] = []
+    for table in sorted(set(checked(stopped)) | set(checked(after))):
+        was, now = stopped.get(table), after.get(table)
+        change = changes.get(table)
+        if change is None:
+            problems += [
+                f"table {table}: {p} (no rehearsed migration changes it)"
+                for p in differences(was, now)
+            ]
+            continue
+        by = ", ".join(m for m, tables in tables_by_migration.items() if table in tables)
+        by = by or "the release's migrations"
+        if same(was, before.get(table)):
+            problems += [
+                f"table {table}: {p} compared with what the rehearsed migrations produced"
+                for p in differences(rehearsed.get(table), now)
+            ]
+            notes.append(f"table {table}: {'; '.join(change['how'])}, by {by} (as rehearsed)")
+            continue
+        if not change["whole_table"] and was is not None and now is not None:
+            kept = {c: v for c, v in was["columns"].items() if c not in change["columns"]}
+            mine = {c: v for c, v in now["columns"].items() if c in kept}
+            problems += [
+                f"table {table}: {p} (columns no rehearsed migration changes)"
+                for p in differences({**was, "columns": kept}, {**now, "columns": mine})
+            ]
+        notes.append(
+            f"table {table}: {'; '.join(change['how'])}, by {by} (written since the dump, so "
+            "compared with the rehearsal only where the migrations do not reach)"
+        )
+    return problems, notes

@@ -17,7 +17,11 @@ Each repetition brings up two fresh stacks, one after the other:
 `--size MB` seeds atmo_prod of every stack to that many MiB (RehearsalStack(size_mb=...)); 0, the
 default, keeps the small seed. `--writes` has a user write between the proven dumps and
 maintenance (an instance launched, a profile edited, an allocation ended) and a periodic task log
-an event once maintenance is on, so the window dumps are taken as on a live production.
+an event once maintenance is on, so the window dumps are taken as on a live production (and the
+exact row check judges core_instance, written and migrated, against its copy). Each repetition
+also prints what the exact row check costs: per database the seconds to load the window dumps onto
+the unmigrated copy, to wait for the copy's migrations after up -d and to read it, and the second
+run of the migrations before the window.
 Target: suite window / bare <= 1.3. Writes bench/results/maintenance_window-<UTC stamp>.json.
 """
 
@@ -169,12 +173,17 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
             }
         )
         in_window &= entry.step != "maintenance ended on atmosphere"
+    rehearsed = record.facts.get("migration_rehearsal") or {}
     return {
         "seconds": seconds,
         "precise_seconds": round(marks["ended"] - marks["started"], 2),
         "started": window["started"],
         "ended": end,
         "steps": steps,
+        # the exact row check's own costs: the copies loaded, migrated and read in the window,
+        # and the second run of the migrations before it
+        "window_copies": record.facts.get("window_copies") or {},
+        "second_run_seconds": {db: r.get("second_run_seconds") for db, r in rehearsed.items()},
     }
 
 
@@ -239,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         ratio = round(suite["seconds"] / bare["seconds"], 2)
         print(f"    window {suite['seconds']} s (precise {suite['precise_seconds']} s)", flush=True)
+        print(f"    window copies {suite['window_copies']}", flush=True)
+        print(f"    second run of the migrations {suite['second_run_seconds']}", flush=True)
         reps.append({"bare": bare, "suite": suite, "ratio": ratio})
 
     rows = [

@@ -85,6 +85,10 @@ def start_postgres(stack: RehearsalStack) -> None:
         driver=None,
     )
     container.with_env("POSTGRES_EXTRA_DBS", " ".join(DB_NAMES[1:]))
+    if stack.postgres_settings:
+        container.with_command(
+            ["postgres", *(item for setting in stack.postgres_settings for item in ("-c", setting))]
+        )
     container.with_volume_mapping(volume.name, "/var/lib/postgresql/data", "rw")
     _start(stack, container, 5432, "postgres", shm_size=POSTGRES_SHM)
     wait_until(lambda: stack.psql(DB_NAMES[-1], "SELECT 1").strip() == "1", "postgres")

@@ -33,9 +33,10 @@ RELEASES = ("v37-2", "v37-3")
 # template naming the production database whatever the ini says).
 BROKEN_RELEASES = ("v37-91", "v37-92", "v37-93", "v37-98")
 # Releases that change data for the data-safety rehearsals (README.md, "Data releases"): v37-3
-# plus an in-place data migration (v37-94, legitimate) or a start-up "cleanup" that deletes rows
-# outside any migration (v37-95, a real loss).
-DATA_RELEASES = ("v37-94", "v37-95")
+# plus an in-place data migration (v37-94, legitimate), a start-up "cleanup" that deletes rows
+# outside any migration (v37-95, a real loss), or a migration stamping the clock (v37-96: a new
+# column with default=timezone.now) or chance and the clock per row (v37-97: uuid4(), now()).
+DATA_RELEASES = ("v37-94", "v37-95", "v37-96", "v37-97")
 APPS = ("atmosphere", "troposphere")
 # What tells the two apps apart in the shared Dockerfile (standin/Dockerfile): the gunicorn port
 # and the extra name of the virtualenv (/opt/env/atmo -> /opt/env/atmosphere), as build args.

@@ -42,10 +42,18 @@ from rehearsal.shell import Log, run, wait_until
 from rehearsal.sweep import RUN_LABEL, owner_labels, sweep_leftovers
 
 TOKEN_ENV = "ATMO_RELEASE_REHEARSAL_TOKEN"
+# A cluster whose session defaults are neither UTC nor ISO: each changes what `value::text` gives.
+NON_UTC_SETTINGS = (
+    "timezone=America/Phoenix",
+    "datestyle=SQL, DMY",
+    "intervalstyle=sql_standard",
+    "extra_float_digits=0",
+    "bytea_output=escape",
+)
 RELEASE_NOTE = "Written by the crew before the release: keep this line."
 
 # OLD_RELEASE lives in rehearsal.deploy_repos; fixtures/deployment.py imports it from here.
-__all__ = ["OLD_RELEASE", "TOKEN_ENV", "RehearsalStack"]
+__all__ = ["NON_UTC_SETTINGS", "OLD_RELEASE", "TOKEN_ENV", "RehearsalStack"]
 
 
 @dataclass
@@ -70,6 +78,9 @@ class RehearsalStack:
     )
     # The GitHub stand-in holding the release record; None: the stack starts (and stops) its own.
     github: FakeGitHubReleases | None = None
+    # Server settings of the host PostgreSQL (`postgres -c NAME=VALUE` each), e.g. the defaults
+    # of a cluster initialised on an Arizona host (NON_UTC_SETTINGS); empty: the image's own.
+    postgres_settings: tuple[str, ...] = ()
     # The Compose that runs "production" and that the environment file names: v1 (the runbook's
     # docker-compose) or v2 (docker compose, on a compose file only v2 reads: deploy_repos).
     compose_flavour: str = "v1"

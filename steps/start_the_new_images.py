@@ -1,4 +1,5 @@
-"""Scenario "Start the new images": the compose file's tags, pull, up, ready."""
+"""Scenario "Start the new images": the compose file's tags, pull, up (the release's migrations
+started beside it on the copies of the stopped databases), ready."""
 
 from atmo_release.deployment import Deployment
 from steps.verbs import then, when
@@ -16,6 +17,7 @@ def _(deployment: Deployment) -> None:
 
 @when("the new images are pulled and started")
 def _(deployment: Deployment) -> None:
+    deployment.window_copies.migrate_beside()
     deployment.containers.pull_and_up()
 
 

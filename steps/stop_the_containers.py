@@ -1,6 +1,7 @@
 """Scenario "Stop the containers and back them up": stopped, nothing else connected, read with
-nothing writing, what was written since the dumps dumped again, every container committed to a
-backup image."""
+nothing writing, what was written since the dumps dumped again (and loaded onto the unmigrated
+copies of the proven dumps, which must then read as the stopped databases), every container
+committed to a backup image."""
 
 from atmo_release.deployment import Deployment
 from steps.verbs import then, when
@@ -34,6 +35,7 @@ def _(deployment: Deployment) -> None:
 @then("each window dump holds the rows the stopped database has in those tables")
 def _(deployment: Deployment) -> None:
     deployment.window_dumps.check()
+    deployment.window_copies.load()
 
 
 @when("each service container is committed to a backup image")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from atmo_release.commands import Read, like
 
@@ -33,6 +33,14 @@ def project_containers(project: str) -> Read:
             f"label={PROJECT_LABEL}={project}",
         ]
     )
+
+
+def labelled_containers(label: str, value: str) -> Read:
+    return Read(["docker", "ps", "-a", "-q", "--no-trunc", "--filter", f"label={label}={value}"])
+
+
+def labelled_networks(label: str, value: str) -> Read:
+    return Read(["docker", "network", "ls", "-q", "--filter", f"label={label}={value}"])
 
 
 def inspect(ids: Sequence[str]) -> Read:
@@ -78,19 +86,39 @@ def commit(container: str, image: str, labels: dict[str, str]) -> list[str]:
 
 
 def exec_(
-    container: str, argv: Sequence[str], *, user: str | None = None, stdin: bool = False
+    container: str,
+    argv: Sequence[str],
+    *,
+    user: str | None = None,
+    stdin: bool = False,
+    env: Iterable[str] = (),
 ) -> list[str]:
-    """`docker exec`; with `stdin`, what the docker client reads goes to `argv` (`-i`)."""
+    """`docker exec`; with `stdin`, what the docker client reads goes to `argv` (`-i`). `env`
+    are names only: each value comes from the docker client's own environment (give it to the
+    target's run), so a value never sits in argv."""
     flags = [*(["-u", user] if user else []), *(["-i"] if stdin else [])]
+    flags += [item for name in sorted(env) for item in ("-e", name)]
     return like(argv, ["docker", "exec", *flags, container, *argv])
 
 
 def exec_throwaway(
-    container: str, argv: Sequence[str], timeout: float, *, stdin: bool = False
+    container: str,
+    argv: Sequence[str],
+    timeout: float,
+    *,
+    stdin: bool = False,
+    env: Iterable[str] = (),
 ) -> Read:
     """`argv` as root in a throwaway container (root reads any mounted file), killed inside
     the container after `timeout` seconds (exit 124): whatever it does, it does it there."""
-    return Read(exec_(container, ["timeout", str(int(timeout)), *argv], user="root", stdin=stdin))
+    return Read(
+        exec_(container, ["timeout", str(int(timeout)), *argv], user="root", stdin=stdin, env=env)
+    )
+
+
+def wait(container: str) -> Read:
+    """Blocks until the container exits; prints its exit code."""
+    return Read(["docker", "wait", container])
 
 
 def logs(container: str, since: str | None = None, *, tail: int | None = None) -> Read:
@@ -112,12 +140,14 @@ def run_once(
     network: str,
     mounts: dict[str, str],
     labels: dict[str, str],
+    detach: bool = False,
 ) -> list[str]:
-    """`docker run --rm` of one command; bind mounts are read-only."""
+    """`docker run --rm` of one command; bind mounts are read-only. Detached, it prints the
+    container's id and stays after it exits, for `wait` and `logs`, until removed."""
     return [
         "docker",
         "run",
-        "--rm",
+        "-d" if detach else "--rm",
         *_labels(labels),
         "--network",
         network,

@@ -4,7 +4,7 @@ SSH connection carries or holds it. Passwords go by environment, never into argv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from atmo_release.commands import Read
 from atmo_release.commands.compose import Compose
@@ -19,6 +19,13 @@ _JOB = (
     '| ( shift "$n"; exec "$@" ); } > "$log" 2>&1; '
     'rc=$?; printf "exited %s %s\\n" "$rc" "$(date -u +%s)" >> "$status"'
 )
+# The same, in the foreground and without a status file: each input (`f:<file>` its bytes,
+# `t:<text>` the text) into the command, which gets the exit code.
+_FED = (
+    'n=$1; shift; ( i=0; while [ "$i" -lt "$n" ]; do case $1 in f:*) cat -- "${1#f:}" '
+    '|| exit 1 ;; *) printf "%s" "${1#t:}" ;; esac; shift; i=$((i + 1)); done ) '
+    '| ( shift "$n"; exec "$@" )'
+)
 # Detached from the caller: its own session, no terminal, none of the caller's pipes (an SSH
 # session returns at once, and closing it reaches nothing of the job).
 _DETACHED = 'setsid -f "$@" < /dev/null > /dev/null 2>&1'
@@ -32,6 +39,11 @@ def start_job(status: str, log: str, inputs: Sequence[str], argv: Sequence[str])
     """Start `argv` fed with the concatenated `inputs`, detached; returns once it runs."""
     job = ["sh", "-c", _JOB, "sh", status, log, str(len(inputs)), *inputs, *argv]
     return ["sh", "-c", _DETACHED, "sh", *job]
+
+
+def fed_parts(inputs: Sequence[str], argv: Sequence[str]) -> list[str]:
+    """`argv` fed with `inputs` (`restore_stream.inline`) one after the other, where it runs."""
+    return ["sh", "-c", _FED, "sh", str(len(inputs)), *inputs, *argv]
 
 
 def job_status(status: str) -> Read:
@@ -70,9 +82,15 @@ def host_psql(host: str, port: int, user: str, database: str, seconds: float) ->
 
 
 def service_psql(
-    compose: Compose, service: str, user: str, database: str, seconds: float
+    compose: Compose,
+    service: str,
+    user: str,
+    database: str,
+    seconds: float,
+    env: Iterable[str],
 ) -> list[str]:
-    """psql in the database's compose service, its script on stdin; PGPASSWORD is passed by
-    name, so docker-compose takes its value from its own environment."""
+    """psql in the database's compose service, its script on stdin; the `env` variables
+    (`sessions.client_env`: PGPASSWORD and the session's) are passed by name, so
+    docker-compose takes their values from its own environment."""
     argv = _timed(seconds, ["psql", *PSQL_FLAGS, "-U", user, "-d", database, "-f", "-"])
-    return compose.exec_(service, argv, env={"PGPASSWORD": None})
+    return compose.exec_(service, argv, env=dict.fromkeys(env))

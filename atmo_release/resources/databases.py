@@ -3,12 +3,15 @@ judged after the upgrade or the rollback against that stopped reading."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from atmo_release import row_checks
+from atmo_release import row_checks, stamps
 from atmo_release.checks import require
 from atmo_release.fingerprint import total_rows
 from atmo_release.resources import Resource
+
+CLOCK_SQL = "SELECT extract(epoch FROM clock_timestamp())"
 
 
 class Databases(Resource):
@@ -36,8 +39,10 @@ class Databases(Resource):
         """The "before" that counts: read once nothing writes. What users and tasks wrote while
         the run prepared is noted, never mistaken for a loss."""
         names = self.env.database.names
+        self.state.clock["stopped"] = self.clock()
         self.state.snapshot_before = {name: self.db.fingerprints(name) for name in names}
         self.record.facts["snapshot_before"] = self.state.snapshot_before
+        self.record.facts["clock"] = self.state.clock
         written: dict[str, list[str]] = {}
         for name, stopped in self.state.snapshot_before.items():
             preflight = row_checks.checked(self.state.snapshot_preflight.get(name, {}))
@@ -60,19 +65,33 @@ class Databases(Resource):
             for table in row_checks.changed_tables(before, after)
         }
 
+    def clock(self) -> float:
+        """The database server's time (seconds since the epoch): what stamps a row."""
+        return float(self.db.scalar(self.env.database.names[0], CLOCK_SQL))
+
     def check_rows_kept(self) -> None:
-        """Untouched tables identical to when the apps stopped; touched ones as rehearsed."""
+        """Every table as the release's migrations made it of the stopped rows on a copy
+        migrated beside the upgrade: exactly, stamped columns in shape."""
+        span = (self.state.clock.get("stopped", 0.0), self.clock())
+        with ThreadPoolExecutor(max_workers=1) as copies:  # other servers: read side by side
+            expecting = copies.submit(self.deployment.window_copies.expectations)
+            after = {name: self.db.fingerprints(name) for name in self.state.snapshot_before}
+            expected = expecting.result()
         problems: list[str] = []
-        after = {}
         for name, stopped in self.state.snapshot_before.items():
-            after[name] = self.db.fingerprints(name)
-            rehearsed = self.state.rehearsed.get(name) or {}
+            want = expected[name]
+            shapes = (
+                stamps.read_shapes(lambda sql, t, db=name: self.db.query(db, sql, t), want.stamped)
+                if want.stamped
+                else {}
+            )
             lost, notes = row_checks.judge_upgrade(
                 stopped,
                 after[name],
-                (self.state.dumps.get(name) or {}).get("fingerprints") or {},
-                rehearsed.get("fingerprints") or {},
-                dict(rehearsed.get("tables_by_migration") or {}),
+                shapes,
+                want,
+                span,
+                dict((self.state.rehearsed.get(name) or {}).get("tables_by_migration") or {}),
             )
             problems += [f"{name}: {p}" for p in lost]
             for text in notes:

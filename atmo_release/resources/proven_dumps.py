@@ -1,5 +1,5 @@
 """The runbook's pg_dumps, proven by restoring each into a throwaway server that stays up for
-the migration rehearsal."""
+the migration rehearsal and, with an unmigrated copy, for the window (`window_copies`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atmo_release import dumps, restored_copy, window_dumps
-from atmo_release.fingerprint import fingerprint_database
 from atmo_release.resources import Resource
 
 if TYPE_CHECKING:
@@ -40,26 +39,20 @@ class ProvenDumps(Resource):
         self.record.facts["dumps"] = self.state.dumps
 
     def check_restore(self) -> None:
-        """Each dump restored into a throwaway server that stays up for the migrations: its
-        rows are the dump file's, and the source's wherever nobody wrote during the dump."""
+        """Each dump restored into a throwaway server that stays up for the migrations, with an
+        unmigrated copy beside: its rows are the dump file's, and the source's wherever nobody
+        wrote during the dump."""
         for name, info in self.state.dumps.items():
             path = Path(info["path"])
             dumps.check_complete(self.target, path)
             in_file = window_dumps.rows_in_dump(self.target, path)
-            copy = restored_copy.RestoredCopy(
-                self.target,
-                path,
-                self.env.database.verify_image,
-                self.env.database.user,
-                self.record.run_id,
-            )
-            self.copies[name] = copy
-            copy.open(dumps.named_roles(self.db, name, self.env.database.user))
+            copy = self.open_copy(name, path)
             dumps.require_counts(path, in_file, copy.counts)
             still = {t: c for t, c in info["counts"].items() if info["counts_after"].get(t) == c}
             dumps.require_counts(path, still, {t: in_file.get(t, -1) for t in still})
             written = sorted(set(info["counts"]) - set(still))
-            info["fingerprints"] = fingerprint_database(copy.query)
+            info["fingerprints"] = copy.fingerprints()
+            copy.keep_unmigrated()
             info["verified"] = {
                 "rows": sum(copy.counts.values()),
                 "tables": len(copy.counts),
@@ -73,6 +66,18 @@ class ProvenDumps(Resource):
                 + (f" (written while it was taken: {', '.join(written)})" if written else "")
             )
         self.record.facts["dumps"] = self.state.dumps
+
+    def open_copy(self, name: str, path: Path) -> restored_copy.RestoredCopy:
+        """A throwaway server holding the dump `path` of `name`, up until `close_copies()`."""
+        copy = restored_copy.RestoredCopy(
+            self.target,
+            path,
+            self.env.database.verify_image,
+            self.env.database.user,
+            self.record.run_id,
+        )
+        self.copies[name] = copy
+        return copy.open(dumps.named_roles(self.db, name, self.env.database.user))
 
     def close_copies(self) -> None:
         while self.copies:

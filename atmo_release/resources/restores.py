@@ -103,7 +103,14 @@ class Restores(Resource):
         config = self.env.database
         if config.where == "host":
             return restore.host_psql(config.host, config.port, config.user, database, seconds)
-        return restore.service_psql(self.compose, config.service, config.user, database, seconds)
+        return restore.service_psql(
+            self.compose,
+            config.service,
+            config.user,
+            database,
+            seconds,
+            client_env(self.deployment.password),
+        )
 
     def check_none_unknown(self) -> None:
         """Every restore an earlier run started and did not see end is read now: how it ended

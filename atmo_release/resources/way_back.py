@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from atmo_release import dumps, row_checks, way_back
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, read
-from atmo_release.fingerprint import fingerprint_database, timeout_for
+from atmo_release.fingerprint import timeout_for
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import manage_argv
 from atmo_release.resources import Resource
@@ -124,7 +124,7 @@ class WayBack(Resource):
             copy = self.copies[name] = TodaysCopy(self.deployment, name)
             copy.open()
             rights = copy.probe_rights()
-            before = fingerprint_database(copy.query)
+            before = copy.server.fingerprints()
             after = before
             for app in self._apps_of(name):
                 with copy.manage(app) as manage:
@@ -257,7 +257,7 @@ class WayBack(Resource):
                 rehearsed.irreversible.append(stuck)
                 return before
             self._ok(result)
-            after = fingerprint_database(copy.query)
+            after = copy.server.fingerprints()
             rehearsed.migrations.append(migration)
             rehearsed.timings.update(way_back.unapplied_timings(result.stdout))
             rehearsed.seconds += result.seconds
@@ -321,7 +321,7 @@ class WayBack(Resource):
                     ).items()
                 ]
                 continue
-            lost, notes = row_checks.judge_upgrade(
+            lost, notes = way_back.judge_rows(
                 self.state.stopped_now[name],
                 after,
                 info["before"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,9 @@ from rehearsal.deploy_repos import NEW_RELEASE
 from rehearsal.stack import RehearsalStack
 
 
-def _rehearsal() -> Iterator[RehearsalStack]:
-    stack = RehearsalStack(log=lambda line: None)
+def stack_with(**options: Any) -> Iterator[RehearsalStack]:
+    """A stack brought up (with RehearsalStack's `options`) and always taken down."""
+    stack = RehearsalStack(log=lambda line: None, **options)
     try:
         stack.up()
         yield stack
@@ -26,7 +28,7 @@ def _rehearsal() -> Iterator[RehearsalStack]:
 @pytest.fixture(scope="module")
 def fresh_stack() -> Iterator[RehearsalStack]:
     """A rehearsal stack of the module's own, at the older release, removed afterwards."""
-    yield from _rehearsal()
+    yield from stack_with()
 
 
 def deployment_for(stack: RehearsalStack, reports_dir: Path) -> Deployment:
@@ -42,4 +44,4 @@ def deployment_for(stack: RehearsalStack, reports_dir: Path) -> Deployment:
 @pytest.fixture
 def stack() -> Iterator[RehearsalStack]:
     """A fresh stack for one test, which changes it for good."""
-    yield from _rehearsal()
+    yield from stack_with()

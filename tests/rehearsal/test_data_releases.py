@@ -1,5 +1,6 @@
 """The data releases change data exactly as rehearsal/README.md ("Data releases") says: v37-94 by
-an atomic in-place data migration, v37-95 by a start-up "cleanup" outside any migration.
+an atomic in-place data migration, v37-95 by a start-up "cleanup" outside any migration (v37-96
+and v37-97, whose migrations stamp the clock and chance, in tests/rehearsal/test_exact_rows.py).
 
 Real containers, labelled with this module's run id and pid (the helpers of
 tests/test_standin_apps.py), removed at the end, also after a failure.

@@ -98,7 +98,7 @@ def test_deleted_row_halts_the_run_and_names_the_step(tmp_path: Path) -> None:
     assert failure.get("message", "").startswith(
         "Step failed: And every row is kept, changed only as the rehearsed migrations change it"
     )
-    assert "core_instance: 40 rows before, 39 after" in (failure.text or "")
+    assert "core_instance: 40 rows expected, 39 after" in (failure.text or "")
     skipped = cases["test_end_maintenance"].find("skipped")
     assert skipped is not None
     assert (

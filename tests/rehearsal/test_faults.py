@@ -204,6 +204,11 @@ def test_window_dump_that_misses_a_written_row(
         "INSERT INTO core_event (instance_id, kind, payload, created_at) "
         "SELECT NULL, 'task.tick', 'late', now() FROM generate_series(1, 3)",
     )
+    fresh_stack.psql(  # a user launches an instance: a table the release's core.0002 migrates
+        "atmo_prod",
+        "INSERT INTO core_instance (name, owner_id, status, created_at) "
+        "SELECT 'launched-late', min(id), 'active', now() FROM core_atmosphereuser",
+    )
     deployment.databases.read_stopped()
     deployment.window_dumps.dump_written_tables()
     deployment.window_dumps.check()
@@ -220,6 +225,7 @@ def test_window_dump_that_misses_a_written_row(
         with pytest.raises(CheckFailed, match="core_atmosphereuser: 13 rows in the stopped"):
             deployment.window_dumps.check()
     deployment.window_dumps.check()
+    deployment.window_copies.load()  # onto the proven dump, they give the stopped database
 
 
 @pytest.mark.proves("each backup image exists and records the image its container ran")
@@ -289,6 +295,7 @@ def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
 )
 def test_troposphere_started_again_on_the_old_image(deployment: Deployment) -> None:
     """troposphere brought up again from the old release's image after the upgrade."""
+    deployment.window_copies.migrate_beside()
     deployment.containers.pull_and_up()
     deployment.containers.check_running_release_images()
     deployment.readiness.wait()
@@ -369,14 +376,36 @@ def test_migration_forgotten_by_the_live_database(
 
 
 @pytest.mark.proves("every row is kept, changed only as the rehearsed migrations change it")
-def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack) -> None:
-    """An instance deleted, then a user's preference renamed, after the upgrade."""
+def test_value_changed_in_a_migrated_column_of_a_written_table(
+    deployment: Deployment, fresh_stack: RehearsalStack
+) -> None:
+    """The running flag of the instance launched after the proven dump flipped after the
+    upgrade: a value in a column the release's core.0002 computes, in a table written since the
+    dump (the judgement before the window copies compared only the other columns of it)."""
     deployment.readiness.check_new_versions()
     deployment.readiness.check_migrations()
     deployment.databases.check_rows_kept()
+    flip = "UPDATE core_instance SET is_running = NOT is_running WHERE name = 'launched-late'"
+    fresh_stack.psql("atmo_prod", flip)
+    try:
+        with pytest.raises(
+            CheckFailed,
+            match=r"atmo_prod: table core_instance: values changed in is_running \(compared with "
+            r"the stopped rows as core\.0002_instance_is_running_volume change them, on a copy\)",
+        ):
+            deployment.databases.check_rows_kept()
+    finally:
+        fresh_stack.psql("atmo_prod", flip)
+    deployment.databases.check_rows_kept()
+
+
+@pytest.mark.proves("every row is kept, changed only as the rehearsed migrations change it")
+def test_seeded_row_deleted(deployment: Deployment, fresh_stack: RehearsalStack) -> None:
+    """An instance deleted, then a user's preference renamed, after the upgrade."""
+    deployment.databases.check_rows_kept()
     oldest = "id = (SELECT min(id) FROM core_instance)"
     with rows_deleted(fresh_stack, "atmo_prod", "core_instance", oldest):
-        with pytest.raises(CheckFailed, match="core_instance: 40 rows before, 39 after"):
+        with pytest.raises(CheckFailed, match="core_instance: 41 rows expected, 40 after"):
             deployment.databases.check_rows_kept()
     fresh_stack.psql(
         "troposphere",

@@ -94,6 +94,14 @@ def test_kill_after_the_compose_edit_resumes_at_pull_and_up_without_editing_agai
     writes = [c for s in record["steps"] for c in s["commands"] if c["argv"][0] == "write"]
     assert writes == []
     assert any("not edited again" in n for s in record["steps"] for n in s["notes"])
+    # the killed run's throwaway copies went with it: the rows are judged against new ones
+    restored = [n for s in record["steps"] for n in s["notes"] if "restored again in" in n]
+    assert [n.split(":")[0] for n in restored] == ["atmo_prod", "troposphere"], restored
+    assert all("(this run resumes run " in n for n in restored)
+    killed = json.loads((tmp_path / "killed" / "record.json").read_text())["run_id"]
+    assert f"removed 2 throwaway containers run {killed} left" in [
+        n for s in record["steps"] for n in s["notes"]
+    ]
     assert state(stack) == {**released(stack), "rows": rows}
 
 

@@ -241,7 +241,12 @@ def test_failed_host_dump_raises_and_leaves_no_file(tmp_path: Path) -> None:
     assert not path.exists()
     (argv, env) = target.calls[0]
     assert argv[-2:] == ("-f", str(path))
-    assert env == {"PGPASSWORD": "secret-pw", "PGAPPNAME": "atmo-release"}  # told from others
+    # told from others' sessions, with the run's session settings
+    assert env == {
+        "PGPASSWORD": "secret-pw",
+        "PGAPPNAME": "atmo-release",
+        "PGOPTIONS": psql.PGOPTIONS,
+    }
     assert "secret-pw" not in argv
 
 
@@ -303,7 +308,8 @@ def test_service_dump_streams_to_the_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 IMAGE = "atmo-rehearsal/postgres:15"
 CONTAINER = "c0ffee"
-EXEC = ("docker", "exec", "-u", "root", CONTAINER, "timeout")
+# every session of the copy gets the run's client env by name (values: the docker client's env)
+EXEC = ("docker", "exec", "-u", "root", "-e", "PGAPPNAME", "-e", "PGOPTIONS", CONTAINER, "timeout")
 LIST = pg.LIST_TABLES_SQL
 COUNT = pg.count_rows_sql(["core_instance", "core_user"])
 
@@ -362,7 +368,7 @@ def test_restored_copy_runs_its_server_through_the_target() -> None:
                 "-e",
                 "POSTGRES_USER=atmo_app",
             ),
-            *("-v", f"{DUMP}:/dump/{DUMP.name}:ro"),
+            *("-v", f"{DUMP.parent}:/dump:ro"),  # the backup folder: the window dumps too
             *("--mount", f"type=volume,dst=/var/lib/postgresql/data{volume_labels}"),
             IMAGE,
             "postgres",
@@ -407,7 +413,7 @@ def test_the_server_is_waited_for_until_it_answers() -> None:
     copy = restored_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.poll = 0
     copy.open()
-    probes = [call[7] for call in target.calls if call[:6] == EXEC and call[7:8] != ("psql",)]
+    probes = [call[11] for call in target.calls if call[:10] == EXEC and call[11:12] != ("psql",)]
     selects = [call for call in target.calls if call[-1] == "SELECT 1"]
     assert probes == ["pg_isready"] * 3 and len(selects) == 2
     assert (

@@ -17,6 +17,7 @@ from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.resources.way_back import live_manage_argv
 from atmo_release.restore_job import JobState, RestoreJob, timeout_for, unsettled
+from atmo_release.sessions import client_env
 from atmo_release.target import LocalTarget
 from fixtures.options import _recorded_release as recorded_release
 from fixtures.options import validate
@@ -129,13 +130,14 @@ def test_the_restore_is_one_transaction_ending_with_the_carried_records() -> Non
 def test_the_restore_psql_reads_stdin_under_a_timeout_and_no_password_in_argv() -> None:
     host = restore.host_psql("127.0.0.1", 5432, "atmo_app", "atmo_prod", 900.7)
     assert host[:5] == ["timeout", "-k", "60", "900", "psql"] and host[-2:] == ["-f", "-"]
-    service = restore.service_psql(COMPOSE, "postgres", "atmo_app", "atmo_prod", 60)
+    env = client_env("secret-pw")
+    service = restore.service_psql(COMPOSE, "postgres", "atmo_app", "atmo_prod", 60, env)
     assert service[service.index("exec") : service.index("postgres")] == [
         "exec",
         "-T",
-        "-e",
-        "PGPASSWORD",
+        *("-e", "PGAPPNAME", "-e", "PGOPTIONS", "-e", "PGPASSWORD"),
     ]
+    assert not [word for word in service if "secret-pw" in word or env["PGOPTIONS"] in word]
     assert service[service.index("postgres") + 1 : service.index("postgres") + 5] == [
         "timeout",
         "-k",
@@ -311,3 +313,30 @@ def test_the_old_files_come_back_after_what_the_checkout_holds_is_saved(
         ("git", "-C", DEPLOY, "apply", "--whitespace=nowarn", str(diff)),
         ("git", "-C", "/opt/dev/atmosphere-docker-secrets", "checkout", "prod"),
     ]
+
+
+def _table(count: int, **columns: str) -> dict:
+    return {"count": count, "columns": columns}
+
+
+def test_the_way_back_is_judged_against_its_rehearsal_on_todays_copy() -> None:
+    before = {"core_instance": _table(2, id="1", status="a"), "core_user": _table(1, id="7")}
+    rehearsed = {**before, "core_instance": _table(2, id="1", status="b")}
+    migrations = {"core.0002_x": ["core_instance"]}
+    # as rehearsed: the reversed table as on the copy, the other as when the apps stopped
+    assert way_back.judge_rows(before, rehearsed, before, rehearsed, migrations) == (
+        [],
+        ["table core_instance: values changed in status, by core.0002_x (as rehearsed)"],
+    )
+    lost = {**rehearsed, "core_user": _table(0, id="0")}
+    problems, _ = way_back.judge_rows(before, lost, before, rehearsed, migrations)
+    assert problems == [
+        "table core_user: 1 rows before, 0 after (no rehearsed migration changes it)"
+    ]
+    # written between the copy's dump and the stop: only where the reversal does not reach
+    written = {**before, "core_instance": _table(2, id="1", status="c")}
+    problems, notes = way_back.judge_rows(written, rehearsed, before, rehearsed, migrations)
+    assert problems == [] and "compared with the rehearsal only where" in notes[0]
+    moved = {**rehearsed, "core_instance": _table(2, id="9", status="b")}
+    problems, _ = way_back.judge_rows(written, moved, before, rehearsed, migrations)
+    assert problems and "(columns no rehearsed migration changes)" in problems[0]

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from atmo_release.checks import CheckFailed
+from atmo_release.commands import psql
 from atmo_release.deployment import Deployment
 from atmo_release.sessions import APPLICATION_NAME, client_env, sessions_sql
 from tests.unit.fake_target import FakeTarget, answer_containers, container
@@ -65,7 +66,11 @@ def test_the_query_leaves_out_only_this_runs_sessions_and_server_processes() -> 
     assert f"application_name IS DISTINCT FROM '{APPLICATION_NAME}'" in SQL
     assert "coalesce(backend_type, 'client backend') = 'client backend'" in SQL
     assert "AT TIME ZONE 'UTC'" in SQL  # whatever the session's TimeZone
-    assert client_env("pw") == {"PGPASSWORD": "pw", "PGAPPNAME": "atmo-release"}
+    assert client_env("pw") == {
+        "PGPASSWORD": "pw",
+        "PGAPPNAME": "atmo-release",
+        "PGOPTIONS": psql.PGOPTIONS,
+    }
 
 
 def test_preflight_names_the_clients_that_are_not_the_apps(deployment: Deployment) -> None:
