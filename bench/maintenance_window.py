@@ -53,24 +53,24 @@ TARGET_RATIO = 1.3
 # (the step after which it is written, database, SQL): users until maintenance, tasks until stop
 WRITES = [
     (
-        "rehearsed migrations checked",
+        "the migrations succeed there and what they change in each table is recorded",
         "atmo_prod",
         "INSERT INTO core_instance (name, owner_id, status, created_at) "
         "SELECT 'bench-' || n, min(id), 'active', now() FROM core_atmosphereuser, "
         "generate_series(1, 100) AS n GROUP BY n",
     ),
     (
-        "rehearsed migrations checked",
+        "the migrations succeed there and what they change in each table is recorded",
         "atmo_prod",
         "UPDATE core_atmosphereuser SET email = 'edited@example.org' WHERE id = 2",
     ),
     (
-        "rehearsed migrations checked",
+        "the migrations succeed there and what they change in each table is recorded",
         "atmo_prod",
         "UPDATE core_allocation SET end_date = now() WHERE id = 3",
     ),
     (
-        "maintenance started on atmosphere",
+        "maintenance is started on atmosphere",
         "atmo_prod",
         "INSERT INTO core_event (instance_id, kind, payload, created_at) "
         "SELECT max(id), 'task.tick', 'written by a periodic task', now() FROM core_instance",
@@ -142,9 +142,9 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
             for after, database, sql in WRITES if writes else []:
                 if step == after:
                     stack.psql(database, sql)
-            if step == "maintenance started on troposphere":
+            if step == "maintenance is started on troposphere":
                 marks["started"] = time.monotonic()
-            if step == "maintenance ended on atmosphere":
+            if step == "maintenance is ended on atmosphere":
                 marks["ended"] = time.monotonic()
     finally:
         d.proven_dumps.close_copies()
@@ -157,14 +157,14 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
     in_window = before_window = False
     steps = []
     for entry in record.steps:
-        before_window = not in_window and entry.step != "maintenance started on troposphere"
-        in_window |= entry.step == "maintenance started on troposphere"
+        before_window = not in_window and entry.step != "maintenance is started on troposphere"
+        in_window |= entry.step == "maintenance is started on troposphere"
         steps.append(
             {
                 "section": entry.section,
                 "step": entry.step,
                 "seconds": entry.seconds,
-                "in_window": in_window and entry.step != "maintenance started on troposphere",
+                "in_window": in_window and entry.step != "maintenance is started on troposphere",
                 "before_window": before_window,
                 "commands": [
                     {"argv": d.target.redactor(" ".join(c.argv))[:160], "seconds": c.seconds}
@@ -172,7 +172,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
                 ],
             }
         )
-        in_window &= entry.step != "maintenance ended on atmosphere"
+        in_window &= entry.step != "maintenance is ended on atmosphere"
     rehearsed = record.facts.get("migration_rehearsal") or {}
     return {
         "seconds": seconds,
