@@ -448,7 +448,8 @@ def test_application_page_that_renders_without_the_instances(
     deployment.browser_journey.check()
     seen = deployment.record.facts["browser_journey"]
     shown = seen["exempt user"]["instances_shown"]
-    assert shown == seen["exempt user"]["instances_from_the_api"] and len(shown) == 3
+    # At least the seed's three; the module's earlier faults may have launched more.
+    assert shown == seen["exempt user"]["instances_from_the_api"] and len(shown) >= 3
     for who in ("ordinary user", "exempt user"):
         assert (deployment.reports_dir / seen[who]["screenshot"]).is_file()
     monkeypatch.setattr(journey, "SEE_TIMEOUT_S", 3.0)
@@ -458,9 +459,10 @@ def test_application_page_that_renders_without_the_instances(
     with file_replaced_inside(troposphere, APPLICATION_PAGE, wrong):
         with pytest.raises(
             CheckFailed,
-            match=r"^the application page at http://127\.0\.0\.1:\d+/application shows 0 of "
-            r"the 3 instances the API lists for atmo-release-bot \(not vm-\d+, vm-\d+, vm-\d+\); "
-            r"it says '.*Could not load your instances: the API answered 404\.'$",
+            match=rf"^the application page at http://127\.0\.0\.1:\d+/application shows 0 of "
+            rf"the {len(shown)} instances the API lists for atmo-release-bot \(not vm-\d+, "
+            r"vm-\d+, vm-\d+.*\); it says '.*Could not load your instances: the API answered "
+            r"404\.'$",
         ):
             deployment.browser_journey.check()
     deployment.browser_journey.check()
