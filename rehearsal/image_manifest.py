@@ -78,9 +78,10 @@ def app_image(app: str, release: str) -> str:
     return f"{NAMESPACE}/{app}:release-{release}"
 
 
-# What the main job (`./scripts/rehearse`: deploy.feature on a rehearsal stack) runs: its set-up
-# builds only these (and their parents); the tests' set-up builds every image.
-MAIN_JOB_IMAGES = (
+# What a rehearsal stack runs at start (a broken or data release is built when a test publishes
+# it), and so all the main job (`./scripts/rehearse`) needs: its set-up builds only these and
+# their parents; the tests' set-up builds every image.
+STACK_IMAGES = (
     POSTGRES_IMAGE,
     REGISTRY_IMAGE,
     *(app_image(app, release) for app in APPS for release in RELEASES),

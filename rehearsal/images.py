@@ -35,7 +35,6 @@ from rehearsal.image_manifest import (
     BROKEN_RELEASES,
     DATA_RELEASES,
     HASH_LABEL,
-    MAIN_JOB_IMAGES,
     MANIFEST,
     POSTGRES_IMAGE,
     PROJECT_LABEL,
@@ -43,6 +42,7 @@ from rehearsal.image_manifest import (
     REGISTRY_IMAGE,
     RELEASES,
     SPECS,
+    STACK_IMAGES,
     STANDIN_DIR,
     ImageError,
     ImageSpec,
@@ -60,6 +60,7 @@ __all__ = [
     "PROJECT_LABEL_VALUE",
     "REGISTRY_IMAGE",
     "RELEASES",
+    "STACK_IMAGES",
     "STANDIN_DIR",
     "ImageError",
     "ImageSpec",
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         if args.command == "build":
-            ensure_images(MAIN_JOB_IMAGES if args.main_job else args.images or None)
+            ensure_images(STACK_IMAGES if args.main_job else args.images or None)
         elif args.command == "list":
             _list(print)
         else:

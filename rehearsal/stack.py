@@ -110,7 +110,7 @@ class RehearsalStack:
     def up(self) -> RehearsalStack:
         os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
         self._timed("sweep", lambda: sweep_leftovers(self.client, self.log))
-        self._timed("images", lambda: images.ensure_images(log=self.log))
+        self._timed("images", lambda: images.ensure_images(images.STACK_IMAGES, log=self.log))
         self.client.networks.create(self.network, labels=self.labels)
         self._timed("registry", lambda: containers.start_registry(self))
         self._timed("push", lambda: containers.push_releases(self))
