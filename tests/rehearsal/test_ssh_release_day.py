@@ -15,6 +15,7 @@ from atmo_release.checks import CheckFailed
 from atmo_release.commands import manage
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
+from atmo_release.labels import RUN_LABEL
 from atmo_release.release import Release
 from rehearsal.deploy_host import DeployHost
 from tests.rehearsal.feature_runs import feature, finish
@@ -43,9 +44,33 @@ def host_state(host: DeployHost) -> dict[str, object]:
     """Read beside SSH (docker exec): containers, maintenance records, backups, the checkout."""
     sql = "SELECT count(*), count(*) FILTER (WHERE end_date IS NULL) FROM maintenance_record"
     records = inside(host, "su", "postgres", "-c", f'psql -At -d atmo_prod -c "{sql}"').strip()
+    deployment = ("--filter", f"label=com.docker.compose.project={PROJECT}")
     return {
         "containers": sorted(
-            inside(host, "docker", "ps", "-a", "--format", "{{.Names}} {{.State}} {{.Image}}")
+            inside(
+                host,
+                "docker",
+                "ps",
+                "-a",
+                *deployment,
+                "--format",
+                "{{.Names}} {{.State}} {{.Image}}",
+            )
+            .strip()
+            .splitlines()
+        ),
+        # The run id of each throwaway copy (and its migrations) still on the host.
+        "copies": sorted(
+            inside(
+                host,
+                "docker",
+                "ps",
+                "-a",
+                "--filter",
+                f"label={RUN_LABEL}",
+                "--format",
+                f'{{{{.Label "{RUN_LABEL}"}}}}',
+            )
             .strip()
             .splitlines()
         ),
@@ -123,6 +148,10 @@ def test_a_cut_connection_halts_and_the_next_run_finishes_with_one_backup_each(
     assert all(" exited " in line for line in cut_state["containers"]), cut_state
     assert cut_state["maintenance records, active"].endswith("|1"), cut_state
     assert not [b for b in cut_state["backups"] if b.startswith(f"old_{PROJECT}_")]
+    # The copies the cut kept the run from removing are its own, named in its record.
+    assert set(cut_state["copies"]) <= {record["run_id"]}, cut_state
+    if cut_state["copies"]:
+        assert record["run_id"] in str(record["facts"]["copies_left"])
     inside(host, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "22", "-j", "REJECT")
     refused = tmp_path / "runs" / "refused"
     rc, output = finish(feature(host, refused), timeout=300)
@@ -141,6 +170,7 @@ def test_a_cut_connection_halts_and_the_next_run_finishes_with_one_backup_each(
         f"old_{PROJECT}_troposphere:release-v37-2",
     ]
     assert all("release-v37-3" in line for line in after["containers"] if " running " in line)
+    assert after["copies"] == [], after  # the run that resumed removed what the cut one left
     assert after["maintenance records, active"].endswith("|0"), after
 
 
@@ -216,4 +246,9 @@ def test_a_connection_cut_during_a_restore_leaves_a_verdict_for_the_next_run(
     assert earlier == [{"status": status, "exit": 0, "verdict": "committed"}], earlier
     assert inside(host, "su", "postgres", "-c", count).strip() == before
     assert inside(host, "cat", status).splitlines()[-1].startswith("settled committed")
-    assert [line for line in host_state(host)["containers"] if " running " in line] == running
+    left = host_state(host)
+    assert [line for line in left["containers"] if " running " in line] == running
+    # rollback.feature does not resume the cut run: its copies stay, named in its record.
+    assert set(left["copies"]) <= {record["run_id"]}, left
+    if left["copies"]:
+        assert record["run_id"] in str(record["facts"]["copies_left"])
