@@ -197,9 +197,10 @@ def test_a_writer_still_connected_once_the_apps_stopped_is_named_and_halts_the_r
             live.network
         ]["IPAddress"]
     finally:
-        # Its container gone, its session stays in pg_sleep until it writes to the socket: ended
-        # as the halt says to.
-        subprocess.run(["docker", "rm", "-f", writer], capture_output=True)
+        # Its container gone (with the data volume its image declares: `-v`, else this removal
+        # races `--rm` and the volume stays), its session stays in pg_sleep until it writes to
+        # the socket: ended as the halt says to.
+        subprocess.run(["docker", "rm", "-f", "-v", writer], capture_output=True)
         live.psql(
             "atmo_prod",
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
