@@ -37,10 +37,13 @@ from atmo_release.resources.old_release import OldRelease
 from atmo_release.resources.other_sessions import OtherSessions
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.resources.readiness import Readiness
+from atmo_release.resources.release_rows import ReleaseRows
 from atmo_release.resources.restores import Restores
 from atmo_release.resources.secrets_checkout import SecretsCheckout
 from atmo_release.resources.smoke_checks import SmokeChecks
-from atmo_release.resources.way_back import WayBack
+from atmo_release.resources.way_back_rehearsal import WayBackRehearsal
+from atmo_release.resources.way_back_room import WayBackRoom
+from atmo_release.resources.way_back_window import WayBackInWindow
 from atmo_release.resources.window_copies import WindowCopies
 from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
@@ -209,8 +212,20 @@ class Deployment:
         return Restores(self)
 
     @cached_property
-    def way_back(self) -> WayBack:
-        return WayBack(self)
+    def release_rows(self) -> ReleaseRows:
+        return ReleaseRows(self)
+
+    @cached_property
+    def way_back_room(self) -> WayBackRoom:
+        return WayBackRoom(self)
+
+    @cached_property
+    def way_back_rehearsal(self) -> WayBackRehearsal:
+        return WayBackRehearsal(self)
+
+    @cached_property
+    def way_back_window(self) -> WayBackInWindow:
+        return WayBackInWindow(self)
 
     @cached_property
     def old_release(self) -> OldRelease:

@@ -6,9 +6,10 @@ from the proven dump plus the window dump of the tables written after it, in one
 that carries over the active maintenance records.
 
 By hand, later (features/rollback.feature), users have written since the release: going back
-reverses the release's migrations with its own code, as rehearsed on a fresh dump of today's
-data (`resources/way_back.py`); only a migration that cannot be reversed leaves the release
-day's dump, restored once the operator confirmed what it discards.
+reverses the release's migrations with its own code (`resources/way_back_window.py`), as
+rehearsed on a fresh dump of today's data (`resources/way_back_rehearsal.py`); only a
+migration that cannot be reversed leaves the release day's dump, restored once the operator
+confirmed what it discards.
 
 Either way the deploy checkout goes back to its commit from before the release with its local
 changes, the secrets checkout to its branch, and the old images run (from their backups when
@@ -117,7 +118,7 @@ def go_back(deployment: Deployment) -> None:
             restored = deployment.restores.restore(name, Path(dump["path"]), dump.get("window"))
             ways[name] = f"restored {restored}; what it discarded is kept in {kept}"
         elif info["migrations"]:
-            deployment.way_back.reverse(name)
+            deployment.way_back_window.reverse(name)
             ways[name] = "reversed " + ", ".join(info["migrations"])
         else:
             ways[name] = "nothing to reverse"
@@ -160,5 +161,5 @@ def check_rows_as_before(deployment: Deployment) -> None:
 
 def check_rows_gone_back(deployment: Deployment) -> None:
     """After going back by hand: every row kept or changed only as the way back changes it."""
-    deployment.way_back.check_rows()
+    deployment.way_back_window.check_rows()
     deployment.state.rollback["proven"] = True

@@ -77,7 +77,7 @@ def _(deployment: Deployment) -> None:
 
 @then("there is room on the deploy host for a fresh dump of each database and its copy")
 def _(deployment: Deployment) -> None:
-    deployment.way_back.check_room()
+    deployment.way_back_room.check()
 
 
 @when("the old release's images are made ready on the deploy host")
@@ -92,12 +92,12 @@ def _(deployment: Deployment) -> None:
 
 @when("the way back is rehearsed on a fresh dump of today's data")
 def _(deployment: Deployment) -> None:
-    deployment.way_back.rehearse()
+    deployment.way_back_rehearsal.rehearse()
 
 
 @then("going back keeps what users wrote, or what it discards is counted and confirmed")
 def _(deployment: Deployment, request: pytest.FixtureRequest) -> None:
-    deployment.way_back.check(request.config.getoption("discard_writes_since_release"))
+    deployment.way_back_rehearsal.check(request.config.getoption("discard_writes_since_release"))
 
 
 @when("the stack goes back to the release before it")

@@ -40,4 +40,4 @@ def _(deployment: Deployment) -> None:
 
 @when("each table's rows as the upgrade left them are recorded row by row")
 def _(deployment: Deployment) -> None:
-    deployment.way_back.record_release_rows()
+    deployment.release_rows.record()

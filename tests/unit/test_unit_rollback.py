@@ -15,7 +15,7 @@ from atmo_release.commands import files, restore
 from atmo_release.commands.compose import Compose
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
-from atmo_release.resources.way_back import live_manage_argv
+from atmo_release.resources.way_back_window import live_manage_argv
 from atmo_release.restore_job import JobState, RestoreJob, timeout_for, unsettled
 from atmo_release.sessions import client_env
 from atmo_release.target import LocalTarget
