@@ -198,7 +198,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         (
             use,
             "each table's rows as the upgrade left them are recorded row by row",
-            d.release_rows.record,
+            d.release_rows.save,
         ),
         (end, "maintenance is ended on troposphere", lambda: maintenance.stop("troposphere")),
         (end, "maintenance is ended on atmosphere", lambda: maintenance.stop("atmosphere")),

@@ -40,4 +40,4 @@ def _(deployment: Deployment) -> None:
 
 @when("each table's rows as the upgrade left them are recorded row by row")
 def _(deployment: Deployment) -> None:
-    deployment.release_rows.record()
+    deployment.release_rows.save()

@@ -13,7 +13,7 @@ from atmo_release.todays_copy import TABLES_WITH_ID_SQL, tables_with_id
 
 
 class ReleaseRows(Resource):
-    def record(self) -> None:
+    def save(self) -> None:
         """Every row's digest as the upgrade left it, into a file beside the dumps: what a
         later rollback counts as written since (a dump would discard it)."""
         if self.deployment.planning:

@@ -3,17 +3,21 @@ plan sends no change to the target it wraps."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import atmo_release.resources as package
 from atmo_release.checks import CheckFailed
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.record import ReleaseRecord
 from atmo_release.release import Release
+from atmo_release.resources import Resource
 from atmo_release.target import PlanTarget, Target
 from tests.unit.fake_target import FakeTarget, answer_containers, container
 
@@ -168,3 +172,18 @@ def test_after_a_rollback_a_version_from_before_that_is_not_recorded_fails(
         deployment.readiness.check_versions_as_before()
     deployment.state.versions_before["troposphere"] = {"git_sha": "b" * 40}
     deployment.readiness.check_versions_as_before()
+
+
+def test_no_resource_hides_what_every_resource_shares() -> None:
+    """A method named like a shared property (`record`, `state`, ...) would turn every use of
+    it inside the resource into the method."""
+    shared = {name for name in vars(Resource) if not name.startswith("__")}
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    hiding = {
+        f"{cls.__name__}.{name}"
+        for cls in Resource.__subclasses__()
+        for name in vars(cls)
+        if name in shared and name != "__init__"
+    }
+    assert len(Resource.__subclasses__()) > 15 and hiding == set(), hiding
