@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from atmo_release.commands import Read
 from atmo_release.commands.compose import Compose
+from atmo_release.commands.psql import connection
 
 # Plain SQL, as the runbook takes it: psql and the Postgres init directory can load it.
 # -w: never prompt for a password (no TTY here); a missing or wrong one fails at once.
@@ -22,21 +23,7 @@ def host_dump(
     host: str, port: int, user: str, database: str, path: str, extra: Sequence[str] = ()
 ) -> list[str]:
     """pg_dump on the target against the host database, written by pg_dump itself to `path`."""
-    return [
-        "pg_dump",
-        "-h",
-        host,
-        "-p",
-        str(port),
-        "-U",
-        user,
-        "-d",
-        database,
-        *_DUMP_FLAGS,
-        *extra,
-        "-f",
-        path,
-    ]
+    return ["pg_dump", *connection(user, database, host, port), *_DUMP_FLAGS, *extra, "-f", path]
 
 
 def service_dump(
@@ -48,7 +35,7 @@ def service_dump(
     extra: Sequence[str] = (),
 ) -> list[str]:
     """pg_dump in the compose service; the dump is its stdout (exec -T: no TTY to corrupt it)."""
-    argv = ["pg_dump", "-U", user, "-d", database, *_DUMP_FLAGS, *extra]
+    argv = ["pg_dump", *connection(user, database), *_DUMP_FLAGS, *extra]
     return compose.exec_(service, argv, env=env)
 
 
@@ -77,10 +64,7 @@ def restore_plain(user: str, database: str, path: str) -> list[str]:
         "ON_ERROR_STOP=1",
         "--single-transaction",
         "-w",
-        "-U",
-        user,
-        "-d",
-        database,
+        *connection(user, database),
         "-f",
         path,
     ]

@@ -25,26 +25,21 @@ PGOPTIONS = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS)
 SET_SESSION_SQL = "; ".join(f"SET {name} = '{value}'" for name, value in SESSION_SETTINGS)
 
 
+def connection(user: str, database: str, host: str | None = None, port: int = 5432) -> list[str]:
+    """The flags naming one database for psql and pg_dump: over TCP to `host`, else (inside
+    the database's own container) its local socket."""
+    where = ["-h", host, "-p", str(port)] if host is not None else []
+    return [*where, "-U", user, "-d", database]
+
+
 def host_query(host: str, port: int, user: str, database: str, sql: str, *more: str) -> list[str]:
     """psql running `sql` (then each of `more`, in one session); a change unless wrapped by
     `read` (for a SELECT)."""
-    return [
-        "psql",
-        "-h",
-        host,
-        "-p",
-        str(port),
-        "-U",
-        user,
-        "-d",
-        database,
-        *FLAGS,
-        *_c(sql, *more),
-    ]
+    return ["psql", *connection(user, database, host, port), *FLAGS, *_c(sql, *more)]
 
 
 def service_query(user: str, database: str, sql: str, *more: str) -> list[str]:
-    return ["psql", "-U", user, "-d", database, *FLAGS, *_c(sql, *more)]
+    return ["psql", *connection(user, database), *FLAGS, *_c(sql, *more)]
 
 
 def _c(*statements: str) -> list[str]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from atmo_release.target import Result, changes
+from atmo_release.target import Result
 from atmo_release.target.process import Reporting, execute
 
 
@@ -26,10 +25,9 @@ class LocalTarget(Reporting):
         timeout: float | None = 600,
     ) -> Result:
         """Run argv; the result says whether it was a change (see `changes`)."""
-        started = time.monotonic()
-        rc, out, err = execute(argv, cwd=cwd, env=env, input=input, timeout=timeout)
-        seconds = time.monotonic() - started
-        return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
+        return self._timed(
+            argv, lambda: execute(argv, cwd=cwd, env=env, input=input, timeout=timeout)
+        )
 
     def run_to_file(
         self,
@@ -41,20 +39,20 @@ class LocalTarget(Reporting):
     ) -> Result:
         """Run argv with stdout streamed into the new file `path` (created 0600, never
         overwritten): a 1 GB dump never sits in memory."""
-        started = time.monotonic()
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as output:
-            rc, _, err = execute(argv, env=env, timeout=timeout, stdout=output)
-        seconds = time.monotonic() - started
-        out = f"(stdout written to {path})"
-        return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
+
+        def into_file() -> tuple[int, str, str]:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as output:
+                return execute(argv, env=env, timeout=timeout, stdout=output)
+
+        return self._timed(argv, into_file, out=f"(stdout written to {path})")
 
     def read_text(self, path: Path) -> str:
         return Path(path).read_text()
 
     def write_text(self, path: Path, text: str) -> None:
         Path(path).write_text(text)
-        self._emit(Result(("write", str(path)), 0, "", "", 0.0, changes=True))
+        self._wrote(path)
 
     def exists(self, path: Path) -> bool:
         return Path(path).exists()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 from atmo_release.redact import Redactor
-from atmo_release.target import CommandListener, Result
+from atmo_release.target import CommandListener, Result, changes
 
 
 def execute(
@@ -62,3 +63,18 @@ class Reporting:
         for listener in self.listeners:
             listener(result, self.redactor)
         return result
+
+    def _timed(
+        self, argv: Sequence[str], run: Callable[[], tuple[int, str, str]], out: str | None = None
+    ) -> Result:
+        """`run` (the command `argv`, however the target executes it) timed and reported;
+        `out` stands for a stdout that went into a file."""
+        started = time.monotonic()
+        rc, stdout, err = run()
+        seconds = time.monotonic() - started
+        return self._emit(
+            Result(tuple(argv), rc, stdout if out is None else out, err, seconds, changes(argv))
+        )
+
+    def _wrote(self, path: Path) -> None:
+        self._emit(Result(("write", str(path)), 0, "", "", 0.0, changes=True))

@@ -7,14 +7,13 @@ from __future__ import annotations
 import shlex
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from atmo_release.commands import Read
 from atmo_release.redact import Redactor
-from atmo_release.target import Result, changes
+from atmo_release.target import Result
 from atmo_release.target.process import Reporting, execute
 
 TRANSPORT_FAILED = 255  # what ssh exits with when it, not the remote command, failed
@@ -151,11 +150,10 @@ class SshTarget(Reporting):
         input: str | None = None,
         timeout: float | None = 600,
     ) -> Result:
-        started = time.monotonic()
         remote, stdin = remote_command(argv, cwd, env, input)
-        rc, out, err = execute(self.ssh_argv(remote), input=stdin, timeout=timeout)
-        seconds = time.monotonic() - started
-        return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
+        return self._timed(
+            argv, lambda: execute(self.ssh_argv(remote), input=stdin, timeout=timeout)
+        )
 
     def run_to_file(
         self,
@@ -167,12 +165,12 @@ class SshTarget(Reporting):
     ) -> Result:
         """stdout into the new file `path` on the host (0600, never overwritten)."""
         wrapped = ["sh", "-c", _TO_NEW_FILE, "sh", str(path), *argv]
-        started = time.monotonic()
         remote, stdin = remote_command(wrapped, env=env)
-        rc, _, err = execute(self.ssh_argv(remote), input=stdin, timeout=timeout)
-        seconds = time.monotonic() - started
-        out = f"(stdout written to {path} on the host)"
-        return self._emit(Result(tuple(argv), rc, out, err, seconds, changes(argv)))
+        return self._timed(
+            argv,
+            lambda: execute(self.ssh_argv(remote), input=stdin, timeout=timeout),
+            out=f"(stdout written to {path} on the host)",
+        )
 
     def _quiet(self, argv: Sequence[str], input: str | None = None) -> tuple[int, str, str]:
         """File operations: not commands of the runbook, so not in the record's list."""
@@ -189,7 +187,7 @@ class SshTarget(Reporting):
         rc, _, err = self._quiet(["sh", "-c", _WRITE, "sh", str(path)], input=text)
         if rc != 0:
             raise OSError(f"cannot write {path} on {self.settings.destination}: {err.strip()}")
-        self._emit(Result(("write", str(path)), 0, "", "", 0.0, changes=True))
+        self._wrote(path)
 
     def exists(self, path: Path) -> bool:
         return self._quiet(Read(["test", "-e", str(path)]))[0] == 0
