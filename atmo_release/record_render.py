@@ -58,6 +58,28 @@ def _code(text: str) -> str:
     return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
+def _budget_lines(view: RecordView) -> list[str]:
+    budget = view.budget
+    if budget is None:
+        return []
+    lines = [
+        "",
+        "## Maintenance window budget",
+        "",
+        f"Users were locked out {budget.seconds:g} s: {budget.runbook:g} s the runbook's own "
+        f"work, {budget.checks:g} s this suite's checks and guards, {budget.between:g} s "
+        "between steps.",
+        "",
+        "| section | step | in the window (s) | runbook (s) | checks (s) |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {_cell(s.section)} | {_cell(s.step)} | {s.seconds:g} | {s.runbook:g} | {s.checks:g} |"
+        for s in budget.steps
+    ]
+    return lines
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     view = record_view(data)
     lines = [f"# {view.title}", "", f"- Outcome: **{view.outcome}**"]
@@ -87,6 +109,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             f"| {_cell(section.name)} | {section.started} | {section.seconds} "
             f"| {section.result} | {mark} |"
         )
+    lines += _budget_lines(view)
     lines += ["", "## Where the stack was left", ""]
     lines += _tree(view.stack_state) or ["- not recorded"]
     if view.next_safe_command:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from atmo_release.window_budget import WindowBudget, parse_time, window_budget
+
 
 @dataclass(frozen=True)
 class Item:
@@ -109,6 +111,7 @@ class RecordView:
     facts: list[Item]
     smoke: list[SmokeResult] = field(default_factory=list)
     journey: Journey | None = None
+    budget: WindowBudget | None = None
 
     @property
     def commands(self) -> list[tuple[Step, Command]]:
@@ -138,13 +141,6 @@ def _item(key: str, value: Any) -> Item:
     if isinstance(value, dict | list):
         return Item(key, "" if value else "none", items(value))
     return Item(key, scalar(value))
-
-
-def _time(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
 
 
 def _steps(data: dict[str, Any]) -> list[Step]:
@@ -201,7 +197,7 @@ def _raw_sections(data: dict[str, Any]) -> dict[str, _Raw]:
     """Each section's first start, last end and step results, in the order they ran."""
     raw: dict[str, _Raw] = {}
     for step in data.get("steps", []):
-        begin = _time(step.get("started"))
+        begin = parse_time(step.get("started"))
         end = begin + timedelta(seconds=float(step.get("seconds") or 0)) if begin else None
         entry = raw.setdefault(str(step.get("section", "")), _Raw(begin, end, 0.0, []))
         if end is not None and (entry.end is None or end > entry.end):
@@ -215,7 +211,7 @@ def _window_sections(raw: dict[str, _Raw], window: dict[str, Any]) -> tuple[str,
     """The sections the window opened and closed in (as recorded, else the last begun by then:
     second-precision times cannot say more), and every section from the one to the other."""
     names = list(raw)
-    opened, closed = _time(window.get("started")), _time(window.get("ended"))
+    opened, closed = parse_time(window.get("started")), parse_time(window.get("ended"))
     first = window.get("opened_in") or (_last_begun(raw, opened) if opened else "")
     last = window.get("closed_in") or (_last_begun(raw, closed) if closed else "")
     if first not in names:
@@ -231,9 +227,9 @@ def _last_begun(raw: dict[str, _Raw], moment: datetime) -> str:
 
 def _sections(data: dict[str, Any], window: dict[str, Any]) -> tuple[list[Section], Window | None]:
     raw = _raw_sections(data)
-    start = _time(data.get("started"))
+    start = parse_time(data.get("started"))
     ends = [e.end for e in raw.values() if e.end is not None]
-    finish = max([*ends, *filter(None, [_time(data.get("finished"))])], default=start)
+    finish = max([*ends, *filter(None, [parse_time(data.get("finished"))])], default=start)
     span = _Span(start, (finish - start).total_seconds() if start and finish else 0.0)
     first, last, inside = _window_sections(raw, window)
     sections = []
@@ -253,10 +249,10 @@ def _sections(data: dict[str, Any], window: dict[str, Any]) -> tuple[list[Sectio
                 width=width,
             )
         )
-    opened = _time(window.get("started"))
+    opened = parse_time(window.get("started"))
     if opened is None:
         return sections, None
-    until = _time(window.get("ended")) or finish or opened
+    until = parse_time(window.get("ended")) or finish or opened
     left, width = span.place(opened, (until - opened).total_seconds())
     shown = Window(
         started=str(window["started"]),
@@ -346,4 +342,5 @@ def record_view(data: dict[str, Any]) -> RecordView:
         facts=items(data.get("facts") or {}),
         smoke=_smoke(data.get("facts") or {}),
         journey=_journey(data.get("facts") or {}),
+        budget=window_budget(data),
     )
