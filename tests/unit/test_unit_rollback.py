@@ -22,6 +22,7 @@ from atmo_release.target import LocalTarget
 from fixtures.options import _recorded_release as recorded_release
 from fixtures.options import validate
 from tests.unit.fake_target import FakeTarget
+from tests.unit.refusals import refusal
 from tests.unit.test_unit_rehearsal_size import config
 from tests.unit.test_unit_resources import DEPLOY
 
@@ -255,9 +256,7 @@ def test_the_role_must_be_able_to_empty_public_and_create_in_it(
     deployment.restores.check_rights()  # a superuser can
     fake._answers.clear()
     fake.answer("psql", stdout="f\tf\tpostgres\tcore_x (postgres)\n")
-    with pytest.raises(CheckFailed) as refused:
-        deployment.restores.check_rights()
-    assert str(refused.value) == (
+    assert refusal(deployment.restores.check_rights) == (
         "a rollback's restore of atmo_prod would fail: the role atmo_app lacks CREATE on "
         "schema public, which postgres owns (as its owner: GRANT CREATE ON SCHEMA public TO "
         "atmo_app) and the ownership of core_x (postgres) (ALTER ... OWNER TO atmo_app); "

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
-from atmo_release.checks import CheckFailed
 from atmo_release.commands import psql
 from atmo_release.deployment import Deployment
 from atmo_release.sessions import APPLICATION_NAME, client_env, sessions_sql
 from tests.unit.fake_target import FakeTarget, answer_containers, container
+from tests.unit.refusals import refusal
 
 SQL = sessions_sql(["atmo_prod", "troposphere"])
 T0 = "2026-12-01T16:02:03Z"
@@ -113,9 +111,7 @@ def test_a_session_that_ends_within_the_wait_is_named_and_the_run_goes_on(
 def test_a_session_that_stays_halts_the_run_naming_it(deployment: Deployment) -> None:
     hidden = "13\tatmo_prod\t" + b"admin".hex() + "\t" + b"psql".hex() + "\t?\t\t\t\n"
     fake = Readings(row(12, "10.0.0.9", "cron-cleanup", "idle in transaction", T0) + hidden)
-    with pytest.raises(CheckFailed) as failed:
-        on(fake, deployment, 0.05).other_sessions.wait_until_gone()
-    assert str(failed.value) == (
+    assert refusal(lambda: on(fake, deployment, 0.05).other_sessions.wait_until_gone()) == (
         "2 session(s) other than this run's still connected to atmo_prod, troposphere 0.05 s after "
         "the apps stopped: pid 12 atmo_app@atmo_prod from 10.0.0.9, application 'cron-cleanup', "
         f"connected since {T0}, idle in transaction (its transaction open since {T0}); pid 13 "

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from atmo_release import browser
-from atmo_release.checks import CheckFailed
 from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.smoke import SmokeCheck, SmokeSettings, judge
 from rehearsal.environment_file import smoke_checks_toml
+from tests.unit.refusals import refusal
 from tests.unit.test_unit_environment import ATMOBETA, refused, variant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,18 +181,14 @@ def test_the_runner_is_checked_before_anything_changes(
     """The token and the password in their variables, and a browser: else one sentence."""
     monkeypatch.delenv("ATMO_RELEASE_API_TOKEN", raising=False)
     monkeypatch.delenv("ATMO_RELEASE_EXEMPT_PASSWORD", raising=False)
-    with pytest.raises(CheckFailed) as unset:
-        deployment.smoke_checks.check_runner()
-    assert str(unset.value) == (
+    assert refusal(deployment.smoke_checks.check_runner) == (
         "export ATMO_RELEASE_API_TOKEN and ATMO_RELEASE_EXEMPT_PASSWORD: [smoke] in "
         f"{deployment.env.path} signs in and checks as the exempt user atmo-release-bot"
     )
     monkeypatch.setenv("ATMO_RELEASE_API_TOKEN", "t0ken")
     monkeypatch.setenv("ATMO_RELEASE_EXEMPT_PASSWORD", "passw0rd")
     monkeypatch.setattr(browser.shutil, "which", lambda name: None)
-    with pytest.raises(CheckFailed) as no_browser:
-        deployment.smoke_checks.check_runner()
-    assert str(no_browser.value).startswith(
+    assert refusal(deployment.smoke_checks.check_runner).startswith(
         "this runner has no chromium and no chromedriver: the browser journey needs it "
         "(scripts/setup.sh installs it), or set smoke.browser = false in "
     )
