@@ -62,19 +62,27 @@ def atmosphere_in_maintenance(base_url: str, title: str, message: str) -> None:
         raise CheckFailed(f"{url} answered 503 with detail {detail!r}, expected {expected!r}")
 
 
+def _redirects(base_url: str, path: str, to: str, when: str = "") -> None:
+    answer = get(base_url + path)
+    if answer.status != 302 or not answer.location.rstrip("/").endswith(to):
+        raise CheckFailed(
+            f"{base_url}{path} answered {answer.status or 'nothing'} "
+            f"to {answer.location or '-'}, expected 302 to {to}{when}"
+        )
+
+
+def _serves(base_url: str, path: str, when: str = "") -> Answer:
+    answer = get(base_url + path)
+    if answer.status != 200:
+        raise CheckFailed(
+            f"{base_url}{path} answered {answer.status or 'nothing'}, expected 200{when}"
+        )
+    return answer
+
+
 def troposphere_in_maintenance(base_url: str, message: str) -> None:
-    application = get(base_url + "/application")
-    if application.status != 302 or not application.location.rstrip("/").endswith("/maintenance"):
-        raise CheckFailed(
-            f"{base_url}/application answered {application.status or 'nothing'} "
-            f"to {application.location or '-'}, expected 302 to /maintenance"
-        )
-    page = get(base_url + "/maintenance")
-    if page.status != 200:
-        raise CheckFailed(
-            f"{base_url}/maintenance answered {page.status or 'nothing'}, expected 200"
-        )
-    text = html.unescape(page.body)
+    _redirects(base_url, "/application", "/maintenance")
+    text = html.unescape(_serves(base_url, "/maintenance").body)
     if MAINTENANCE_BANNER not in text or message not in text:
         raise CheckFailed(
             f"{base_url}/maintenance shows {text[:300]!r}, expected the banner "
@@ -87,18 +95,8 @@ def atmosphere_open(base_url: str) -> None:
 
 
 def troposphere_open(base_url: str) -> None:
-    page = get(base_url + "/maintenance")
-    if page.status != 302 or not page.location.rstrip("/").endswith("/login"):
-        raise CheckFailed(
-            f"{base_url}/maintenance answered {page.status or 'nothing'} "
-            f"to {page.location or '-'}, expected 302 to /login after maintenance"
-        )
-    application = get(base_url + "/application")
-    if application.status != 200:
-        raise CheckFailed(
-            f"{base_url}/application answered {application.status or 'nothing'}, "
-            "expected 200 after maintenance"
-        )
+    _redirects(base_url, "/maintenance", "/login", " after maintenance")
+    _serves(base_url, "/application", " after maintenance")
 
 
 def atmosphere_ready(base_url: str) -> bool:
