@@ -9,13 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.smoke import SmokeError, SmokeSettings, parse_smoke
-from atmo_release.target.ssh import SshSettings
 
 APPS = ("atmosphere", "troposphere")
 
 
 class EnvironmentFileError(ValueError):
     """An environment that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """How the deploy host is reached: part of an environment, whatever transport uses it."""
+
+    destination: str  # user@host
+    port: int = 22
+    identity_file: Path | None = None
+    known_hosts: Path | None = None
+    host_key_alias: str = ""
 
 
 @dataclass(frozen=True)

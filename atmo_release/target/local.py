@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from atmo_release.target import Result
 from atmo_release.target.process import Reporting, execute
+from atmo_release.target.protocol import Result
 
 
 class LocalTarget(Reporting):

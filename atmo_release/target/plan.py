@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from atmo_release.redact import Redactor
-from atmo_release.target import CommandListener, Result, Target, changes
+from atmo_release.target.protocol import CommandListener, Result, Target, changes
 
 
 class PlanTarget:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from atmo_release.redact import Redactor
-from atmo_release.target import CommandListener, Result, changes
+from atmo_release.target.protocol import CommandListener, Result, changes
 
 
 def execute(

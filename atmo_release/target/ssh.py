@@ -8,13 +8,13 @@ import shlex
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from atmo_release.commands import Read
+from atmo_release.environment import SshSettings
 from atmo_release.redact import Redactor
-from atmo_release.target import Result
 from atmo_release.target.process import Reporting, execute
+from atmo_release.target.protocol import Result
 
 TRANSPORT_FAILED = 255  # what ssh exits with when it, not the remote command, failed
 _TO_NEW_FILE = 'f=$1; shift; set -C; umask 077; exec "$@" > "$f"'
@@ -27,15 +27,6 @@ _ENV_FROM_STDIN = 'while IFS= read -r pair; do export "$pair"; done; exec "$@"'
 
 class SshError(RuntimeError):
     """The connection could not be opened; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class SshSettings:
-    destination: str  # user@host
-    port: int = 22
-    identity_file: Path | None = None
-    known_hosts: Path | None = None
-    host_key_alias: str = ""
 
 
 def remote_command(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.environment import parse_environment
+from atmo_release.environment import SshSettings, parse_environment
 from atmo_release.target import Target
-from atmo_release.target.ssh import SshSettings, SshTarget, remote_command
+from atmo_release.target.ssh import SshTarget, remote_command
 from fixtures.options import parse_target
 
 FAKE_SSH = Path(__file__).parent / "data" / "fake-ssh"
