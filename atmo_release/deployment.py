@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from atmo_release import compose_flavour, where_left
 from atmo_release.checks import CheckFailed, require
@@ -49,6 +49,8 @@ from atmo_release.resources.window_dumps import WindowDumps
 from atmo_release.state import State
 from atmo_release.target import PlanTarget, Result, Target, open_target
 
+R = TypeVar("R")
+
 
 def maintenance_title(release: Release, day: date) -> str:
     return f"{day.isoformat()} {release} deployment"
@@ -67,6 +69,7 @@ class Deployment:
     password: str = field(default="", repr=False)
     # Compose as the run calls it: the environment file's deploy.compose_command, else detected.
     compose_command: tuple[str, ...] = ()
+    _resources: dict[type, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.target.listeners.append(self.record.on_command)
@@ -147,89 +150,96 @@ class Deployment:
 
     # -- its resources ----------------------------------------------------------------------
 
-    @cached_property
+    def resource(self, kind: type[R]) -> R:
+        """The run's one resource of `kind`, made on first use: the accessors below and the
+        resources themselves (which know only `Run`) share it."""
+        if kind not in self._resources:
+            self._resources[kind] = kind(self)  # type: ignore[call-arg]
+        return self._resources[kind]
+
+    @property
     def host(self) -> Host:
-        return Host(self)
+        return self.resource(Host)
 
-    @cached_property
+    @property
     def secrets(self) -> SecretsCheckout:
-        return SecretsCheckout(self)
+        return self.resource(SecretsCheckout)
 
-    @cached_property
+    @property
     def containers(self) -> Containers:
-        return Containers(self)
+        return self.resource(Containers)
 
-    @cached_property
+    @property
     def databases(self) -> Databases:
-        return Databases(self)
+        return self.resource(Databases)
 
-    @cached_property
+    @property
     def other_sessions(self) -> OtherSessions:
-        return OtherSessions(self)
+        return self.resource(OtherSessions)
 
-    @cached_property
+    @property
     def proven_dumps(self) -> ProvenDumps:
-        return ProvenDumps(self)
+        return self.resource(ProvenDumps)
 
-    @cached_property
+    @property
     def migration_rehearsal(self) -> MigrationRehearsal:
-        return MigrationRehearsal(self)
+        return self.resource(MigrationRehearsal)
 
-    @cached_property
+    @property
     def window_dumps(self) -> WindowDumps:
-        return WindowDumps(self)
+        return self.resource(WindowDumps)
 
-    @cached_property
+    @property
     def window_copies(self) -> WindowCopies:
-        return WindowCopies(self)
+        return self.resource(WindowCopies)
 
-    @cached_property
+    @property
     def maintenance(self) -> Maintenance:
-        return Maintenance(self)
+        return self.resource(Maintenance)
 
-    @cached_property
+    @property
     def checkout(self) -> DeployCheckout:
-        return DeployCheckout(self)
+        return self.resource(DeployCheckout)
 
-    @cached_property
+    @property
     def compose_edit(self) -> ComposeEdit:
-        return ComposeEdit(self)
+        return self.resource(ComposeEdit)
 
-    @cached_property
+    @property
     def readiness(self) -> Readiness:
-        return Readiness(self)
+        return self.resource(Readiness)
 
-    @cached_property
+    @property
     def smoke_checks(self) -> SmokeChecks:
-        return SmokeChecks(self)
+        return self.resource(SmokeChecks)
 
-    @cached_property
+    @property
     def browser_journey(self) -> BrowserJourney:
-        return BrowserJourney(self)
+        return self.resource(BrowserJourney)
 
-    @cached_property
+    @property
     def restores(self) -> Restores:
-        return Restores(self)
+        return self.resource(Restores)
 
-    @cached_property
+    @property
     def release_rows(self) -> ReleaseRows:
-        return ReleaseRows(self)
+        return self.resource(ReleaseRows)
 
-    @cached_property
+    @property
     def way_back_room(self) -> WayBackRoom:
-        return WayBackRoom(self)
+        return self.resource(WayBackRoom)
 
-    @cached_property
+    @property
     def way_back_rehearsal(self) -> WayBackRehearsal:
-        return WayBackRehearsal(self)
+        return self.resource(WayBackRehearsal)
 
-    @cached_property
+    @property
     def way_back_window(self) -> WayBackInWindow:
-        return WayBackInWindow(self)
+        return self.resource(WayBackInWindow)
 
-    @cached_property
+    @property
     def old_release(self) -> OldRelease:
-        return OldRelease(self)
+        return self.resource(OldRelease)
 
     # -- across resources ----------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from atmo_release.row_checks import IGNORED
 from atmo_release.target import Result
 
 if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+    from atmo_release.resources.run import Run
 
 TABLES_WITH_ID_SQL = (
     "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
@@ -46,7 +46,7 @@ def tables_with_id(rows: list[list[str]]) -> list[str]:
     return [row[0] for row in rows if row[0] not in IGNORED]
 
 
-def secrets_ini(deployment: Deployment, app: str) -> str:
+def secrets_ini(deployment: Run, app: str) -> str:
     """The app's settings as the environment's secrets branch has them."""
     env, service = deployment.env, deployment.service(app)
     return deployment.run(
@@ -56,7 +56,7 @@ def secrets_ini(deployment: Deployment, app: str) -> str:
 
 
 @contextmanager
-def settings_file(deployment: Deployment, text: str) -> Iterator[Path]:
+def settings_file(deployment: Run, text: str) -> Iterator[Path]:
     """A private file on the target for the length of the block."""
     folder = deployment.run(read(["mktemp", "-d"]), "mktemp -d").stdout.strip()
     path = Path(folder) / "variables.ini"
@@ -68,7 +68,7 @@ def settings_file(deployment: Deployment, text: str) -> Iterator[Path]:
 
 
 class TodaysCopy:
-    def __init__(self, deployment: Deployment, database: str) -> None:
+    def __init__(self, deployment: Run, database: str) -> None:
         self.deployment, self.database = deployment, database
         self.role = deployment.env.database.user
         self.copy: RestoredCopy | None = None

@@ -8,28 +8,32 @@ from typing import TYPE_CHECKING, Any
 
 from atmo_release import compose_file
 from atmo_release.checks import CheckFailed
+from atmo_release.resources.containers import Containers
+from atmo_release.resources.maintenance import Maintenance
 
 if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+    from atmo_release.resources.run import Run
 
 
-def maintenance_now(deployment: Deployment) -> tuple[dict[str, bool], str]:
+def maintenance_now(deployment: Run) -> tuple[dict[str, bool], str]:
     """Each app's maintenance as its database says now; when a database cannot be read (down,
     or its password not learnt yet), what this run's own steps did, with the reason."""
     try:
-        return {app: deployment.maintenance.active(app) > 0 for app in deployment.apps}, ""
+        return {
+            app: deployment.resource(Maintenance).active(app) > 0 for app in deployment.apps
+        }, ""
     except CheckFailed as error:
         return dict(deployment.state.maintenance_on), str(error)
 
 
-def _maintenance_described(deployment: Deployment) -> Any:
+def _maintenance_described(deployment: Run) -> Any:
     on, unread = maintenance_now(deployment)
     if unread and any(on.values()):
         return f"unknown: {unread}; this run started it on {', '.join(a for a in on if on[a])}"
     return on if any(on.values()) else "no"
 
 
-def stack_state(deployment: Deployment) -> dict[str, Any]:
+def stack_state(deployment: Run) -> dict[str, Any]:
     state = deployment.state
     described: dict[str, Any] = {
         "maintenance on": _maintenance_described(deployment),
@@ -41,14 +45,14 @@ def stack_state(deployment: Deployment) -> dict[str, Any]:
     }
     try:
         described["containers now"] = {
-            s: f"{c.status} {c.image}" for s, c in deployment.containers.now().items()
+            s: f"{c.status} {c.image}" for s, c in deployment.resource(Containers).now().items()
         }
     except CheckFailed as error:
         described["containers now"] = f"unknown ({error})"
     return described
 
 
-def next_safe_command(deployment: Deployment) -> str:
+def next_safe_command(deployment: Run) -> str:
     state, env = deployment.state, deployment.env
     compose = shlex.join(deployment.compose.up()[:-2])
     rolls_back = bool(deployment.record.facts.get("rolls_back"))
@@ -58,7 +62,10 @@ def next_safe_command(deployment: Deployment) -> str:
         return _users_may_be_in(deployment)
     if not any(maintenance_now(deployment)[0].values()):
         return f"nothing was changed; fix the cause above, then: {rerun}"
-    stop = deployment.maintenance.stop_command("troposphere") + " (then the same for atmosphere)"
+    stop = (
+        deployment.resource(Maintenance).stop_command("troposphere")
+        + " (then the same for atmosphere)"
+    )
     jobs = deployment.record.facts.get("restore_jobs") or {}
     unseen = [job["status"] for job in jobs.values() if job.get("verdict") != "committed"]
     if unseen:
@@ -101,7 +108,7 @@ def next_safe_command(deployment: Deployment) -> str:
     )
 
 
-def _users_may_be_in(deployment: Deployment) -> str:
+def _users_may_be_in(deployment: Run) -> str:
     """Once maintenance ending was attempted: the release stays (it passed Use and test), and
     what is left is ending maintenance where the databases say it is still on, with the
     commands that do it (the app's container started first when it is not running)."""
@@ -109,7 +116,9 @@ def _users_may_be_in(deployment: Deployment) -> str:
     on, unread = maintenance_now(deployment)
     still = [app for app in deployment.apps if on.get(app)]
     try:
-        running = {s for s, c in deployment.containers.now().items() if c.status == "running"}
+        running = {
+            s for s, c in deployment.resource(Containers).now().items() if c.status == "running"
+        }
         down = sorted(set(deployment.apps) - running)
     except CheckFailed:
         running, down = set(deployment.apps), []
@@ -123,7 +132,7 @@ def _users_may_be_in(deployment: Deployment) -> str:
     if still:
         commands = [
             *(shlex.join([*compose, "start", app]) for app in still if app not in running),
-            *(deployment.maintenance.stop_command(app) for app in still),
+            *(deployment.resource(Maintenance).stop_command(app) for app in still),
         ]
         return (
             f"{head}; maintenance is still on for {', '.join(still)}: end it with: "

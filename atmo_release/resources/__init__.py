@@ -7,24 +7,28 @@ order. Rollback, resume and first deployment use the same resources.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from atmo_release.commands.compose import Compose
 from atmo_release.database import DatabaseClient
 from atmo_release.environment import Environment, Service
 from atmo_release.record import ReleaseRecord
+from atmo_release.resources.run import Run
 from atmo_release.state import State
 from atmo_release.target import Result, Target
 
-if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+R = TypeVar("R")
 
 
 class Resource:
     """Shared access to the deployment a resource belongs to."""
 
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Run) -> None:
         self.deployment = deployment
+
+    def resource(self, kind: type[R]) -> R:
+        """Another resource of the same run (see `Run.resource`)."""
+        return self.deployment.resource(kind)
 
     @property
     def env(self) -> Environment:

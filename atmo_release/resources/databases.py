@@ -10,6 +10,7 @@ from atmo_release import row_checks, stamps
 from atmo_release.checks import require
 from atmo_release.fingerprint import total_rows
 from atmo_release.resources import Resource
+from atmo_release.resources.window_copies import WindowCopies
 
 CLOCK_SQL = "SELECT extract(epoch FROM clock_timestamp())"
 
@@ -74,7 +75,7 @@ class Databases(Resource):
         migrated beside the upgrade: exactly, stamped columns in shape."""
         span = (self.state.clock.get("stopped", 0.0), self.clock())
         with ThreadPoolExecutor(max_workers=1) as copies:  # other servers: read side by side
-            expecting = copies.submit(self.deployment.window_copies.expectations)
+            expecting = copies.submit(self.resource(WindowCopies).expectations)
             after = {name: self.db.fingerprints(name) for name in self.state.snapshot_before}
             expected = expecting.result()
         problems: list[str] = []

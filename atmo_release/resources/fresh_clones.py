@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 from atmo_release.checks import require
 from atmo_release.commands import git, read
 from atmo_release.resources import Resource
+from atmo_release.resources.secrets_checkout import SecretsCheckout
 
 if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+    from atmo_release.resources.run import Run
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Sources:
 
 
 class FreshClones(Resource):
-    def __init__(self, deployment: Deployment, sources: Sources) -> None:
+    def __init__(self, deployment: Run, sources: Sources) -> None:
         super().__init__(deployment)
         self.sources = sources
 
@@ -50,7 +51,7 @@ class FreshClones(Resource):
             git.checkout(secrets_dir, self.env.secrets_branch),
             f"git checkout {self.env.secrets_branch} in the secrets",
         )
-        self.deployment.secrets.load()
+        self.resource(SecretsCheckout).load()
 
     def _upstream_head(self, source: str, ref: str) -> str:
         lines = self.run(git.ls_remote(source, ref), f"git ls-remote {ref}").stdout.split()

@@ -11,6 +11,7 @@ from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, read
 from atmo_release.environment import EnvironmentFileError, parse_environment
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
 from atmo_release.room import MIB
 
 
@@ -56,7 +57,7 @@ class Host(Resource):
             name: int(self.db.scalar(name, f"SELECT pg_database_size('{name}')") or 0)
             for name in self.env.database.names
         }
-        containers = self.deployment.containers.now()
+        containers = self.resource(Containers).now()
         layers = 0
         if containers:
             inspected = self.run(

@@ -26,6 +26,7 @@ from atmo_release.migration_rehearsal import (
     unreached,
 )
 from atmo_release.resources import Resource
+from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.restored_copy import RestoredCopy
 from atmo_release.target import Result
 
@@ -43,7 +44,7 @@ class MigrationRehearsal(Resource):
             return
         first = {
             name: self._rehearse_once(name, copy)
-            for name, copy in self.deployment.proven_dumps.copies.items()
+            for name, copy in self.resource(ProvenDumps).copies.items()
         }
         self._rehearse_again({name: ran for name, ran in first.items() if ran[2]})
         for name, (rehearsal, after, _) in first.items():
@@ -83,7 +84,7 @@ class MigrationRehearsal(Resource):
     ) -> None:
         """`verify` made again from the unmigrated copy and migrated at once, the databases
         side by side; a column whose values differ from the first run's is stamped."""
-        copies = self.deployment.proven_dumps.copies
+        copies = self.resource(ProvenDumps).copies
         for name in first:
             copies[name].clone(copies[name].DATABASE, copies[name].unmigrated)
         started = time.monotonic()
@@ -105,7 +106,7 @@ class MigrationRehearsal(Resource):
     def check(self) -> None:
         """`migrate --check` of the release on each copy; then the migrated copies go, the
         unmigrated ones stay for the window (all go when a check fails)."""
-        copies = self.deployment.proven_dumps
+        copies = self.resource(ProvenDumps)
         try:
             for name, copy in copies.copies.items():
                 require(

@@ -10,6 +10,7 @@ from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, git
 from atmo_release.containers import image_labels
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
 
 
 class OldRelease(Resource):
@@ -30,7 +31,7 @@ class OldRelease(Resource):
             if pulled.ok:
                 how[app] = "pulled"
                 continue
-            backup = self.deployment.containers.backup_name(app)
+            backup = self.resource(Containers).backup_name(app)
             require(
                 image_labels(self.target, backup) is not None,
                 f"{image} is neither on the deploy host nor in its registry "

@@ -10,6 +10,7 @@ import time
 from atmo_release.checks import require
 from atmo_release.commands import docker
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
 from atmo_release.sessions import Session, not_from, parse, sessions_sql
 
 
@@ -77,7 +78,7 @@ class OtherSessions(Resource):
 
     def _app_addresses(self) -> tuple[set[str], bool]:
         """The apps' container addresses, and whether one of them shares the host's network."""
-        ids = [c.id for app, c in self.deployment.containers.now().items() if app in self.apps]
+        ids = [c.id for app, c in self.resource(Containers).now().items() if app in self.apps]
         if not ids:
             return set(), False
         inspected = json.loads(self.run(docker.inspect(ids), "docker inspect").stdout)

@@ -10,11 +10,11 @@ from atmo_release import dumps, restored_copy, window_dumps
 from atmo_release.resources import Resource
 
 if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+    from atmo_release.resources.run import Run
 
 
 class ProvenDumps(Resource):
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Run) -> None:
         super().__init__(deployment)
         self.copies: dict[str, restored_copy.RestoredCopy] = {}
 

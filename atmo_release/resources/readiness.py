@@ -10,6 +10,7 @@ from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
 from atmo_release.migration_rehearsal import unapplied
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
 
 
 class Readiness(Resource):
@@ -43,7 +44,7 @@ class Readiness(Resource):
 
     def check_new_versions(self) -> None:
         """Each app serves what its image holds, and not what it served before."""
-        containers = self.deployment.containers.now()
+        containers = self.resource(Containers).now()
         versions: dict[str, dict[str, str]] = {}
         for app in self.apps:
             service = self.service(app)
@@ -79,7 +80,7 @@ class Readiness(Resource):
     def check_migrations(self) -> None:
         """`migrate --check` in each running container at once: it also proves the app reaches
         its database."""
-        containers = self.deployment.containers.now()
+        containers = self.resource(Containers).now()
 
         def check(app: str) -> None:
             service, container = self.service(app), containers[app].id
@@ -99,7 +100,7 @@ class Readiness(Resource):
             list(pool.map(check, self.apps))
 
     def check_logs(self) -> None:
-        for app, container in self.deployment.containers.now().items():
+        for app, container in self.resource(Containers).now().items():
             logs = self.run(docker.logs(container.id, container.started_at), f"docker logs {app}")
             text = logs.stdout + logs.stderr
             at = text.find("Traceback")

@@ -15,11 +15,11 @@ from atmo_release.target import Result
 from atmo_release.todays_copy import TodaysCopy
 
 if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+    from atmo_release.resources.run import Run
 
 
 class WayBackRehearsal(Resource):
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Run) -> None:
         super().__init__(deployment)
         self.copies: dict[str, TodaysCopy] = {}
 

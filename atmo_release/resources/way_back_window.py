@@ -11,6 +11,8 @@ from atmo_release.commands import docker
 from atmo_release.labels import run_labels
 from atmo_release.migration_rehearsal import manage_argv
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
+from atmo_release.resources.databases import Databases
 from atmo_release.todays_copy import secrets_ini, settings_file
 
 
@@ -19,7 +21,7 @@ class WayBackInWindow(Resource):
         """The rehearsed reversal on the database itself, with the release's image, its
         settings and the network its stopped container used."""
         info = self.state.way_back[name]
-        containers = self.deployment.containers.now()
+        containers = self.resource(Containers).now()
         for key, target in info["targets"].items():
             app, label = key.split(":", 1)
             config = json.loads(
@@ -62,9 +64,9 @@ class WayBackInWindow(Resource):
                 stopped = row_checks.checked(self.state.snapshot_before.get(name) or {})
                 problems += [
                     f"{name}: table {table}: {how} (compared with the release day's stop)"
-                    for table, how in self.deployment.databases.changes_from(
-                        stopped, name, after
-                    ).items()
+                    for table, how in self.resource(Databases)
+                    .changes_from(stopped, name, after)
+                    .items()
                 ]
                 continue
             lost, notes = way_back.judge_rows(

@@ -20,17 +20,18 @@ from atmo_release.checks import require
 from atmo_release.commands import restore
 from atmo_release.fingerprint import Fingerprints, Query, combine
 from atmo_release.resources import Resource
-from atmo_release.resources.migration_rehearsal import CopyMigrations
+from atmo_release.resources.migration_rehearsal import CopyMigrations, MigrationRehearsal
+from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.restore_stream import Part
 from atmo_release.restored_copy import RestoredCopy
 from atmo_release.row_checks import Expected
 
 if TYPE_CHECKING:
-    from atmo_release.deployment import Deployment
+    from atmo_release.resources.run import Run
 
 
 class WindowCopies(Resource):
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Run) -> None:
         super().__init__(deployment)
         self.loaded: set[str] = set()
         self.migrations: CopyMigrations | None = None
@@ -80,7 +81,7 @@ class WindowCopies(Resource):
             "the release's migrations failed on the copies of the stopped databases, so the "
             "upgrade cannot be judged against them: " + "; ".join(failed),
         )
-        copies = self.deployment.proven_dumps.copies
+        copies = self.resource(ProvenDumps).copies
         for name in self.state.dumps:
             copy = copies[name]
             started = time.monotonic()
@@ -98,7 +99,7 @@ class WindowCopies(Resource):
     def _start(self) -> None:
         copies = {name: self._stopped_copy(name) for name in self.state.dumps}
         self.migrations = CopyMigrations(
-            self.deployment.migration_rehearsal,
+            self.resource(MigrationRehearsal),
             {name: (copy, copy.unmigrated) for name, copy in copies.items()},
         ).start()
 
@@ -174,7 +175,7 @@ class WindowCopies(Resource):
     def _unmigrated(self, name: str) -> RestoredCopy:
         """The copy kept unmigrated since the dump was proven, or, when this run has none, a
         new one restored from the proven dump."""
-        copy = self.deployment.proven_dumps.copies.get(name)
+        copy = self.resource(ProvenDumps).copies.get(name)
         if copy is not None and copy.unmigrated:
             return copy
         info = self.state.dumps.get(name) or {}
@@ -189,7 +190,7 @@ class WindowCopies(Resource):
         )
         self.remove_left()
         started = time.monotonic()
-        copy = self.deployment.proven_dumps.open_copy(name, Path(info["path"]))
+        copy = self.resource(ProvenDumps).open_copy(name, Path(info["path"]))
         copy.unmigrated = copy.DATABASE
         self.note(
             f"{name}: no unmigrated copy of the proven dump was up ({why}): {info['path']} "
