@@ -14,7 +14,7 @@ from rehearsal.database import DB_NAMES, DB_USER
 from rehearsal.shell import run, wait_until
 
 if TYPE_CHECKING:
-    from rehearsal.stack import RehearsalStack
+    from rehearsal.stack_parts import StackParts
 
 # A host's PostgreSQL has the host's /dev/shm; Docker's 64 MB default fails the shared memory of
 # VACUUM and parallel queries on a grown database ("No space left on device").
@@ -22,7 +22,7 @@ POSTGRES_SHM = "1g"
 
 
 def _start(
-    stack: RehearsalStack, container: DockerContainer, port: int, alias: str, **kwargs: object
+    stack: StackParts, container: DockerContainer, port: int, alias: str, **kwargs: object
 ) -> None:
     """Start a testcontainer on loopback only, joined to the stack's network as `alias`;
     `kwargs` go to the Docker SDK's `containers.run`."""
@@ -34,18 +34,18 @@ def _start(
     stack.ports[alias] = int(container.get_exposed_port(port))
 
 
-def start_registry(stack: RehearsalStack) -> None:
+def start_registry(stack: StackParts) -> None:
     _start(stack, DockerContainer(images.REGISTRY_IMAGE), 5000, "registry")
     wait_until(lambda: requests.get(f"http://{stack.registry}/v2/", timeout=2).ok, "registry")
 
 
-def push_releases(stack: RehearsalStack) -> None:
+def push_releases(stack: StackParts) -> None:
     for app in images.APPS:
         for release in images.RELEASES:
             publish(stack, app, release)
 
 
-def publish(stack: RehearsalStack, app: str, release: str) -> str:
+def publish(stack: StackParts, app: str, release: str) -> str:
     """Push a stand-in release to the stack's registry (and drop the local tag), so that
     deploying it really pulls."""
 
@@ -63,7 +63,7 @@ def publish(stack: RehearsalStack, app: str, release: str) -> str:
     return remote
 
 
-def pulled_references(stack: RehearsalStack) -> list[str]:
+def pulled_references(stack: StackParts) -> list[str]:
     """The local tags of images pulled from the stack's registry (none before it started)."""
     if "registry" not in stack.ports:
         return []
@@ -75,7 +75,7 @@ def pulled_references(stack: RehearsalStack) -> list[str]:
     ]
 
 
-def start_postgres(stack: RehearsalStack) -> None:
+def start_postgres(stack: StackParts) -> None:
     volume = stack.client.volumes.create(f"{stack.project}-pgdata", labels=stack.labels)
     container = PostgresContainer(
         images.POSTGRES_IMAGE,

@@ -17,7 +17,7 @@ from rehearsal.image_manifest import APPS
 from rehearsal.shell import free_port, run
 
 if TYPE_CHECKING:
-    from rehearsal.stack import RehearsalStack
+    from rehearsal.stack_parts import StackParts
 
 OLD_RELEASE, NEW_RELEASE = "v37-2", "v37-3"
 SECRETS_BRANCH = "atmobeta"
@@ -46,7 +46,7 @@ class Layout(SecretsLayout, Protocol):
     def compose_text(self, release: str) -> str: ...
 
 
-def compose_text(stack: RehearsalStack, release: str) -> str:
+def compose_text(stack: StackParts, release: str) -> str:
     """docker-compose.prod.yml running both apps at `release` from the stack's registry. Under
     v2 it is a file that v1 refuses (a top-level `name:`, no `version:`), as one written for v2."""
     labels = "".join(f"      {key}: '{value}'\n" for key, value in stack.labels.items())

@@ -13,7 +13,7 @@ from rehearsal.deploy_repos import SECRETS_BRANCH
 from rehearsal.image_manifest import POSTGRES_IMAGE
 
 if TYPE_CHECKING:
-    from rehearsal.stack import RehearsalStack
+    from rehearsal.stack_parts import StackParts
 
 ATMOBETA = Path(__file__).resolve().parent.parent / "environments" / "atmobeta.toml"
 # Per app: its virtualenv, its database and its maintenance table.
@@ -23,7 +23,7 @@ SERVICES = {
 }
 
 
-def _service(stack: RehearsalStack, app: str) -> str:
+def _service(stack: StackParts, app: str) -> str:
     venv, database, maintenance_table = SERVICES[app]
     return f'''
 [services.{app}]
@@ -47,7 +47,7 @@ def smoke_checks_toml() -> str:
     )
 
 
-def environment_toml(stack: RehearsalStack) -> str:
+def environment_toml(stack: StackParts) -> str:
     return f'''# rehearsal {stack.run_id}; schema of environments/*.toml
 name = "rehearsal"
 org = "cyverse"
