@@ -18,6 +18,8 @@ from atmo_release.environment import parse_environment
 from atmo_release.record import ReleaseRecord
 from atmo_release.release import Release
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
+from atmo_release.resources.readiness import Readiness
 from atmo_release.target import PlanTarget, Target
 from tests.unit.fake_target import FakeTarget, answer_containers, container
 
@@ -187,3 +189,10 @@ def test_no_resource_hides_what_every_resource_shares() -> None:
         if name in shared and name != "__init__"
     }
     assert len(Resource.__subclasses__()) > 15 and hiding == set(), hiding
+
+
+def test_a_resource_reaches_another_as_the_steps_do(tmp_path: Path) -> None:
+    """Resources know only the run; the one they reach by class is the steps' own."""
+    deployment = deployment_on(FakeTarget(), tmp_path)
+    assert deployment.readiness is deployment.resource(Readiness)
+    assert deployment.readiness.resource(Containers) is deployment.containers
