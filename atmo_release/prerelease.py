@@ -1,5 +1,5 @@
 """The run of a feature with its own record (prepare, release_candidate, first_deploy), beside
-the deploy record.
+the deploy record, and what each feature before release day hands its steps.
 
 Why separate files (`<feature>-record.json|md|html`): a deploy gate that reads `record.json` must
 never take a passed preparation for a passed deployment.
@@ -8,12 +8,28 @@ never take a passed preparation for a passed deployment.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from atmo_release import attest
+from atmo_release.environment import Environment
+from atmo_release.github import GitHubClient, token_from
+from atmo_release.notice import NoticeSettings
+from atmo_release.production_variables import Comparison, ProductionVariablesSettings
 from atmo_release.record import ReleaseRecord, utc_now
 from atmo_release.redact import Redactor
+from atmo_release.registry import Registry
+from atmo_release.release import Release
+from atmo_release.repos import AppRepository, CandidateSettings
+from atmo_release.slated import SlatedPull
+from atmo_release.statusio import StatusIO
+from atmo_release.target import Target
+
+# The attestation prepare_atmobeta.feature asks for: production's variables were compared.
+ATTEST = "prod-variables"
 
 
 @dataclass
@@ -58,3 +74,76 @@ class PreReleaseRun:
 
     def read_back(self) -> dict[str, Any]:
         return json.loads(self.paths[0].read_text())
+
+
+@dataclass
+class Prepare:
+    """What prepare.feature's steps share across scenarios."""
+
+    run: PreReleaseRun
+    environment: Environment
+    release: Release
+    release_date: date
+    notice_date: date
+    holidays: list[date]
+    needed_days: int
+    attestations: dict[str, attest.Attestation]
+    rehearsal: bool
+    notice: NoticeSettings | None = None
+    statusio: StatusIO | None = None
+    sink: Any = None
+    sent: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Candidate:
+    """What release_candidate.feature's steps share across scenarios."""
+
+    run: PreReleaseRun
+    environment: Environment
+    release: Release
+    day: date
+    settings: CandidateSettings
+    repos: dict[str, AppRepository]
+    registry: Registry
+    digests: dict[str, str] = field(default_factory=dict)
+    allow_open_prs: str | None = None
+    slated: dict[str, list[SlatedPull]] = field(default_factory=dict)
+
+    def image(self, app: str) -> tuple[str, str]:
+        """(repository name in the registry, tag) of the app's release image."""
+        return self.environment.services[app].image, self.release.image_tag
+
+    @property
+    def imaged(self) -> list[str]:
+        """The repositories whose tag builds an image: those the environment runs as a service."""
+        return [name for name in self.repos if name in self.environment.services]
+
+    def github(self) -> GitHubClient:
+        token = token_from(self.settings.github_token_env)
+        self.run.redactor.add([token])
+        return GitHubClient(self.settings.github_api, token)
+
+
+@dataclass
+class AtmobetaPreparation:
+    """What prepare_atmobeta.feature's steps share."""
+
+    run: PreReleaseRun
+    environment: Environment
+    settings: ProductionVariablesSettings
+    target: Target
+    records_dir: Path
+    attestations: dict[str, attest.Attestation]
+    comparison: Comparison | None = None
+
+
+def warn_one_person(crew_chief: str, driver: str) -> str | None:
+    if crew_chief.strip().lower() == driver.strip().lower():
+        message = (
+            f"{crew_chief} is both crew chief and driver: the runbook wants two people, one to "
+            "deploy and one to follow and communicate"
+        )
+        warnings.warn(message, UserWarning, stacklevel=2)
+        return message
+    return None

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-import pytest
 from pytest_bdd import then, when
 
 from atmo_release import attest, notice
+from atmo_release.prerelease import Prepare, warn_one_person
 from atmo_release.statusio import Window
 from atmo_release.workdays import check_notice
-from fixtures.prepare import Prepare, warn_one_person
-from fixtures.run import say
 
 
 @when("the crew chief and the driver are recorded")
-def _(prepare_run: Prepare, request: pytest.FixtureRequest) -> None:
+def _(prepare_run: Prepare, tell: Callable[[str], None]) -> None:
     record = prepare_run.run.record
     warning = warn_one_person(record.crew_chief, record.driver)
     if warning:
         record.note(f"warning: {warning}")
-        say(request.config, f"  WARNING: {warning}")
+        tell(f"  WARNING: {warning}")
     prepare_run.run.write()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pytest_bdd import then, when
 
 from atmo_release import attest
+from atmo_release.prerelease import ATTEST, AtmobetaPreparation
 from atmo_release.production_variables import Comparison, compare, require_prepared
-from fixtures.prepare_atmobeta import ATTEST, AtmobetaPreparation
 
 
 def _compared(preparation: AtmobetaPreparation) -> Comparison:

@@ -3,15 +3,14 @@ tagged images."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
-import pytest
 from pytest_bdd import then, when
 
+from atmo_release.prerelease import Candidate
 from atmo_release.repos import verify_released
 from atmo_release.slated import require_merged, slated_pulls
-from fixtures.release_candidate import Candidate
-from fixtures.run import say
 
 
 def _each(candidate: Candidate) -> list:
@@ -99,14 +98,14 @@ def _(release_candidate_run: Candidate) -> None:
 
 
 @when("the tagged builds are awaited in the registry")
-def _(release_candidate_run: Candidate, request: pytest.FixtureRequest) -> None:
+def _(release_candidate_run: Candidate, tell: Callable[[str], None]) -> None:
     candidate = release_candidate_run
     references = [candidate.image(app) for app in candidate.imaged]
     candidate.digests = candidate.registry.wait_for(
         references,
         candidate.settings.images_timeout_s,
         candidate.settings.images_interval_s,
-        progress=lambda line: say(request.config, f"    {line}"),
+        progress=lambda line: tell(f"    {line}"),
     )
     candidate.run.fact("images", candidate.digests)
 

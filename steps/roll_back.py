@@ -10,25 +10,23 @@ from atmo_release import resume, rollback
 from atmo_release.deployment import Deployment
 from atmo_release.release import Release
 from atmo_release.resume import adopt
-from fixtures.run import RUN_KEY
 from steps.verbs import then, when
 
 
 @when("the new release failed its checks, the old release and its data are restored")
-def _(deployment: Deployment, request: pytest.FixtureRequest) -> None:
-    halt = request.config.stash[RUN_KEY].halt
-    if halt and deployment.state.maintenance_ended:
+def _(deployment: Deployment, halted_at: str) -> None:
+    if halted_at and deployment.state.maintenance_ended:
         pytest.skip(
             "no rollback: users may be back in since ending maintenance was attempted on "
             f"{', '.join(deployment.state.maintenance_ended)}, and restoring the data would "
             "delete what they wrote; the new release stays up"
         )
-    if not halt or not rollback.needed(deployment):
+    if not halted_at or not rollback.needed(deployment):
         pytest.skip(
             "no rollback needed: "
-            + ("the run did not halt" if not halt else "the running release was never touched")
+            + ("the run did not halt" if not halted_at else "the running release was never touched")
         )
-    rollback.roll_back(deployment, f"halted at {halt.where}: {halt.reason}")
+    rollback.roll_back(deployment, f"halted at {halted_at}")
 
 
 @then("the old release answers with the versions from before the deploy")

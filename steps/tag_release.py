@@ -6,10 +6,10 @@ from pytest_bdd import then, when
 
 from atmo_release.changelog import release_section
 from atmo_release.github_releases import GitHubReleases, Repository
+from atmo_release.prerelease import Candidate
 from atmo_release.record_home import RecordHome
 from atmo_release.repos import CandidateError
 from atmo_release.tag_release import publish_changelog, verify_release
-from fixtures.release_candidate import Candidate
 
 
 def _github(candidate: Candidate) -> tuple[RecordHome, GitHubReleases]:

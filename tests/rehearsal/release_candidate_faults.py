@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 import requests
 
-from fixtures.release_candidate import Candidate
+from atmo_release.prerelease import Candidate
 from rehearsal.release_repos import MANIFEST_V2
 from tests.rehearsal.faults import RUN
 
