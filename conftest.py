@@ -1,4 +1,5 @@
-"""Plugin wiring only: options, collection of `.feature` files, and the run's plugins."""
+"""Plugin wiring only: the collection of `.feature` files and the suite's one plugin
+(fixtures/plugin.py, which registers the rest)."""
 
 from __future__ import annotations
 
@@ -7,31 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = [
-    "fixtures.options",
-    "fixtures.run",
-    "fixtures.deployment",
-    "steps.preflight",
-    "steps.dump_the_databases",
-    "steps.start_maintenance",
-    "steps.check_out_the_secrets",
-    "steps.stop_the_containers",
-    "steps.update_the_deploy_checkout",
-    "steps.start_the_new_images",
-    "steps.use_and_test",
-    "steps.end_maintenance",
-    "steps.roll_back",
-    "fixtures.prepare",
-    "fixtures.release_candidate",
-    "steps.prepare",
-    "steps.release_candidate",
-    "fixtures.prepare_atmobeta",
-    "steps.prepare_atmobeta",
-    "steps.tag_release",
-    "fixtures.first_deploy",
-    "steps.first_deploy",
-    "tests.parallel",
-]
+pytest_plugins = ["fixtures.plugin"]
 
 
 class FeatureModule(pytest.Module):

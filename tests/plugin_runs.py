@@ -55,9 +55,14 @@ from atmo_release.record import ReleaseRecord
 from atmo_release.redact import Redactor
 from atmo_release.state import State
 from fixtures.deployment import DeployRun
-from fixtures.run import RUN_KEY, register, say
+from fixtures.run import RUN_KEY, register, skip_after_a_halt, say
 
 pytest_plugins = ["fixtures.run", "standin_steps"]
+
+
+def pytest_runtest_setup(item):
+    # as fixtures/plugin.py does, for the modules registered here
+    skip_after_a_halt(item)
 
 {collection_and_options("v37-3", "Lin", "Ada")}
 

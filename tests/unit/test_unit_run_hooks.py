@@ -31,9 +31,14 @@ from atmo_release.redact import Redactor
 from atmo_release.state import State
 from fixtures.deployment import DeployRun
 from fixtures.prepare import finish_run, new_run
-from fixtures.run import RUN_KEY, register
+from fixtures.run import RUN_KEY, register, skip_after_a_halt
 
 pytest_plugins = ["fixtures.run", "fixtures.prepare", "pair_steps"]
+
+
+def pytest_runtest_setup(item):
+    # as fixtures/plugin.py does, for the modules registered here
+    skip_after_a_halt(item)
 
 {collection_and_options("v37-6", "Ann", "Bob")}
 
