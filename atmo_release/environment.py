@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atmo_release.smoke import SmokeError, SmokeSettings, parse_smoke
+from atmo_release.smoke_settings import SmokeError, SmokeSettings, parse_smoke
 
 APPS = ("atmosphere", "troposphere")
 
@@ -214,7 +214,7 @@ def _check(path: Path, data: dict[str, Any], schema: dict[str, Any], prefix: str
         if kind == "services":
             _check_services(path, value, where)
         elif kind == "smoke_checks":
-            continue  # read by atmo_release.smoke, which knows the services by then
+            continue  # read by atmo_release.smoke_settings, which knows the services by then
         elif isinstance(kind, dict):
             if not isinstance(value, dict):
                 raise EnvironmentFileError(f"{path}: {where} must be a table [{where}]")

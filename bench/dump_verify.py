@@ -5,7 +5,7 @@
 
 A throwaway source PostgreSQL (atmo-rehearsal/postgres:15) is filled with generate_series rows
 carrying text payload. Then, in one run and in this order:
-  suite       row_counts + dumps.dump (plain, host pg_dump) + restored_copy.verify_dump
+  suite       row_counts + dumps.dump (plain, host pg_dump) + throwaway_copy.verify_dump
               (throwaway server started, restored with psql, every table counted, removed)
   bare plain  pg_dump (plain) + psql into an already running server
   bare custom pg_dump -Fc + pg_restore into an already running server
@@ -31,9 +31,9 @@ import docker
 from _common import table, verdict, write_result
 from testcontainers.community.postgres import PostgresContainer
 
-from atmo_release import dumps, restored_copy
 from atmo_release.commands.compose import Compose
-from atmo_release.database import DatabaseClient
+from atmo_release.data import dumps, throwaway_copy
+from atmo_release.data.client import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.labels import RUN_LABEL, owner_labels
 from atmo_release.target import open_target
@@ -73,7 +73,7 @@ def start_server(run_id: str, tuned: bool) -> PostgresContainer:
     )
     container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
     if tuned:  # the same settings as the suite's throwaway verify server
-        settings = [arg for item in restored_copy.THROWAWAY_SETTINGS for arg in ("-c", item)]
+        settings = [arg for item in throwaway_copy.THROWAWAY_SETTINGS for arg in ("-c", item)]
         container.with_command(["postgres", *settings])
     container.with_kwargs(labels={RUN_LABEL: run_id, **owner_labels()})
     container.start()
@@ -130,7 +130,7 @@ def main() -> int:
         counted = time.monotonic() - started
         path = dumps.dump_name("atmo", date.today(), work, Path.exists)
         taken = dumps.dump(target, config, PASSWORD, client.compose, DBNAME, path)
-        verified = restored_copy.verify_dump(target, path, counts, run_id=run_id)
+        verified = throwaway_copy.verify_dump(target, path, counts, run_id=run_id)
         suite_s = time.monotonic() - started
         figures["suite"] = {
             "total_s": round(suite_s, 1),

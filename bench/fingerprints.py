@@ -7,7 +7,7 @@ For each size (MiB) a RehearsalStack(size_mb=size) is brought up (and always tor
 on atmo_prod, alternately, `--runs` times each:
   baseline     a query that reads every value once, per table of the public schema:
                SELECT sum(length(t::text)) FROM <table> t, through DatabaseClient.query (psql)
-  fingerprint  DatabaseClient.fingerprints("atmo_prod") (atmo_release/fingerprint.py)
+  fingerprint  DatabaseClient.fingerprints("atmo_prod") (atmo_release/data/fingerprint.py)
 both through a Deployment built from the stack's environment after load_secrets(), as the suite
 does. Each measurement runs in a fresh worker process, so that its peak RSS (RUSAGE_SELF) belongs
 to that measurement alone; the psql clients' peak is their VmHWM, sampled every 0.05 s (their
@@ -38,10 +38,10 @@ from typing import Any
 from _common import REPO, table, verdict, write_result
 from database_memory import DatabaseMemory
 
-from atmo_release.deployment import Deployment
+from atmo_release.data.fingerprint import TABLES_SQL, quote, timeout_for
 from atmo_release.environment import parse_environment
-from atmo_release.fingerprint import TABLES_SQL, quote, timeout_for
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from atmo_release.target import Result
 from rehearsal.database import MIB
 from rehearsal.deploy_repos import NEW_RELEASE

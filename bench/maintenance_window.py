@@ -14,7 +14,7 @@ Each repetition brings up three fresh stacks, one after the other:
          each container, `git reset --hard` + `git pull` in the deploy checkout, the tag edit,
          pull, up -d, the same poll, `manage.py maintenance stop` on both; its window runs from
          the first maintenance start's end to the last stop's end, as the suite's does.
-  suite  a Deployment driven through atmo_release/deploy_steps.py deploy_steps (deploy.feature's
+  suite  a Deployment driven through atmo_release/release_day/deploy_steps.py (deploy.feature's
          lines: the dumps, their restore and the migration rehearsal before the window; the
          fingerprint of the stopped databases and the window dumps inside it); the window is
          record.maintenance_window (started at the first maintenance start, ended at the last
@@ -45,14 +45,14 @@ from typing import Any
 
 from _common import table, verdict, write_result
 
-from atmo_release import http_checks
 from atmo_release.commands import docker as docker_argv
 from atmo_release.commands import manage as manage_argv
-from atmo_release.deploy_steps import deploy_steps
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
-from atmo_release.record import utc_now
+from atmo_release.record.run_record import utc_now
 from atmo_release.release import Release
+from atmo_release.release_day.deploy_steps import deploy_steps
+from atmo_release.release_day.deployment import Deployment
+from atmo_release.web import http_checks
 from rehearsal.deploy_repos import NEW_RELEASE, OLD_RELEASE
 from rehearsal.stack import RehearsalStack
 

@@ -46,10 +46,10 @@ from typing import Any
 
 from _common import REPO, table, verdict, write_result
 
-from atmo_release import dumps
-from atmo_release.deployment import Deployment
+from atmo_release.data import dumps
 from atmo_release.environment import Environment, parse_environment
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from rehearsal.database import DB_USER, MIB
 from rehearsal.deploy_repos import NEW_RELEASE
 from rehearsal.image_manifest import POSTGRES_IMAGE

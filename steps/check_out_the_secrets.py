@@ -1,7 +1,7 @@
 """Scenario "Check out the secrets": the environment's branch, clean, complete; changed keys
 listed, masked."""
 
-from atmo_release.deployment import Deployment, last_recorded_secrets_commit
+from atmo_release.release_day.deployment import Deployment, last_recorded_secrets_commit
 from steps.verbs import then, when
 
 

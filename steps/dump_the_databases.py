@@ -1,7 +1,7 @@
 """Scenario "Dump the databases and prove the dumps restore", with the release's migrations
 rehearsed on the restored copies."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import then, when
 
 

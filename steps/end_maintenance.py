@@ -1,6 +1,6 @@
 """Scenario "End maintenance": ended through manage.py; users are let in again."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import parsers, then, when
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atmo_release.first_deploy import FirstDeployment
+from atmo_release.release_day.first_deploy import FirstDeployment
 from steps.verbs import then, when
 
 

@@ -1,7 +1,7 @@
 """Scenario "Preflight, before anything changes": everything is checked and the release images
 are pulled before anything changes."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import then, when
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from pytest_bdd import then, when
 
-from atmo_release import attest, notice
-from atmo_release.prerelease import Prepare, warn_one_person
-from atmo_release.statusio import Window
-from atmo_release.workdays import check_notice
+from atmo_release.weeks_before import attest, notice
+from atmo_release.weeks_before.feature_runs import Prepare, warn_one_person
+from atmo_release.weeks_before.statusio import Window
+from atmo_release.weeks_before.workdays import check_notice
 
 
 @when("the crew chief and the driver are recorded")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
-from atmo_release import attest
-from atmo_release.prerelease import ATTEST, AtmobetaPreparation
-from atmo_release.production_variables import Comparison, compare, require_prepared
+from atmo_release.weeks_before import attest
+from atmo_release.weeks_before.feature_runs import ATTEST, AtmobetaPreparation
+from atmo_release.weeks_before.production_variables import Comparison, compare, require_prepared
 
 
 def _compared(preparation: AtmobetaPreparation) -> Comparison:

@@ -8,9 +8,9 @@ from dataclasses import asdict
 
 from pytest_bdd import then, when
 
-from atmo_release.prerelease import Candidate
-from atmo_release.repos import verify_released
-from atmo_release.slated import require_merged, slated_pulls
+from atmo_release.weeks_before.candidate_repos import verify_released
+from atmo_release.weeks_before.feature_runs import Candidate
+from atmo_release.weeks_before.slated import require_merged, slated_pulls
 
 
 def _each(candidate: Candidate) -> list:

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given
 
-from atmo_release import resume, rollback
-from atmo_release.deployment import Deployment
 from atmo_release.release import Release
-from atmo_release.resume import adopt
+from atmo_release.release_day import resume, rollback
+from atmo_release.release_day.deployment import Deployment
+from atmo_release.release_day.resume import adopt
 from steps.verbs import then, when
 
 

@@ -1,7 +1,7 @@
 """Scenario "Start maintenance": started through manage.py, proven through the database and
 HTTP."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import parsers, then, when
 
 

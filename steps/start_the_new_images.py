@@ -1,7 +1,7 @@
 """Scenario "Start the new images": the compose file's tags, pull, up (the release's migrations
 started beside it on the copies of the stopped databases), ready."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import then, when
 
 

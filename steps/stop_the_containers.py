@@ -3,7 +3,7 @@ nothing writing, what was written since the dumps dumped again (and loaded onto 
 copies of the proven dumps, which must then read as the stopped databases), every container
 committed to a backup image."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import then, when
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pytest_bdd import then, when
 
-from atmo_release.changelog import release_section
-from atmo_release.github_releases import GitHubReleases, Repository
-from atmo_release.prerelease import Candidate
-from atmo_release.record_home import RecordHome
-from atmo_release.repos import CandidateError
-from atmo_release.tag_release import publish_changelog, verify_release
+from atmo_release.github.releases import GitHubReleases, Repository
+from atmo_release.record.home import RecordHome
+from atmo_release.weeks_before.candidate_repos import CandidateError
+from atmo_release.weeks_before.changelog_edit import release_section
+from atmo_release.weeks_before.feature_runs import Candidate
+from atmo_release.weeks_before.tag_release import publish_changelog, verify_release
 
 
 def _github(candidate: Candidate) -> tuple[RecordHome, GitHubReleases]:

@@ -1,6 +1,6 @@
 """Scenario "Update the deploy checkout": what is local is saved before `git reset --hard`."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import then, when
 
 

@@ -1,7 +1,7 @@
 """Scenario "Use and test": the new release serves, is migrated, logs no error, kept every row;
 the operator's smoke checks hold, and users meet in a browser what they should."""
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from steps.verbs import then, when
 
 

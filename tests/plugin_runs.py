@@ -50,10 +50,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from atmo_release.notify import notifier_for
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.notify import notifier_for
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import Redactor
-from atmo_release.state import State
+from atmo_release.resources.run_state import State
 from fixtures.deployment import DeployRun
 from fixtures.run import RUN_KEY, register, skip_after_a_halt, say
 

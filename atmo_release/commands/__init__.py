@@ -3,6 +3,8 @@
 Whether a command changes the deployment is decided here, where it is built: a builder of a
 command that only reads returns a `Read`; every other argv counts as a change, so a plan, which
 runs reads only, cannot run a change because someone forgot to say so.
+
+Rule: builds argv and runs nothing. May import: the top of the package.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Compose command lines, the same for v1 (`docker-compose`) and v2 (`docker compose`): only the
-command in front differs (atmo_release.compose_flavour says which one a deployment uses)."""
+command in front differs (atmo_release.resources.compose_flavour says which one a
+deployment uses)."""
 
 from __future__ import annotations
 

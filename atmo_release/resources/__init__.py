@@ -3,6 +3,10 @@
 A resource acts, reads and checks one thing through the deployment's target and keeps what it
 learns in the deployment's `State`; the feature files (and `deploy_steps`) alone say in which
 order. Rollback, resume and first deployment use the same resources.
+
+Rule: knows only its `Run` (resources/run.py), never the deployment; reaches another resource
+by its class. May import: the top of the package, `commands`, `target`, `data`, `github`, `web`,
+`record`.
 """
 
 from __future__ import annotations
@@ -10,11 +14,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from atmo_release.commands.compose import Compose
-from atmo_release.database import DatabaseClient
+from atmo_release.data.client import DatabaseClient
 from atmo_release.environment import Environment, Service
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.resources.run import Run
-from atmo_release.state import State
+from atmo_release.resources.run_state import State
 from atmo_release.target import Result, Target
 
 R = TypeVar("R")

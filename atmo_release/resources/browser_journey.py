@@ -10,12 +10,12 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from atmo_release import http_checks
 from atmo_release.checks import CheckFailed, require
 from atmo_release.resources import Resource
+from atmo_release.web import http_checks
 
 if TYPE_CHECKING:
-    from atmo_release.journey import Visit
+    from atmo_release.web.journey import Visit
 
 WINDOW = (900, 560)  # a small window: the screenshots stay legible in the record
 SCREENSHOTS = {
@@ -36,7 +36,7 @@ class BrowserJourney(Resource):
             return
         from selenium.common.exceptions import WebDriverException
 
-        from atmo_release import browser, journey
+        from atmo_release.web import browser, journey
 
         names = self._instances_the_api_lists()
         troposphere = self.service("troposphere").url.rstrip("/")

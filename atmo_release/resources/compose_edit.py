@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atmo_release import compose_file
+from atmo_release import compose_tags
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import git
 from atmo_release.resources import Resource
@@ -38,8 +38,8 @@ class ComposeEdit(Resource):
         }
         for where, text in texts.items():
             try:
-                unknown = sorted(set(compose_file.services(text)) - known)
-            except compose_file.ComposeFileError as error:
+                unknown = sorted(set(compose_tags.services(text)) - known)
+            except compose_tags.ComposeFileError as error:
                 raise CheckFailed(f"{where} cannot be read: {error}") from error
             require(
                 not unknown,
@@ -53,12 +53,12 @@ class ComposeEdit(Resource):
         """Write `tags` into the image lines; a file that already has them is not written."""
         path = self.env.compose_path
         current = self.target.read_text(path)
-        updated = compose_file.set_image_tags(current, tags)
+        updated = compose_tags.set_image_tags(current, tags)
         if updated == current:
             self.note(f"{path.name} already names those images; not edited again")
             return
         self.target.write_text(path, updated)
-        for number, old, new in compose_file.changed_lines(current, updated):
+        for number, old, new in compose_tags.changed_lines(current, updated):
             self.note(f"{path.name}:{number}: {old.strip()} -> {new.strip()}")
 
     def set_release_tags(self) -> None:
@@ -71,8 +71,8 @@ class ComposeEdit(Resource):
         command = f"{self.compose.name} config"
         config = self.run(self.compose.config(), command)
         try:
-            images = compose_file.config_images(config.stdout)
-        except compose_file.ComposeFileError as error:
+            images = compose_tags.config_images(config.stdout)
+        except compose_tags.ComposeFileError as error:
             raise CheckFailed(f"{command} printed what cannot be read: {error}") from error
         for app in self.apps:
             shown = images.get(app)
@@ -81,7 +81,7 @@ class ComposeEdit(Resource):
                 f"{command} shows {app} image {shown!r}, expected {self.release_image(app)!r}",
             )
         text = self.target.read_text(self.env.compose_path)
-        for number, old, new in compose_file.changed_lines(self.committed_text(), text):
+        for number, old, new in compose_tags.changed_lines(self.committed_text(), text):
             require(
                 old.strip().startswith("image:") and new.strip().startswith("image:"),
                 f"the compose edit changed line {number} which is not an image line: "

@@ -3,12 +3,61 @@ images, pulling the release and starting it."""
 
 from __future__ import annotations
 
-from atmo_release import compose_file
-from atmo_release.checks import require
+import json
+from dataclasses import dataclass
+
+from atmo_release import compose_tags
+from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker
-from atmo_release.containers import Container, image_labels, project_containers
 from atmo_release.release import Release
 from atmo_release.resources import Resource
+from atmo_release.target import Target
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    service: str
+    status: str
+    image: str
+    started_at: str
+    labels: dict[str, str]
+
+
+def project_containers(target: Target, project: str) -> dict[str, Container]:
+    """service -> its container (the newest one when compose left several)."""
+    listed = target.run(docker.project_containers(project))
+    if not listed.ok:
+        raise CheckFailed(f"docker could not list the containers of {project}: {listed.tail(2)}")
+    ids = listed.stdout.split()
+    if not ids:
+        return {}
+    inspected = target.run(docker.inspect(ids))
+    if not inspected.ok:
+        raise CheckFailed(f"docker inspect failed: {inspected.tail(2)}")
+    found: dict[str, Container] = {}
+    for item in sorted(json.loads(inspected.stdout), key=lambda c: c["Created"]):
+        labels = item["Config"].get("Labels") or {}
+        service = labels.get(docker.SERVICE_LABEL, "")
+        found[service] = Container(
+            id=item["Id"],
+            name=item["Name"].lstrip("/"),
+            service=service,
+            status=item["State"]["Status"],
+            image=item["Config"]["Image"],
+            started_at=item["State"].get("StartedAt", ""),
+            labels=labels,
+        )
+    return found
+
+
+def image_labels(target: Target, reference: str) -> dict[str, str] | None:
+    """The labels of a local image, or None when the image does not exist."""
+    result = target.run(docker.image_inspect(reference))
+    if not result.ok:
+        return None
+    return json.loads(result.stdout)[0]["Config"].get("Labels") or {}
 
 
 class Containers(Resource):
@@ -19,14 +68,14 @@ class Containers(Resource):
         """The running release's images, checked against the compose file and the
         environment: what a rollback goes back to."""
         running = self.now()
-        file_images = compose_file.read_images(self.target.read_text(self.env.compose_path))
+        file_images = compose_tags.read_images(self.target.read_text(self.env.compose_path))
         for app in self.apps:
             require(
                 app in running and running[app].status == "running",
                 f"{app} is not running in compose project {self.env.project}: "
                 "the upgrade starts from a running deployment",
             )
-            repository, _ = compose_file.split_reference(file_images.get(app, ""))
+            repository, _ = compose_tags.split_reference(file_images.get(app, ""))
             require(
                 repository == self.service(app).image,
                 f"{self.env.compose_path} runs {app} from {repository!r} but {self.env.path} "
@@ -34,7 +83,7 @@ class Containers(Resource):
             )
             self.state.previous_images[app] = running[app].image
         first = self.state.previous_images[self.apps[0]]
-        previous = Release.from_image_tag(compose_file.split_reference(first)[1] or "")
+        previous = Release.from_image_tag(compose_tags.split_reference(first)[1] or "")
         self.record.previous_release = str(previous) if previous else first
         self.record.facts["previous_images"] = dict(self.state.previous_images)
 
@@ -70,7 +119,7 @@ class Containers(Resource):
 
     def backup_name(self, service: str) -> str:
         previous = self.state.previous_images.get(service) or self.now()[service].image
-        tag = compose_file.split_reference(previous)[1] or "previous"
+        tag = compose_tags.split_reference(previous)[1] or "previous"
         return f"old_{self.env.project}_{service}:{tag}"
 
     def back_up(self) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from atmo_release import row_checks, stamps
 from atmo_release.checks import require
-from atmo_release.fingerprint import total_rows
+from atmo_release.data import row_checks, stamps
+from atmo_release.data.fingerprint import total_rows
 from atmo_release.resources import Resource
 from atmo_release.resources.window_copies import WindowCopies
 

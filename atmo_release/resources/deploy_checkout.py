@@ -6,7 +6,7 @@ from pathlib import Path
 
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import git
-from atmo_release.dumps import dump_name
+from atmo_release.data.dumps import dump_name
 from atmo_release.resources import Resource
 
 

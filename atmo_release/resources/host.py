@@ -6,13 +6,12 @@ import json
 import time
 from pathlib import Path
 
-from atmo_release import compose_flavour, room
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, read
 from atmo_release.environment import EnvironmentFileError, parse_environment
-from atmo_release.resources import Resource
+from atmo_release.resources import Resource, compose_flavour, room
 from atmo_release.resources.containers import Containers
-from atmo_release.room import MIB
+from atmo_release.resources.room import MIB
 
 
 class Host(Resource):
@@ -51,8 +50,8 @@ class Host(Resource):
 
     def check_room_and_clock(self) -> None:
         """Room, on every filesystem the run writes to, for the dumps, the throwaway copies and
-        the backup images at their worst (atmo_release.room), plus the environment's margin;
-        and a target clock that agrees with ours."""
+        the backup images at their worst (atmo_release.resources.room), plus the environment's
+        margin; and a target clock that agrees with ours."""
         sizes = {
             name: int(self.db.scalar(name, f"SELECT pg_database_size('{name}')") or 0)
             for name in self.env.database.names

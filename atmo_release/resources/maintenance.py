@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from atmo_release import http_checks
 from atmo_release.checks import require
 from atmo_release.commands import manage
-from atmo_release.record import utc_now
+from atmo_release.record.run_record import utc_now
 from atmo_release.resources import Resource
+from atmo_release.web import http_checks
 
 
 class Maintenance(Resource):

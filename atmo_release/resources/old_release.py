@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atmo_release import compose_file, dumps
+from atmo_release import compose_tags
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, git
-from atmo_release.containers import image_labels
+from atmo_release.data import dumps
 from atmo_release.resources import Resource
-from atmo_release.resources.containers import Containers
+from atmo_release.resources.containers import Containers, image_labels
 
 
 class OldRelease(Resource):
@@ -98,7 +98,7 @@ class OldRelease(Resource):
             "the deploy checkout's local changes are not those saved before the release",
         )
         text = self.target.read_text(self.env.compose_path)
-        shown = compose_file.read_images(text)
+        shown = compose_tags.read_images(text)
         wrong = [f"{a}: {shown.get(a)}" for a, i in self.images.items() if shown.get(a) != i]
         require(not wrong, f"the compose file names {', '.join(wrong)}, not the old release")
         branch = self.target.run(git.current_branch(self.env.secrets_dir)).stdout.strip()

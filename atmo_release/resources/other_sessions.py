@@ -9,9 +9,9 @@ import time
 
 from atmo_release.checks import require
 from atmo_release.commands import docker
+from atmo_release.data.sessions import Session, not_from, parse, sessions_sql
 from atmo_release.resources import Resource
 from atmo_release.resources.containers import Containers
-from atmo_release.sessions import Session, not_from, parse, sessions_sql
 
 
 class OtherSessions(Resource):

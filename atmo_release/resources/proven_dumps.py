@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from atmo_release import dumps, restored_copy, window_dumps
+from atmo_release.data import dumps, throwaway_copy, window_rows
 from atmo_release.resources import Resource
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ProvenDumps(Resource):
     def __init__(self, deployment: Run) -> None:
         super().__init__(deployment)
-        self.copies: dict[str, restored_copy.RestoredCopy] = {}
+        self.copies: dict[str, throwaway_copy.RestoredCopy] = {}
 
     def dump(self) -> None:
         """pg_dump each database into the backup directory; a second dump the same day gets a
@@ -45,7 +45,7 @@ class ProvenDumps(Resource):
         for name, info in self.state.dumps.items():
             path = Path(info["path"])
             dumps.check_complete(self.target, path)
-            in_file = window_dumps.rows_in_dump(self.target, path)
+            in_file = window_rows.rows_in_dump(self.target, path)
             copy = self.open_copy(name, path)
             dumps.require_counts(path, in_file, copy.counts)
             still = {t: c for t, c in info["counts"].items() if info["counts_after"].get(t) == c}
@@ -67,9 +67,9 @@ class ProvenDumps(Resource):
             )
         self.record.facts["dumps"] = self.state.dumps
 
-    def open_copy(self, name: str, path: Path) -> restored_copy.RestoredCopy:
+    def open_copy(self, name: str, path: Path) -> throwaway_copy.RestoredCopy:
         """A throwaway server holding the dump `path` of `name`, up until `close_copies()`."""
-        copy = restored_copy.RestoredCopy(
+        copy = throwaway_copy.RestoredCopy(
             self.target,
             path,
             self.env.database.verify_image,

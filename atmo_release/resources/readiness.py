@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from atmo_release import http_checks
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
-from atmo_release.migration_rehearsal import unapplied
+from atmo_release.data.migration_runs import unapplied
 from atmo_release.resources import Resource
 from atmo_release.resources.containers import Containers
+from atmo_release.web import http_checks
 
 
 class Readiness(Resource):

@@ -3,13 +3,13 @@ rollback by hand counts as written since the release (restoring a dump would dis
 
 from __future__ import annotations
 
-from atmo_release import dumps, way_back
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import read
-from atmo_release.fingerprint import timeout_for
+from atmo_release.data import dumps, way_back
+from atmo_release.data.fingerprint import timeout_for
+from atmo_release.data.sessions import client_env
 from atmo_release.resources import Resource
-from atmo_release.sessions import client_env
-from atmo_release.todays_copy import TABLES_WITH_ID_SQL, tables_with_id
+from atmo_release.resources.todays_copy import TABLES_WITH_ID_SQL, tables_with_id
 
 
 class ReleaseRows(Resource):

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from atmo_release import restore_job, restore_stream
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import restore
+from atmo_release.data import restore_job, restore_stream
+from atmo_release.data.restore_job import COMMITTED, RUNNING, JobState, RestoreJob
+from atmo_release.data.sessions import client_env
 from atmo_release.resources import Resource
-from atmo_release.restore_job import COMMITTED, RUNNING, JobState, RestoreJob
-from atmo_release.sessions import client_env
 
 # What a restore needs of the database's role, read without touching anything: superuser, or
 # CREATE on schema public and the ownership (by membership) of every object in it.

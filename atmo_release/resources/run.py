@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from atmo_release.commands.compose import Compose
-from atmo_release.database import DatabaseClient
+from atmo_release.data.client import DatabaseClient
 from atmo_release.environment import Environment, Service
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.release import Release
-from atmo_release.state import State
+from atmo_release.resources.run_state import State
 from atmo_release.target.protocol import Result, Target
 
 R = TypeVar("R")

@@ -7,10 +7,10 @@ import os
 import time
 from typing import Any
 
-from atmo_release import browser, http_checks
 from atmo_release.checks import require
 from atmo_release.resources import Resource
-from atmo_release.smoke import PHASES, SmokeCheck, judge
+from atmo_release.smoke_settings import PHASES, SmokeCheck, judge
+from atmo_release.web import browser, http_checks
 
 
 class SmokeChecks(Resource):

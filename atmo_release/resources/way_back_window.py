@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 
-from atmo_release import row_checks, way_back
 from atmo_release.checks import require
 from atmo_release.commands import docker
+from atmo_release.data import row_checks, way_back
+from atmo_release.data.migration_runs import manage_argv
 from atmo_release.labels import run_labels
-from atmo_release.migration_rehearsal import manage_argv
 from atmo_release.resources import Resource
 from atmo_release.resources.containers import Containers
 from atmo_release.resources.databases import Databases
-from atmo_release.todays_copy import secrets_ini, settings_file
+from atmo_release.resources.todays_copy import secrets_ini, settings_file
 
 
 class WayBackInWindow(Resource):

@@ -15,16 +15,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atmo_release import restore_stream, restored_copy, row_checks, stamps
 from atmo_release.checks import require
 from atmo_release.commands import restore
-from atmo_release.fingerprint import Fingerprints, Query, combine
+from atmo_release.data import restore_stream, row_checks, stamps, throwaway_copy
+from atmo_release.data.fingerprint import Fingerprints, Query, combine
+from atmo_release.data.restore_stream import Part
+from atmo_release.data.row_checks import Expected
+from atmo_release.data.throwaway_copy import RestoredCopy
 from atmo_release.resources import Resource
-from atmo_release.resources.migration_rehearsal import CopyMigrations, MigrationRehearsal
+from atmo_release.resources.migrations_on_copy import CopyMigrations, MigrationsOnCopy
 from atmo_release.resources.proven_dumps import ProvenDumps
-from atmo_release.restore_stream import Part
-from atmo_release.restored_copy import RestoredCopy
-from atmo_release.row_checks import Expected
 
 if TYPE_CHECKING:
     from atmo_release.resources.run import Run
@@ -99,7 +99,7 @@ class WindowCopies(Resource):
     def _start(self) -> None:
         copies = {name: self._stopped_copy(name) for name in self.state.dumps}
         self.migrations = CopyMigrations(
-            self.resource(MigrationRehearsal),
+            self.resource(MigrationsOnCopy),
             {name: (copy, copy.unmigrated) for name, copy in copies.items()},
         ).start()
 
@@ -110,7 +110,7 @@ class WindowCopies(Resource):
         if self.deployment.planning or not self.state.resumed_from or self.swept:
             return
         self.swept = True
-        left = restored_copy.remove_left_by(self.target, self.state.resumed_from)
+        left = throwaway_copy.remove_left_by(self.target, self.state.resumed_from)
         if left:
             self.note(f"removed {left} throwaway containers run {self.state.resumed_from} left")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from atmo_release import dumps, row_checks, window_dumps
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import pg
-from atmo_release.fingerprint import Fingerprints, same
+from atmo_release.data import dumps, row_checks, window_rows
+from atmo_release.data.fingerprint import Fingerprints, same
+from atmo_release.data.sessions import client_env
 from atmo_release.resources import Resource
-from atmo_release.sessions import client_env
 
 
 class WindowDumps(Resource):
@@ -74,7 +74,7 @@ class WindowDumps(Resource):
     def _dump_new_rows(self, name: str, table: str, last_id: int) -> dict[str, Any]:
         path = self._new_file(f"{dumps.kind_for(name)}-window-{table}", ".rows")
         result = self.target.run_to_file(
-            self.db.argv(name, window_dumps.rows_after_sql(table, last_id)),
+            self.db.argv(name, window_rows.rows_after_sql(table, last_id)),
             path,
             env=client_env(self.deployment.password),
         )
@@ -84,7 +84,7 @@ class WindowDumps(Resource):
                 f"the new rows of {name}.{table} could not be dumped (exit {result.rc}): "
                 f"{self.target.redactor(result.tail(1))}"
             )
-        sequence = self.db.scalar(name, window_dumps.sequence_value_sql(table))
+        sequence = self.db.scalar(name, window_rows.sequence_value_sql(table))
         return {
             "path": str(path),
             "after_id": last_id,
@@ -102,15 +102,15 @@ class WindowDumps(Resource):
             if window["tables"]:
                 path = Path(window["path"])
                 dumps.check_complete(self.target, path)
-                window_dumps.require_rows(
+                window_rows.require_rows(
                     path,
-                    window_dumps.rows_in_dump(self.target, path),
+                    window_rows.rows_in_dump(self.target, path),
                     {t: stopped[t]["count"] for t in window["tables"]},
                 )
             for table, grown in window.get("grown", {}).items():
                 path = Path(grown["path"])
-                lines = self.run(window_dumps.count_lines(path), f"wc -l {path}").stdout
-                window_dumps.require_rows(
+                lines = self.run(window_rows.count_lines(path), f"wc -l {path}").stdout
+                window_rows.require_rows(
                     path,
                     {table: int(lines.split()[0])},
                     {table: stopped[table]["count"] - dumped[table]["count"]},

@@ -1,6 +1,9 @@
 """Where commands run and files live: one protocol every library module takes.
 
 Only this package names a concrete target; `open_target` chooses it, and a plan wraps it.
+
+Rule: runs argv and reads and writes files, reporting each command; judges nothing.
+May import: the top of the package, `commands`.
 """
 
 from __future__ import annotations

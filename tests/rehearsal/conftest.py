@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from rehearsal.deploy_repos import NEW_RELEASE
 from rehearsal.stack import RehearsalStack
 

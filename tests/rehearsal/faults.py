@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from rehearsal.stack import RehearsalStack
 
 RUN: dict[str, Any] = {"check": True, "capture_output": True, "text": True}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from atmo_release.first_deploy import FirstDeployment
+from atmo_release.release_day.first_deploy import FirstDeployment
 from tests.rehearsal.faults import code_committed
 
 CHECKOUTS = (

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from atmo_release.prerelease import Prepare
+from atmo_release.weeks_before.feature_runs import Prepare
 from steps.prepare import _window
 from tests.rehearsal.faults import rewritten
 

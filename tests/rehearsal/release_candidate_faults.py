@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 import requests
 
-from atmo_release.prerelease import Candidate
+from atmo_release.weeks_before.feature_runs import Candidate
 from rehearsal.release_repos import MANIFEST_V2
 from tests.rehearsal.faults import RUN
 

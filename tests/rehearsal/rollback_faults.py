@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from atmo_release.commands import git
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from tests.rehearsal.faults import docker
 
 UNKNOWN_RESTORE = "no restore started by an earlier run is left unknown"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from atmo_release import rollback
 from atmo_release.checks import CheckFailed
-from atmo_release.deploy_steps import deploy
+from atmo_release.release_day import rollback
+from atmo_release.release_day.deploy_steps import deploy
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
 from tests.rehearsal.faults import code_committed

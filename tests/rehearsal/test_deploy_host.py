@@ -13,10 +13,10 @@ import docker
 import pytest
 import requests
 
-from atmo_release import compose_file
-from atmo_release.deployment import Deployment
+from atmo_release import compose_tags
 from atmo_release.environment import Environment, parse_environment
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from atmo_release.target.ssh import SshError, SshTarget
 from rehearsal import compose_flavours, host_container
 from rehearsal.deploy_host import DeployHost
@@ -152,7 +152,7 @@ def test_a_host_with_neither_compose_is_refused_and_one_with_only_v2_is_detected
             }
             deployment.record.begin_step("Preflight", "Docker answers")
             deployment.host.check_docker()
-            shown = compose_file.config_images(
+            shown = compose_tags.config_images(
                 deployment.target.run(deployment.compose.config()).stdout
             )
             assert shown == {

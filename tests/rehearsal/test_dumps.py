@@ -19,10 +19,10 @@ import docker
 import pytest
 from testcontainers.community.postgres import PostgresContainer
 
-from atmo_release import dumps, restored_copy
 from atmo_release.checks import CheckFailed
 from atmo_release.commands.compose import Compose
-from atmo_release.database import DatabaseClient
+from atmo_release.data import dumps, throwaway_copy
+from atmo_release.data.client import DatabaseClient
 from atmo_release.environment import Database
 from atmo_release.labels import RUN_LABEL, owner_labels
 from atmo_release.target import LocalTarget
@@ -134,7 +134,7 @@ def test_dump_and_verify(source: Database, tmp_path: Path, run_id: str, dbname: 
     assert path.stat().st_size == taken.bytes  # the first dump is untouched
 
     counts = dumps.row_counts(db_client(source), dbname)
-    verified = restored_copy.verify_dump(LocalTarget(), path, counts, run_id=f"{run_id}-ok")
+    verified = throwaway_copy.verify_dump(LocalTarget(), path, counts, run_id=f"{run_id}-ok")
     assert verified.counts == counts and verified.rows == sum(counts.values())
     assert verified.server_major == 15 and verified.bytes == taken.bytes
     assert {"start", "restore", "count", "total"} <= set(verified.seconds)
@@ -144,7 +144,7 @@ def test_dump_and_verify(source: Database, tmp_path: Path, run_id: str, dbname: 
 def test_differing_counts_are_refused(atmo_dump: dumps.DumpResult, run_id: str) -> None:
     counts = {"core_atmosphereuser": 50, "core_instance": 3001, "maintenance_record": 0}
     with pytest.raises(CheckFailed, match="core_instance: 3001 rows in the source, 3000 restored"):
-        restored_copy.verify_dump(LocalTarget(), atmo_dump.path, counts, run_id=f"{run_id}-counts")
+        throwaway_copy.verify_dump(LocalTarget(), atmo_dump.path, counts, run_id=f"{run_id}-counts")
     assert leftovers(f"{run_id}-counts") == []
 
 
@@ -152,7 +152,7 @@ def test_empty_dump_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "atmo-2026-12-01.sql"
     empty.touch()
     with pytest.raises(CheckFailed, match="is empty"):
-        restored_copy.verify_dump(LocalTarget(), empty, {"core_instance": 3000})
+        throwaway_copy.verify_dump(LocalTarget(), empty, {"core_instance": 3000})
 
 
 def test_truncated_dump_is_refused(atmo_dump: dumps.DumpResult, tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_truncated_dump_is_refused(atmo_dump: dumps.DumpResult, tmp_path: Path) 
     cut = tmp_path / "cut.sql"
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckFailed, match="truncated"):
-        restored_copy.verify_dump(LocalTarget(), cut, {"core_instance": 3000})
+        throwaway_copy.verify_dump(LocalTarget(), cut, {"core_instance": 3000})
 
 
 def test_cut_dump_with_a_forged_trailer_fails_the_restore_or_the_counts(
@@ -171,7 +171,7 @@ def test_cut_dump_with_a_forged_trailer_fails_the_restore_or_the_counts(
     forged.write_bytes(data[: len(data) // 2] + b"\n" + dumps.TRAILER + b"\n")
     counts = dumps.row_counts(db_client(source), "atmo_prod")
     with pytest.raises(CheckFailed, match="could not be restored|row counts differ"):
-        restored_copy.verify_dump(LocalTarget(), forged, counts, run_id=f"{run_id}-forged")
+        throwaway_copy.verify_dump(LocalTarget(), forged, counts, run_id=f"{run_id}-forged")
     assert leftovers(f"{run_id}-forged") == []
 
 
@@ -179,10 +179,10 @@ def test_garbage_is_refused(tmp_path: Path, run_id: str) -> None:
     garbage = tmp_path / "garbage.sql"
     garbage.write_bytes(os.urandom(20000))
     with pytest.raises(CheckFailed, match="truncated or not a plain pg_dump"):
-        restored_copy.verify_dump(LocalTarget(), garbage, {})
+        throwaway_copy.verify_dump(LocalTarget(), garbage, {})
     garbage.write_bytes(b"this is not SQL at all;\n" + dumps.TRAILER + b"\n")
     with pytest.raises(CheckFailed, match="could not be restored into .*syntax error"):
-        restored_copy.verify_dump(LocalTarget(), garbage, {}, run_id=f"{run_id}-garbage")
+        throwaway_copy.verify_dump(LocalTarget(), garbage, {}, run_id=f"{run_id}-garbage")
     assert leftovers(f"{run_id}-garbage") == []
 
 
@@ -209,7 +209,7 @@ def labelled(kind: list[str], run_id: str) -> list[str]:
 def test_close_leaves_no_container_and_no_volume(atmo_dump: dumps.DumpResult, run_id: str) -> None:
     """The copy's data volume carries the run label, so listing by it is no empty proof."""
     closing = f"{run_id}-close"
-    copy = restored_copy.RestoredCopy(
+    copy = throwaway_copy.RestoredCopy(
         LocalTarget(), atmo_dump.path, POSTGRES_IMAGE, "atmo_app", closing
     )
     try:

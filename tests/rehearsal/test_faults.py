@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release import http_checks, journey
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import docker as docker_argv
 from atmo_release.commands import manage
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
+from atmo_release.web import http_checks, journey
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
 from tests.rehearsal.faults import (

@@ -12,7 +12,7 @@ import docker
 import pytest
 
 from atmo_release.environment import parse_environment
-from atmo_release.first_deploy import INIT_DUMPS, init_script
+from atmo_release.release_day.first_deploy import INIT_DUMPS, init_script
 from rehearsal.first_deploy import to_toml
 from rehearsal.sweep import PID_LABEL
 from tests.rehearsal import first_deploy_faults

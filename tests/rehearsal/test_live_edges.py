@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from atmo_release.checks import CheckFailed
+from atmo_release.data.migration_runs import manage_argv, settings_for_copy
+from atmo_release.data.sessions import APPLICATION_NAME
+from atmo_release.data.throwaway_copy import RestoredCopy
 from atmo_release.environment import parse_environment
 from atmo_release.labels import RUN_LABEL
-from atmo_release.migration_rehearsal import manage_argv, settings_for_copy
-from atmo_release.restored_copy import RestoredCopy
-from atmo_release.sessions import APPLICATION_NAME
 from rehearsal.database import DB_USER
 from rehearsal.deploy_repos import SECRETS_BRANCH
 from rehearsal.images import POSTGRES_IMAGE

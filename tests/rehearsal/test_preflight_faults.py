@@ -17,9 +17,9 @@ import docker
 import pytest
 
 from atmo_release.checks import CheckFailed
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from rehearsal.stack import RehearsalStack
 from tests.rehearsal.conftest import deployment_for
 from tests.rehearsal.feature_runs import env_file_with, feature, finish

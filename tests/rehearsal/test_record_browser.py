@@ -14,9 +14,9 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from atmo_release import browser as chromium
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import MASK, Redactor
+from atmo_release.web import browser as chromium
 from tests.plugin_runs import OUTCOMES, ROOT, SECRET, run_deployment
 
 pytest_plugins = ["pytester"]

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import requests
 
-from atmo_release.deploy_steps import deploy
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.release import Release
+from atmo_release.release_day.deploy_steps import deploy
+from atmo_release.release_day.deployment import Deployment
 from rehearsal.stack import RehearsalStack
 from rehearsal.users import LAUNCHED, SIGNED_UP, use_the_release
 from tests.rehearsal.feature_runs import feature, finish

@@ -13,10 +13,10 @@ import pytest
 
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import manage
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
 from atmo_release.labels import RUN_LABEL
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from rehearsal.deploy_host import DeployHost
 from tests.rehearsal.feature_runs import feature, finish
 

@@ -16,7 +16,7 @@ import docker
 import pytest
 import requests
 
-from atmo_release import browser, journey
+from atmo_release.web import browser, journey
 from rehearsal.images import POSTGRES_IMAGE, app_image, ensure_images
 from rehearsal.sweep import RUN_LABEL, owner_labels
 from tests.rehearsal.faults import unreachable_inside

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from tests.unit.fake_target import FakeTarget
 from tests.unit.test_unit_resources import deployment_on
 

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.changelog import ChangelogError, main, prepare_release, release_changelog
+from atmo_release.weeks_before.changelog_edit import (
+    ChangelogError,
+    main,
+    prepare_release,
+    release_changelog,
+)
 
 DATA = Path(__file__).parent / "data" / "changelogs"
 ROOT = Path(__file__).resolve().parents[2]

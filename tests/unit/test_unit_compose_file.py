@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.compose_file import (
+from atmo_release.compose_tags import (
     ComposeFileError,
     changed_lines,
     image_lines,

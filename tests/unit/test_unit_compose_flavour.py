@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release import compose_file
-from atmo_release.compose_flavour import (
+from atmo_release import compose_tags
+from atmo_release.environment import EnvironmentFileError, parse_environment
+from atmo_release.record.run_record import ReleaseRecord
+from atmo_release.record.view import record_view
+from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
+from atmo_release.resources.compose_flavour import (
     DETECTED,
     FROM_FILE,
     ComposeNotFound,
@@ -19,11 +24,6 @@ from atmo_release.compose_flavour import (
     identify,
     parse_version,
 )
-from atmo_release.deployment import Deployment
-from atmo_release.environment import EnvironmentFileError, parse_environment
-from atmo_release.record import ReleaseRecord
-from atmo_release.record_view import record_view
-from atmo_release.release import Release
 from fixtures.options import validate
 from rehearsal.host_environment import ATMOBETA, host_environment_toml
 from rehearsal.image_hash import spec_hash
@@ -211,7 +211,7 @@ def test_the_deploy_hosts_v2_environment_only_drops_the_compose_command() -> Non
 
 @pytest.mark.parametrize("output", [V1_CONFIG, V2_CONFIG])
 def test_config_is_read_by_meaning_in_both_flavours(output: str) -> None:
-    assert compose_file.config_images(output) == {
+    assert compose_tags.config_images(output) == {
         "atmosphere": "cyverse/atmosphere:release-v37-3",
         "troposphere": "cyverse/troposphere:release-v37-3",
     }
@@ -219,20 +219,20 @@ def test_config_is_read_by_meaning_in_both_flavours(output: str) -> None:
 
 @pytest.mark.parametrize("output", ["", "name: x\n", "services: [a]\n", "::: not yaml"])
 def test_config_without_services_is_refused(output: str) -> None:
-    with pytest.raises(compose_file.ComposeFileError):
-        compose_file.config_images(output)
+    with pytest.raises(compose_tags.ComposeFileError):
+        compose_tags.config_images(output)
 
 
 def test_the_editor_keeps_every_byte_of_a_file_only_v2_accepts() -> None:
-    assert compose_file.services(V2_ONLY_FILE) == ["atmosphere", "troposphere"]
-    assert compose_file.read_images(V2_ONLY_FILE) == {
+    assert compose_tags.services(V2_ONLY_FILE) == ["atmosphere", "troposphere"]
+    assert compose_tags.read_images(V2_ONLY_FILE) == {
         "atmosphere": "cyverse/atmosphere:release-v37-2",
         "troposphere": "cyverse/troposphere:release-v37-2",
     }
-    updated = compose_file.set_image_tags(
+    updated = compose_tags.set_image_tags(
         V2_ONLY_FILE, {"atmosphere": "release-v37-3", "troposphere": "release-v37-3"}
     )
-    assert compose_file.changed_lines(V2_ONLY_FILE, updated) == [
+    assert compose_tags.changed_lines(V2_ONLY_FILE, updated) == [
         (
             7,
             "    image: 'cyverse/atmosphere:release-v37-2'  # bumped per release",

@@ -11,17 +11,15 @@ import pytest
 
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import Read, pg
-from atmo_release.environment import Service
-from atmo_release.fingerprint import fingerprint_database, parse_row, table_sql, timeout_for
-from atmo_release.migration_rehearsal import (
+from atmo_release.data.fingerprint import fingerprint_database, parse_row, table_sql, timeout_for
+from atmo_release.data.migration_runs import (
     applied_timings,
     manage_argv,
     settings_for_copy,
     unapplied,
     unreached,
 )
-from atmo_release.target import LocalTarget
-from atmo_release.window_dumps import (
+from atmo_release.data.window_rows import (
     files,
     replace_rows_sql,
     require_rows,
@@ -30,6 +28,8 @@ from atmo_release.window_dumps import (
     sequence_sql,
     sequence_value_sql,
 )
+from atmo_release.environment import Service
+from atmo_release.target import LocalTarget
 
 
 def test_a_table_with_an_integer_id_seeds_each_value_with_its_row_id() -> None:

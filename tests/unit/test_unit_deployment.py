@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.deployment import last_recorded_secrets_commit, maintenance_title
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import last_recorded_secrets_commit, maintenance_title
 
 
 def test_maintenance_title() -> None:

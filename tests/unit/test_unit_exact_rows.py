@@ -9,21 +9,21 @@ from typing import Any
 
 import pytest
 
-from atmo_release import restore_stream, stamps
 from atmo_release.commands import docker, psql, restore
 from atmo_release.commands.compose import Compose
-from atmo_release.database import DatabaseClient
-from atmo_release.environment import Database
-from atmo_release.fingerprint import (
+from atmo_release.data import restore_stream, stamps
+from atmo_release.data.client import DatabaseClient
+from atmo_release.data.fingerprint import (
     COLUMNS_SQL,
     TABLES_SQL,
     combine,
     fingerprint_database,
     table_sql,
 )
-from atmo_release.restore_stream import Part, inline, window_parts
-from atmo_release.restored_copy import RestoredCopy, remove_left_by
-from atmo_release.sessions import APPLICATION_NAME, client_env
+from atmo_release.data.restore_stream import Part, inline, window_parts
+from atmo_release.data.sessions import APPLICATION_NAME, client_env
+from atmo_release.data.throwaway_copy import RestoredCopy, remove_left_by
+from atmo_release.environment import Database
 from tests.unit.fake_target import FakeTarget
 
 SETTINGS = (

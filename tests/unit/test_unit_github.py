@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from atmo_release.github import GitHubClient, GitHubError, token_from
+from atmo_release.github.pull_requests import GitHubClient, GitHubError, token_from
 from rehearsal.fake_github import FakeGitHub
 
 TOKEN = "ghp_" + "x" * 36

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from atmo_release import http_checks
 from atmo_release.checks import CheckFailed
-from atmo_release.http_checks import wait_until
+from atmo_release.web import http_checks
+from atmo_release.web.http_checks import wait_until
 from tests.unit.refusals import refusal
 
 

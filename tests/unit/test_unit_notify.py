@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from atmo_release.notify import NotifyError, notifier_for
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.notify import NotifyError, notifier_for
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import MASK, Redactor
 from rehearsal.shell import free_port
 from rehearsal.webhook_sink import WebhookSink

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from atmo_release.checks import CheckFailed
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from tests.unit.fake_target import FakeTarget
 from tests.unit.test_unit_resources import COMPOSE_TEXT, DEPLOY
 

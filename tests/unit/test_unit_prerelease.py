@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.prerelease import PreReleaseRun
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import MASK, Redactor
+from atmo_release.weeks_before.feature_runs import PreReleaseRun
 
 
 def new_run(tmp_path: Path, secret: str) -> PreReleaseRun:

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from atmo_release.environment import EnvironmentFileError, load_environment
-from atmo_release.production_variables import (
+from atmo_release.redact import MASK
+from atmo_release.target import LocalTarget
+from atmo_release.weeks_before.production_variables import (
     ProductionVariablesError,
     ProductionVariablesSettings,
     changed_only_on_atmobeta,
@@ -19,8 +21,6 @@ from atmo_release.production_variables import (
     missing_on_production,
     require_prepared,
 )
-from atmo_release.redact import MASK
-from atmo_release.target import LocalTarget
 from fixtures.options import ENVIRONMENTS
 from rehearsal.production_variables import SecretsHistory
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.plan import write_plan
-from atmo_release.record import ReleaseRecord
-from atmo_release.record_render import render_markdown
+from atmo_release.record.plan_record import write_plan
+from atmo_release.record.render import render_markdown
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import MASK, Redactor
 from atmo_release.target import Result
 

@@ -8,7 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import MASK, Redactor
 
 TOKEN = "tok-0123456789abcdef"

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from atmo_release.registry import MANIFEST_TYPES, ImageMissing, Registry
+from atmo_release.weeks_before.registry import MANIFEST_TYPES, ImageMissing, Registry
 from rehearsal.http_fake import FakeServer
 
 PRESENT = {"/v2/cyverse/atmosphere/manifests/release-v37-6"}

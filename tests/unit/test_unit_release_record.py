@@ -13,18 +13,22 @@ from pathlib import Path
 import pytest
 import requests
 
-from atmo_release import attach as attach_module
-from atmo_release import deploy_status
-from atmo_release.attach import RunReports, attach, attach_command
-from atmo_release.changelog import ChangelogError, release_changelog, release_section
 from atmo_release.environment import load_environment
-from atmo_release.github import GitHubError
-from atmo_release.github_releases import GitHubReleases, Repository
-from atmo_release.record_home import RecordHome, find_or_create
+from atmo_release.github import deployments
+from atmo_release.github.pull_requests import GitHubError
+from atmo_release.github.release_body import markers, with_block
+from atmo_release.github.releases import GitHubReleases, Repository
+from atmo_release.record import assets as attach_module
+from atmo_release.record.assets import RunReports, attach, attach_command
+from atmo_release.record.home import RecordHome, find_or_create
 from atmo_release.redact import MASK, Redactor
 from atmo_release.release import Release
-from atmo_release.release_body import markers, with_block
-from atmo_release.tag_release import TagReleaseError, publish_changelog, verify_release
+from atmo_release.weeks_before.changelog_edit import (
+    ChangelogError,
+    release_changelog,
+    release_section,
+)
+from atmo_release.weeks_before.tag_release import TagReleaseError, publish_changelog, verify_release
 from rehearsal.fake_github_releases import FakeGitHubReleases
 from rehearsal.first_deploy import to_toml
 from rehearsal.github_stand_in import record_table, start_github, token_env
@@ -233,13 +237,13 @@ def test_the_attach_command_without_a_token_refuses_and_touches_nothing(
 def test_the_deployment_carries_the_outcome(github: FakeGitHubReleases) -> None:
     client = client_of(github)
     record = {"release": "v37-3", "env": "atmobeta", "run_id": "r1", "driver": "Grace"}
-    started = deploy_status.start(client, REPO, record)
+    started = deployments.start(client, REPO, record)
     assert started["state"] == "in_progress"
-    state = deploy_status.finish(client, REPO, started["id"], "halted, rolled back", "u", "x" * 300)
+    state = deployments.finish(client, REPO, started["id"], "halted, rolled back", "u", "x" * 300)
     assert state == "failure"
     assert [s["state"] for s in client.statuses(REPO, started["id"])] == ["failure", "in_progress"]
-    assert deploy_status.state_of("passed") == "success"
-    assert deploy_status.state_of("running") == "error"
+    assert deployments.state_of("passed") == "success"
+    assert deployments.state_of("running") == "error"
 
 
 def test_the_assets_are_listed_past_one_page(github: FakeGitHubReleases) -> None:

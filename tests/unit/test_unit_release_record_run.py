@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.deployment import Deployment
 from atmo_release.environment import EnvironmentFileError, load_environment, parse_environment
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from fixtures.deployment import DeployRun
 from fixtures.release_record import run_finished, run_started
 

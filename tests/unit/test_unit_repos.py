@@ -5,10 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release.changelog import release_changelog
 from atmo_release.release import Release
-from atmo_release.repos import AppRepository, CandidateError, CandidateSettings, verify_released
 from atmo_release.target import LocalTarget
+from atmo_release.weeks_before.candidate_repos import (
+    AppRepository,
+    CandidateError,
+    CandidateSettings,
+    verify_released,
+)
+from atmo_release.weeks_before.changelog_edit import release_changelog
 from rehearsal.release_repos import ReleaseRehearsal, changelog
 
 V37_6 = Release(37, 6)

@@ -13,10 +13,10 @@ import pytest
 
 import atmo_release.resources as package
 from atmo_release.checks import CheckFailed
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.release import Release
+from atmo_release.release_day.deployment import Deployment
 from atmo_release.resources import Resource
 from atmo_release.resources.containers import Containers
 from atmo_release.resources.readiness import Readiness

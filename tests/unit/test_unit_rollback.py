@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release import restore_stream, way_back
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import files, restore
 from atmo_release.commands.compose import Compose
-from atmo_release.deployment import Deployment
+from atmo_release.data import restore_stream, way_back
+from atmo_release.data.restore_job import JobState, RestoreJob, timeout_for, unsettled
+from atmo_release.data.sessions import client_env
 from atmo_release.environment import parse_environment
+from atmo_release.release_day.deployment import Deployment
 from atmo_release.resources.way_back_window import live_manage_argv
-from atmo_release.restore_job import JobState, RestoreJob, timeout_for, unsettled
-from atmo_release.sessions import client_env
 from atmo_release.target import LocalTarget
 from fixtures.options import _recorded_release as recorded_release
 from fixtures.options import validate

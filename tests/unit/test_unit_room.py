@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deployment import Deployment
 from tests.unit.fake_target import FakeTarget, answer_containers, container
 from tests.unit.refusals import refusal
 

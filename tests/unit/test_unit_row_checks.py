@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from atmo_release.row_checks import (
+from atmo_release.data.row_checks import (
     Expected,
     changed_tables,
     compare_snapshots,

@@ -26,9 +26,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from atmo_release.record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import Redactor
-from atmo_release.state import State
+from atmo_release.resources.run_state import State
 from fixtures.deployment import DeployRun
 from fixtures.prepare import finish_run, new_run
 from fixtures.run import RUN_KEY, register, skip_after_a_halt

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from atmo_release.deploy_steps import deploy_steps
-from atmo_release.deployment import Deployment
+from atmo_release.release_day.deploy_steps import deploy_steps
+from atmo_release.release_day.deployment import Deployment
 from fixtures.deployment import RESUMABLE
 
 FEATURE = Path(__file__).resolve().parents[2] / "features" / "deploy.feature"

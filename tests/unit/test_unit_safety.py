@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from atmo_release.environment import parse_environment
-from atmo_release.gates import GateRefused, require_atmobeta_pass, require_confirmation
-from atmo_release.lock import DeployLock, LockHolder, LockRefused
-from atmo_release.record import utc_now
+from atmo_release.record.run_record import utc_now
 from atmo_release.release import Release
-from atmo_release.resume import newest_record, unfinished_record
+from atmo_release.release_day.gates import GateRefused, require_atmobeta_pass, require_confirmation
+from atmo_release.release_day.lock import DeployLock, LockHolder, LockRefused
+from atmo_release.release_day.resume import newest_record, unfinished_record
 from atmo_release.target import LocalTarget
 
 ROOT = Path(__file__).resolve().parents[2]

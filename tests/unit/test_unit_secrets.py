@@ -2,7 +2,7 @@
 
 import pytest
 
-from atmo_release.secrets import (
+from atmo_release.resources.secrets_checkout import (
     SettingsFileError,
     key_changes,
     parse_env_file,

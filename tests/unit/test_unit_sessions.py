@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from atmo_release.commands import psql
-from atmo_release.deployment import Deployment
-from atmo_release.sessions import APPLICATION_NAME, client_env, sessions_sql
+from atmo_release.data.sessions import APPLICATION_NAME, client_env, sessions_sql
+from atmo_release.release_day.deployment import Deployment
 from tests.unit.fake_target import FakeTarget, answer_containers, container
 from tests.unit.refusals import refusal
 

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from atmo_release.github import GitHubClient, GitHubError
+from atmo_release.github.pull_requests import GitHubClient, GitHubError
 from atmo_release.release import Release
-from atmo_release.slated import OpenSlatedPulls, require_merged, slated_pulls
+from atmo_release.weeks_before.slated import OpenSlatedPulls, require_merged, slated_pulls
 from rehearsal.fake_github import FakeGitHub
 from rehearsal.slated_pulls import OPEN_TITLE, SLATED_LABEL, slated_github
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from atmo_release import browser
-from atmo_release.deployment import Deployment
 from atmo_release.environment import parse_environment
-from atmo_release.smoke import SmokeCheck, SmokeSettings, judge
+from atmo_release.release_day.deployment import Deployment
+from atmo_release.smoke_settings import SmokeCheck, SmokeSettings, judge
+from atmo_release.web import browser
 from rehearsal.environment_file import smoke_checks_toml
 from tests.unit.refusals import refusal
 from tests.unit.test_unit_environment import ATMOBETA, refused, variant

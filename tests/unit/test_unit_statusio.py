@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from atmo_release.statusio import StatusIO, StatusIOError, Window
+from atmo_release.weeks_before.statusio import StatusIO, StatusIOError, Window
 from rehearsal.fake_statusio import FakeStatusIO
 
 WINDOW = Window(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from atmo_release import rollback
 from atmo_release.checks import CheckFailed
-from atmo_release.deployment import Deployment
-from atmo_release.where_left import next_safe_command, stack_state
+from atmo_release.release_day import rollback
+from atmo_release.release_day.deployment import Deployment
+from atmo_release.release_day.where_left import next_safe_command, stack_state
 from tests.unit.fake_target import FakeTarget
 
 

@@ -3,8 +3,8 @@ suite's checks, per step inside the window, and its rendering."""
 
 from __future__ import annotations
 
-from atmo_release.record_render import render_html, render_markdown
-from atmo_release.window_budget import window_budget
+from atmo_release.record.render import render_html, render_markdown
+from atmo_release.record.window_budget import window_budget
 
 
 def _step(step: str, started: str, seconds: float, *commands: tuple[float, bool]) -> dict:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from atmo_release.workdays import (
+from atmo_release.weeks_before.workdays import (
     NoticeTooLate,
     check_notice,
     latest_notice_day,

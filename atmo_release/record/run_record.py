@@ -1,0 +1,170 @@
+"""The release record: who did what, when, how long, with what result; written even on failure,
+as record.json and, rendered from its masked data, record.md and record.html."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from atmo_release.record.render import render_html, render_markdown
+from atmo_release.redact import Redactor
+from atmo_release.target import Result
+
+
+def utc_now(timespec: str = "seconds") -> str:
+    return datetime.now(UTC).isoformat(timespec=timespec)
+
+
+# Steps and the window to the millisecond: the timeline places sections shorter than a second.
+PRECISE = "milliseconds"
+
+
+@dataclass
+class CommandEntry:
+    argv: list[str]
+    rc: int
+    seconds: float
+    output_tail: str
+    changes: bool = False
+    planned: bool = False
+
+
+@dataclass
+class StepEntry:
+    section: str
+    step: str
+    started: str
+    result: str = "running"
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    commands: list[CommandEntry] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class ReleaseRecord:
+    """Everything a crew chief needs after the run; every string passes the redactor on write."""
+
+    env: str
+    release: str
+    crew_chief: str
+    driver: str
+    target: str
+    run_id: str
+    started: str = field(default_factory=utc_now)
+    finished: str = ""
+    outcome: str = "running"
+    previous_release: str = ""
+    halted_at: str = ""
+    stack_state: dict[str, Any] = field(default_factory=dict)
+    next_safe_command: str = ""
+    maintenance_window: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    # What the run says about itself outside any step (a webhook that failed), shown on top.
+    notes: list[str] = field(default_factory=list)
+    steps: list[StepEntry] = field(default_factory=list)
+
+    def begin_step(self, section: str, step: str) -> StepEntry:
+        entry = StepEntry(section=section, step=step, started=utc_now(PRECISE))
+        self._step_started = time.monotonic()
+        self.steps.append(entry)
+        return entry
+
+    def end_step(self, result: str, error: str = "") -> None:
+        if not self.steps:
+            return
+        entry = self.steps[-1]
+        entry.result = result
+        entry.error = error
+        entry.seconds = round(
+            time.monotonic() - getattr(self, "_step_started", time.monotonic()), 3
+        )
+
+    def open_window(self) -> None:
+        """Maintenance went on: the first time opens the window, in the section running now."""
+        if "started" not in self.maintenance_window:
+            self.maintenance_window["started"] = utc_now(PRECISE)
+            self.maintenance_window["opened_in"] = self.steps[-1].section if self.steps else ""
+
+    def close_window(self) -> None:
+        self.maintenance_window["ended"] = utc_now(PRECISE)
+        self.maintenance_window["closed_in"] = self.steps[-1].section if self.steps else ""
+
+    def note(self, text: str) -> None:
+        if self.steps:
+            self.steps[-1].notes.append(text)
+
+    def on_command(self, result: Result, redactor: Redactor) -> None:
+        if not self.steps:
+            return
+        self.steps[-1].commands.append(
+            CommandEntry(
+                argv=redactor.argv(result.argv),
+                rc=result.rc,
+                seconds=round(result.seconds, 3),
+                output_tail=redactor(result.tail(3)) if not result.ok else "",
+                changes=result.changes,
+                planned=result.planned,
+            )
+        )
+
+    def commands(self, changes_only: bool = False) -> list[list[str]]:
+        return [
+            command.argv
+            for step in self.steps
+            for command in step.commands
+            if command.changes or not changes_only
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write(
+        self, directory: Path, redactor: Redactor, stem: str = "record", **head: str
+    ) -> list[Path]:
+        """`<stem>.json`, `<stem>.md` and `<stem>.html`, `head` keys first in the JSON."""
+        return write_redacted(
+            directory,
+            stem,
+            {**head, **self.to_dict()},
+            redactor,
+            {"md": render_markdown, "html": lambda masked: render_html(masked, directory)},
+        )
+
+
+Renderer = Callable[[Any], str]
+
+
+def write_redacted(
+    directory: Path, stem: str, data: Any, redactor: Redactor, renderers: dict[str, Renderer]
+) -> list[Path]:
+    """The one writer of record files: `<stem>.json`, then `<stem>.<suffix>` per renderer. Each
+    string of `data` is masked before JSON or HTML escapes it (a quote or a backslash in a
+    secret would slip past a mask applied after), and the renderers see the masked data only."""
+    directory.mkdir(parents=True, exist_ok=True)
+    masked = redact_data(data, redactor)
+    json_path = directory / f"{stem}.json"
+    json_path.write_text(json.dumps(masked, indent=2) + "\n")
+    paths = [json_path]
+    for suffix, render in renderers.items():
+        path = directory / f"{stem}.{suffix}"
+        path.write_text(render(masked))
+        paths.append(path)
+    return paths
+
+
+def redact_data(data: Any, redactor: Redactor) -> Any:
+    """Masks secrets in every string of a JSON-like value before it is escaped for output;
+    any other value (a path, a date) is written as its masked string."""
+    if isinstance(data, dict):
+        return {redactor(str(k)): redact_data(v, redactor) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_data(item, redactor) for item in data]
+    if data is None or isinstance(data, bool | int | float):
+        return data
+    return redactor(str(data))
