@@ -77,7 +77,7 @@ def _first_error(stderr: str) -> str:
     return (errors or lines or ["no output"])[0 if errors else -1][:300]
 
 
-class RestoredCopy:
+class ThrowawayCopy:
     """A labelled throwaway PostgreSQL holding one dump restored as database `verify`.
 
     `open()` starts it on the target with the docker CLI and restores the dump; it stays up for
@@ -119,7 +119,7 @@ class RestoredCopy:
         self.seconds: dict[str, float] = {}
         self.server_major = 0
 
-    def open(self, roles: Sequence[str] = (), timeout: float = 3600) -> RestoredCopy:
+    def open(self, roles: Sequence[str] = (), timeout: float = 3600) -> ThrowawayCopy:
         """Start the server, restore the dump and count its rows; CheckFailed when it cannot."""
         step = time.monotonic()
         self._start()
@@ -355,7 +355,7 @@ def verify_dump(
     started = time.monotonic()
     path = Path(path)
     size = check_complete(target, path)
-    copy = RestoredCopy(target, path, image, owner, run_id or f"verify-{uuid.uuid4().hex[:10]}")
+    copy = ThrowawayCopy(target, path, image, owner, run_id or f"verify-{uuid.uuid4().hex[:10]}")
     try:
         copy.open(roles, timeout)
     finally:

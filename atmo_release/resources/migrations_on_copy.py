@@ -24,7 +24,7 @@ from atmo_release.data.migration_runs import (
     unapplied,
     unreached,
 )
-from atmo_release.data.throwaway_copy import RestoredCopy
+from atmo_release.data.throwaway_copy import ThrowawayCopy
 from atmo_release.labels import run_labels
 from atmo_release.resources import Resource
 from atmo_release.resources.proven_dumps import ProvenDumps
@@ -53,7 +53,7 @@ class MigrationsOnCopy(Resource):
         self.record.facts["migration_rehearsal"] = self.state.rehearsed
 
     def _rehearse_once(
-        self, name: str, copy: RestoredCopy
+        self, name: str, copy: ThrowawayCopy
     ) -> tuple[MigrationRun, Fingerprints, Steps]:
         rehearsal = MigrationRun(name)
         before = self.state.dumps[name]["fingerprints"]
@@ -127,7 +127,7 @@ class MigrationsOnCopy(Resource):
     def apps_of(self, database: str) -> list[str]:
         return [app for app in self.apps if self.service(app).database == database]
 
-    def start_migrate(self, app: str, name: str, copy: RestoredCopy, database: str) -> Running:
+    def start_migrate(self, app: str, name: str, copy: ThrowawayCopy, database: str) -> Running:
         """`manage.py migrate` of `app`'s release on `database` of `copy` (of `name`),
         detached."""
         settings = ExitStack()
@@ -162,7 +162,7 @@ class MigrationsOnCopy(Resource):
         output: str,
         app: str,
         name: str,
-        copy: RestoredCopy,
+        copy: ThrowawayCopy,
         which: str = "a",
     ) -> None:
         """`output`: what the run of manage.py printed (`printed`)."""
@@ -186,7 +186,7 @@ class MigrationsOnCopy(Resource):
 
     @contextmanager
     def _manage_on(
-        self, app: str, copy: RestoredCopy, database: str | None = None
+        self, app: str, copy: ThrowawayCopy, database: str | None = None
     ) -> Iterator[Callable[..., Result]]:
         """A runner of `manage.py` from the release's image against `database` of `copy`
         (default `verify`), with the environment's settings of the secrets branch but for the
@@ -234,7 +234,7 @@ class Running:
     """A detached `manage.py migrate` on a copy; `settings` holds its settings file."""
 
     app: str
-    copy: RestoredCopy
+    copy: ThrowawayCopy
     container: str
     settings: ExitStack
 
@@ -245,7 +245,7 @@ class CopyMigrations:
     side by side, the apps of one database one after the other."""
 
     rehearsal: MigrationsOnCopy
-    copies: dict[str, tuple[RestoredCopy, str]]  # {database: (copy, database in the copy)}
+    copies: dict[str, tuple[ThrowawayCopy, str]]  # {database: (copy, database in the copy)}
     results: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
     # {database: {app: seconds}} spent waiting for each to end (0 when it ended before)
     waited: dict[str, dict[str, float]] = field(default_factory=dict)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ProvenDumps(Resource):
     def __init__(self, deployment: Run) -> None:
         super().__init__(deployment)
-        self.copies: dict[str, throwaway_copy.RestoredCopy] = {}
+        self.copies: dict[str, throwaway_copy.ThrowawayCopy] = {}
 
     def dump(self) -> None:
         """pg_dump each database into the backup directory; a second dump the same day gets a
@@ -67,9 +67,9 @@ class ProvenDumps(Resource):
             )
         self.record.facts["dumps"] = self.state.dumps
 
-    def open_copy(self, name: str, path: Path) -> throwaway_copy.RestoredCopy:
+    def open_copy(self, name: str, path: Path) -> throwaway_copy.ThrowawayCopy:
         """A throwaway server holding the dump `path` of `name`, up until `close_copies()`."""
-        copy = throwaway_copy.RestoredCopy(
+        copy = throwaway_copy.ThrowawayCopy(
             self.target,
             path,
             self.env.database.verify_image,

@@ -18,7 +18,7 @@ from atmo_release.data import dumps, restore_job, restore_stream, way_back
 from atmo_release.data.fingerprint import quote
 from atmo_release.data.migration_runs import manage_argv, settings_for_copy
 from atmo_release.data.row_checks import IGNORED
-from atmo_release.data.throwaway_copy import RestoredCopy
+from atmo_release.data.throwaway_copy import ThrowawayCopy
 from atmo_release.labels import run_labels
 from atmo_release.target import Result
 
@@ -71,10 +71,10 @@ class TodaysCopy:
     def __init__(self, deployment: Run, database: str) -> None:
         self.deployment, self.database = deployment, database
         self.role = deployment.env.database.user
-        self.copy: RestoredCopy | None = None
+        self.copy: ThrowawayCopy | None = None
 
     @property
-    def server(self) -> RestoredCopy:
+    def server(self) -> ThrowawayCopy:
         assert self.copy is not None, "open() first"
         return self.copy
 
@@ -86,7 +86,7 @@ class TodaysCopy:
             dumps.kind_for(self.database), d.day, env.backup_dir, d.target.exists
         )
         dumps.dump(d.target, env.database, d.password, d.compose, self.database, path)
-        self.copy = RestoredCopy(
+        self.copy = ThrowawayCopy(
             d.target, path, env.database.verify_image, COPY_OWNER, d.record.run_id
         )
         self.copy.open(dumps.named_roles(d.db, self.database, COPY_OWNER))

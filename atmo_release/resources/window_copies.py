@@ -21,7 +21,7 @@ from atmo_release.data import restore_stream, row_checks, stamps, throwaway_copy
 from atmo_release.data.fingerprint import Fingerprints, Query, combine
 from atmo_release.data.restore_stream import Part
 from atmo_release.data.row_checks import Expected
-from atmo_release.data.throwaway_copy import RestoredCopy
+from atmo_release.data.throwaway_copy import ThrowawayCopy
 from atmo_release.resources import Resource
 from atmo_release.resources.migrations_on_copy import CopyMigrations, MigrationsOnCopy
 from atmo_release.resources.proven_dumps import ProvenDumps
@@ -115,10 +115,10 @@ class WindowCopies(Resource):
             self.note(f"removed {left} throwaway containers run {self.state.resumed_from} left")
 
     @staticmethod
-    def _query(copy: RestoredCopy) -> Query:
+    def _query(copy: ThrowawayCopy) -> Query:
         return lambda sql, timeout: copy.query(sql, timeout, database=copy.unmigrated)
 
-    def _stopped_copy(self, name: str) -> RestoredCopy:
+    def _stopped_copy(self, name: str) -> ThrowawayCopy:
         """The copy of `name` holding the stopped database (loaded once, then proven)."""
         copy = self._unmigrated(name)
         if name in self.loaded:
@@ -160,7 +160,7 @@ class WindowCopies(Resource):
         return copy
 
     def _read_loaded(
-        self, copy: RestoredCopy, dumped: Fingerprints, window: dict[str, Any]
+        self, copy: ThrowawayCopy, dumped: Fingerprints, window: dict[str, Any]
     ) -> Fingerprints:
         """The copy's reading, from the dump's reading and only what the load changed: the
         rewritten tables whole, the new rows of the grown ones."""
@@ -172,7 +172,7 @@ class WindowCopies(Resource):
             **{t: combine(dumped[t], v) if t in after else v for t, v in read.items()},
         }
 
-    def _unmigrated(self, name: str) -> RestoredCopy:
+    def _unmigrated(self, name: str) -> ThrowawayCopy:
         """The copy kept unmigrated since the dump was proven, or, when this run has none, a
         new one restored from the proven dump."""
         copy = self.resource(ProvenDumps).copies.get(name)

@@ -209,7 +209,7 @@ def labelled(kind: list[str], run_id: str) -> list[str]:
 def test_close_leaves_no_container_and_no_volume(atmo_dump: dumps.DumpResult, run_id: str) -> None:
     """The copy's data volume carries the run label, so listing by it is no empty proof."""
     closing = f"{run_id}-close"
-    copy = throwaway_copy.RestoredCopy(
+    copy = throwaway_copy.ThrowawayCopy(
         LocalTarget(), atmo_dump.path, POSTGRES_IMAGE, "atmo_app", closing
     )
     try:

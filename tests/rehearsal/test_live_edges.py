@@ -23,7 +23,7 @@ import pytest
 from atmo_release.checks import CheckFailed
 from atmo_release.data.migration_runs import manage_argv, settings_for_copy
 from atmo_release.data.sessions import APPLICATION_NAME
-from atmo_release.data.throwaway_copy import RestoredCopy
+from atmo_release.data.throwaway_copy import ThrowawayCopy
 from atmo_release.environment import parse_environment
 from atmo_release.labels import RUN_LABEL
 from rehearsal.database import DB_USER
@@ -122,7 +122,7 @@ def test_a_migration_rehearsal_whose_settings_name_production_reaches_nothing(
     settings = tmp_path / "atmosphere.ini"
     settings.write_text(
         settings_for_copy(
-            live.ini("atmosphere", SECRETS_BRANCH), RestoredCopy.HOST, 5432, "verify", DB_USER, "x"
+            live.ini("atmosphere", SECRETS_BRANCH), ThrowawayCopy.HOST, 5432, "verify", DB_USER, "x"
         )
     )
     service = parse_environment(live.env_file).services["atmosphere"]

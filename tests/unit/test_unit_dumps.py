@@ -340,7 +340,7 @@ def sql(statement: str) -> list[str]:
 
 def test_restored_copy_runs_its_server_through_the_target() -> None:
     target = copy_target()
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.open(roles=["atmo_ro"])
     assert copy.container_id == CONTAINER and copy.server_major == 15
     assert copy.counts == {"core_instance": 3, "core_user": 2}
@@ -401,7 +401,7 @@ def test_a_plan_runs_the_throwaway_server_for_real() -> None:
     inner = copy_target()
     planned: list[Result] = []
     inner.listeners.append(lambda result, redactor: planned.append(result))
-    copy = throwaway_copy.RestoredCopy(PlanTarget(inner), DUMP, IMAGE, "atmo_app", "run-1").open()
+    copy = throwaway_copy.ThrowawayCopy(PlanTarget(inner), DUMP, IMAGE, "atmo_app", "run-1").open()
     copy.close()
     assert len(inner.calls) == 13 and not [r for r in planned if r.planned]
 
@@ -411,7 +411,7 @@ def test_the_server_is_waited_for_until_it_answers() -> None:
         (["pg_isready"], [(2, "no response"), (0, "accepting connections")]),
         (["SELECT 1"], [(2, 'database "verify" does not exist'), (0, "1")]),
     )
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     copy.poll = 0
     copy.open()
     probes = [call[11] for call in target.calls if call[:10] == EXEC and call[11:12] != ("psql",)]
@@ -428,7 +428,7 @@ def test_a_server_that_stops_fails_at_once_naming_the_image() -> None:
         (["docker", "inspect"], ok("exited\n")),
         (["docker", "logs"], [(0, 'FATAL:  unrecognized configuration parameter "fsync"')]),
     )
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     assert refusal(copy.open) == (
         f"the throwaway PostgreSQL ({IMAGE}) stopped before accepting connections (exited): "
         'FATAL:  unrecognized configuration parameter "fsync"'
@@ -444,7 +444,7 @@ def test_a_server_that_stops_fails_at_once_naming_the_image() -> None:
 def test_a_silent_server_fails_after_its_timeout_and_verify_removes_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(throwaway_copy.RestoredCopy, "ready_timeout", 0)
+    monkeypatch.setattr(throwaway_copy.ThrowawayCopy, "ready_timeout", 0)
     target = copy_target(
         (STAT[:1], ok("81a4 99")),
         (TAIL[:1], ok(COMPLETE.decode())),
@@ -461,7 +461,7 @@ def test_a_missing_image_is_pulled_first() -> None:
     target = copy_target(
         (["docker", "image", "inspect"], [(1, "No such image"), (0, "null")]),
     )
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
     assert target.calls[1:4] == [
         ("docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", IMAGE),
         ("docker", "pull", IMAGE),
@@ -486,7 +486,7 @@ def test_a_server_that_cannot_start_is_refused(
         (failing, [(1, "Error response from daemon: boom")]),
         (["docker", "image", "inspect"], [(1, "No such image"), (0, "null")]),
     )
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     with pytest.raises(CheckFailed, match=message + ".*boom"):
         copy.open()
     copy.close()
@@ -496,7 +496,7 @@ def test_a_server_that_cannot_start_is_refused(
 
 def test_a_network_that_cannot_be_made_leaves_nothing_to_remove() -> None:
     target = copy_target((["docker", "network", "create"], [(1, "Error response: boom")]))
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     with pytest.raises(CheckFailed, match="internal network of the throwaway .* could not .*boom"):
         copy.open()
     copy.close()
@@ -507,14 +507,14 @@ def test_restore_failure_names_the_first_error_and_a_relative_dump_is_refused() 
     target = copy_target(
         (["--single-transaction"], [(3, 'psql:/dump/a.sql:7: ERROR:  syntax error at "x"')]),
     )
-    copy = throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
+    copy = throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1")
     with pytest.raises(CheckFailed, match=f"dump {DUMP} could not be restored into {IMAGE}: psql"):
         copy.open()
     with pytest.raises(ValueError, match="absolute path"):
-        throwaway_copy.RestoredCopy(target, Path("atmo.sql"), IMAGE, "atmo_app", "run-1")
+        throwaway_copy.ThrowawayCopy(target, Path("atmo.sql"), IMAGE, "atmo_app", "run-1")
 
 
 def test_a_dump_of_another_major_version_is_refused() -> None:
     target = copy_target((["head"], ok("-- Dumped from database version 9.6.24\n")))
     with pytest.raises(CheckFailed, match="comes from PostgreSQL 9, but the throwaway server"):
-        throwaway_copy.RestoredCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()
+        throwaway_copy.ThrowawayCopy(target, DUMP, IMAGE, "atmo_app", "run-1").open()

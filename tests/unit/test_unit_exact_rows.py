@@ -22,7 +22,7 @@ from atmo_release.data.fingerprint import (
 )
 from atmo_release.data.restore_stream import Part, inline, window_parts
 from atmo_release.data.sessions import APPLICATION_NAME, client_env
-from atmo_release.data.throwaway_copy import RestoredCopy, remove_left_by
+from atmo_release.data.throwaway_copy import ThrowawayCopy, remove_left_by
 from atmo_release.environment import Database
 from tests.unit.fake_target import FakeTarget
 
@@ -222,7 +222,7 @@ def test_a_shape_is_one_pass_with_the_distinct_count_of_the_stamped_columns_only
 
 def test_the_unmigrated_copy_is_a_file_copy_in_the_same_server() -> None:
     target = EnvTarget()
-    copy = RestoredCopy(target, Path("/root/atmo-2026-12-01.sql"), "postgres:15", "atmo_app", "r1")
+    copy = ThrowawayCopy(target, Path("/root/atmo-2026-12-01.sql"), "postgres:15", "atmo_app", "r1")
     copy.container_id, copy.server_major = "c1", 15
     copy.keep_unmigrated()
     in_copy = (
