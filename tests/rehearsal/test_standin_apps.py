@@ -137,8 +137,8 @@ class Rehearsal:
                 try:
                     if requests.get(container.url + READY_PATHS[app], timeout=2).ok:
                         return container
-                except requests.ConnectionError:
-                    pass
+                except (requests.ConnectionError, requests.Timeout):
+                    pass  # a slow first answer on a busy machine: ask again until the deadline
             assert time.monotonic() < deadline, container.logs().decode()
             time.sleep(0.3)
 
