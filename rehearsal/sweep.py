@@ -64,15 +64,20 @@ def sweep_leftovers(
             foreign.add(f"{labels[RUN_LABEL]} (pid {labels.get(PID_LABEL, '?')} on {where})")
         return verdict is Fate.REMOVE
 
-    def gone(remove: Callable[[], object]) -> int:
-        """1 once removed; a `--rm` container may remove itself between listing and removal,
-        and a concurrent sweep (another test worker's) may be removing it already."""
+    def gone(remove: Callable[[], object], inspect: Callable[[], object]) -> int:
+        """1 once removed; 0 when something else removed it first: a `--rm` container between
+        listing and removal, or a concurrent sweep (another test worker's), which the engine
+        may answer with 404, 409 "already in progress" or 500 "unrecognized image ID"."""
         try:
             remove()
         except docker.errors.NotFound:
             return 0
         except docker.errors.APIError as error:
             if error.status_code == 409 and "already in progress" in str(error.explanation):
+                return 0
+            try:
+                inspect()
+            except docker.errors.NotFound:
                 return 0
             raise
         return 1
@@ -81,18 +86,27 @@ def sweep_leftovers(
     removed = 0
     for container in client.containers.list(all=True, filters=selector, ignore_removed=True):
         if to_remove(container.labels):
-            removed += gone(lambda c=container: c.remove(force=True, v=True))
+            removed += gone(
+                lambda c=container: c.remove(force=True, v=True),
+                lambda c=container: client.api.inspect_container(c.id),
+            )
     for network in client.networks.list(filters=selector):
         if to_remove(network.attrs.get("Labels") or {}):
-            removed += gone(network.remove)
+            removed += gone(network.remove, lambda n=network: client.api.inspect_network(n.id))
     for volume in client.volumes.list(filters=selector):
         if to_remove(volume.attrs.get("Labels") or {}):
-            removed += gone(lambda v=volume: v.remove(force=True))
+            removed += gone(
+                lambda v=volume: v.remove(force=True),
+                lambda v=volume: client.api.inspect_volume(v.name),
+            )
     # The engine's list as it is (ImageCollection.list inspects each, which a concurrent
     # removal turns into ImageNotFound).
     for image in client.api.images(filters=selector):
         if to_remove(image.get("Labels") or {}):
-            removed += gone(lambda i=image: client.images.remove(i["Id"], force=True))
+            removed += gone(
+                lambda i=image: client.images.remove(i["Id"], force=True),
+                lambda i=image: client.api.inspect_image(i["Id"]),
+            )
     if removed:
         whose = f"rehearsal {run_id}" if run_id else "earlier rehearsals whose process is gone"
         log(f"removed {removed} containers, networks, volumes and images of {whose}")

@@ -35,11 +35,7 @@ class RemovedElsewhere(FakeContainer):
     """One a concurrent sweep (another test worker's) is removing: the engine answers 409."""
 
     def remove(self, force: bool = False, v: bool = False) -> None:
-        response = requests.Response()
-        response.status_code = 409
-        raise docker.errors.APIError(
-            "409 Client Error", response, "removal of container abc is already in progress"
-        )
+        raise api_error(409, "removal of container abc is already in progress")
 
 
 @dataclass
@@ -51,17 +47,43 @@ class FakeList:
 
 
 class FakeClient:
-    """The engine as the sweep sees it: only containers; no network, volume or image."""
+    """The engine as the sweep sees it: containers and images; no network or volume."""
 
-    def __init__(self, containers: list[FakeContainer]) -> None:
+    def __init__(
+        self, containers: list[FakeContainer], images: list[dict[str, object]] | None = None
+    ) -> None:
         self.containers = FakeList(containers)
-        self.networks, self.volumes, self.images = FakeList(), FakeList(), FakeList()
-        self.api = FakeApi()
+        self.networks, self.volumes = FakeList(), FakeList()
+        self.images = ImageRemovedElsewhere()
+        self.api = FakeApi(images or [])
 
 
+def api_error(status: int, explanation: str) -> docker.errors.APIError:
+    response = requests.Response()
+    response.status_code = status
+    return docker.errors.APIError(f"{status} Error", response, explanation)
+
+
+class ImageRemovedElsewhere:
+    """Another worker's sweep removed the image between listing and removal: the engine answers
+    500 "unrecognized image ID", not 404."""
+
+    def remove(self, image: str, force: bool = False) -> None:
+        raise api_error(500, f"unrecognized image ID {image}")
+
+
+@dataclass
 class FakeApi:
+    listed: list[dict[str, object]]
+    present: set[str] = field(default_factory=set)
+
     def images(self, **filters: object) -> list[dict[str, object]]:
-        return []
+        return self.listed
+
+    def inspect_image(self, image: str) -> dict[str, str]:
+        if image not in self.present:
+            raise docker.errors.ImageNotFound(f"no such image {image}")
+        return {"Id": image}
 
 
 def labels(run: str, pid: str, host: str) -> dict[str, str]:
@@ -86,6 +108,19 @@ def test_a_removal_already_in_progress_elsewhere_is_not_an_error() -> None:
     dead = FakeContainer(labels("dead-here", DEAD_PID, here))
     assert sweep_leftovers(FakeClient([racing, dead]), lambda line: None) == 1
     assert dead.removed
+
+
+def test_an_image_another_sweep_removed_first_is_not_an_error() -> None:
+    dead = {"Id": "sha256:gone", "Labels": labels("dead-here", DEAD_PID, socket.gethostname())}
+    assert sweep_leftovers(FakeClient([], [dead]), lambda line: None) == 0
+
+
+def test_an_image_that_will_not_go_is_an_error() -> None:
+    dead = {"Id": "sha256:kept", "Labels": labels("dead-here", DEAD_PID, socket.gethostname())}
+    client = FakeClient([], [dead])
+    client.api.present.add("sha256:kept")
+    with pytest.raises(docker.errors.APIError, match="unrecognized image ID"):
+        sweep_leftovers(client, lambda line: None)
 
 
 @pytest.mark.parametrize(
