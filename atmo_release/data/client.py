@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import Read, psql
 from atmo_release.commands.compose import Compose
+from atmo_release.data import change_markers
 from atmo_release.data.fingerprint import Fingerprints, fingerprint_database
 from atmo_release.data.sessions import client_env
 from atmo_release.environment import Database
@@ -73,7 +74,16 @@ class DatabaseClient:
             lambda sql, timeout: self.query(database, sql, timeout),
             tables,
             upto,
-            batch=lambda sqls, timeout: self._psql(
-                database, Read(self.argv(database, *sqls)), timeout
-            ),
+            batch=lambda sqls, timeout: self.batch(database, sqls, timeout),
         )
+
+    def markers(self, database: str) -> change_markers.Markers:
+        """Every table's change markers, and whether they can be trusted."""
+        return change_markers.read(
+            lambda sql: self.scalar(database, sql),
+            lambda sqls: self.batch(database, sqls, 60),
+        )
+
+    def batch(self, database: str, sqls: list[str], timeout: float) -> list[list[str]]:
+        """The rows of statements that only read, run one after another in one session."""
+        return self._psql(database, Read(self.argv(database, *sqls)), timeout)

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from atmo_release.checks import require
-from atmo_release.data import row_checks, stamps
-from atmo_release.data.fingerprint import total_rows
+from atmo_release.data import change_markers, row_checks, stamps
+from atmo_release.data.fingerprint import Fingerprints, total_rows
 from atmo_release.resources import Resource
 from atmo_release.resources.window_copies import WindowCopies
 
@@ -38,10 +38,12 @@ class Databases(Resource):
 
     def read_stopped(self) -> None:
         """The "before" that counts: read once nothing writes. What users and tasks wrote while
-        the run prepared is noted, never mistaken for a loss."""
+        the run prepared is noted, never mistaken for a loss. A table whose change markers
+        prove it unwritten since its proven dump began is taken from the dump's reading; the
+        others are read again."""
         names = self.env.database.names
         self.state.clock["stopped"] = self.clock()
-        self.state.snapshot_before = {name: self.db.fingerprints(name) for name in names}
+        self.state.snapshot_before = {name: self._read_since_dump(name) for name in names}
         self.record.facts["snapshot_before"] = self.state.snapshot_before
         self.record.facts["clock"] = self.state.clock
         written: dict[str, list[str]] = {}
@@ -55,6 +57,37 @@ class Databases(Resource):
             f"{rows} rows read with the apps stopped; written while the run prepared: "
             + ("; ".join(f"{db}: {', '.join(t)}" for db, t in written.items()) or "nothing")
         )
+
+    def _read_since_dump(self, name: str) -> Fingerprints:
+        """`name`'s tables now: the proven dump's reading of each table untouched since, a
+        fresh reading of the rest; what was taken from where, and why, goes in the record."""
+        dump = self.state.dumps.get(name) or {}
+        now = self.db.markers(name)
+        dumped = dump.get("fingerprints") or {}
+        kept = {
+            table: dumped[table]
+            for table in change_markers.untouched(
+                change_markers.Markers.from_record(dump.get("markers")), now
+            )
+            if table in dumped
+        }
+        rest = sorted(set(now.tables) - set(kept)) if now.tables else None
+        reading = {**kept, **(self.db.fingerprints(name, rest) if rest != [] else {})}
+        self.record.facts.setdefault("stopped_reading", {})[name] = {
+            "from_dump": sorted(kept),
+            "read": sorted(set(reading) - set(kept)),
+            "markers": "trusted" if now.trusted else f"not trusted: {now.why}",
+        }
+        if now.trusted:
+            self.note(
+                f"{name}: {len(reading) - len(kept)} tables read again; {len(kept)} unwritten "
+                "since the proven dump began, by their change markers, taken from its reading"
+            )
+        else:
+            self.note(
+                f"{name}: every table read again (the change markers prove nothing: {now.why})"
+            )
+        return dict(sorted(reading.items()))
 
     def changes_from(
         self, before: dict[str, Any], name: str, now: dict[str, Any] | None = None

@@ -22,6 +22,7 @@ class ProvenDumps(Resource):
         """pg_dump each database into the backup directory; a second dump the same day gets a
         new name, never the first one's."""
         for name in self.env.database.names:
+            markers = self.db.markers(name)  # before the dump's snapshot: see read_stopped
             counts = dumps.row_counts(self.db, name)
             path = dumps.dump_name(
                 dumps.kind_for(name), self.deployment.day, self.env.backup_dir, self.target.exists
@@ -34,6 +35,7 @@ class ProvenDumps(Resource):
                 **result.as_record(),
                 "counts": counts,
                 "counts_after": after,
+                "markers": markers.as_record(),
             }
             self.note(f"dumped {name} to {path} ({result.bytes} bytes in {result.seconds:.1f} s)")
         self.record.facts["dumps"] = self.state.dumps

@@ -17,21 +17,17 @@ from pathlib import Path
 
 import docker
 import pytest
-from testcontainers.community.postgres import PostgresContainer
 
 from atmo_release.checks import CheckFailed
-from atmo_release.commands.compose import Compose
 from atmo_release.data import dumps, throwaway_copy
-from atmo_release.data.client import DatabaseClient
 from atmo_release.environment import Database
-from atmo_release.labels import RUN_LABEL, owner_labels
+from atmo_release.labels import RUN_LABEL
 from atmo_release.target import LocalTarget
-from rehearsal.images import POSTGRES_IMAGE, ensure_images
+from rehearsal.images import POSTGRES_IMAGE
+from tests.rehearsal.host_database import COMPOSE, PASSWORD, db_client, host_database, leftovers
 
 pytestmark = pytest.mark.docker
 
-PASSWORD = "dump-test-password"
-COMPOSE = Compose(("docker-compose",), "unused.yml", "unused")
 SEED = {
     "atmo_prod": (
         "CREATE TABLE core_atmosphereuser (id serial PRIMARY KEY, username text UNIQUE, "
@@ -59,52 +55,8 @@ def run_id() -> str:
 
 @pytest.fixture(scope="module")
 def source(run_id: str) -> Iterator[Database]:
-    """The host database of the tests, seeded; its config in the environment's schema."""
-    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-    ensure_images([POSTGRES_IMAGE], log=lambda line: None)
-    container = PostgresContainer(
-        POSTGRES_IMAGE, username="atmo_app", password=PASSWORD, dbname="atmo_prod", driver=None
-    )
-    container.ports["5432/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
-    container.with_env("POSTGRES_EXTRA_DBS", "troposphere")
-    container.with_kwargs(labels={RUN_LABEL: run_id, **owner_labels()})
-    try:
-        container.start()
-        config = Database(
-            "host",
-            "atmo_app",
-            ("atmo_prod", "troposphere"),
-            "inis/atmosphere.ini",
-            "127.0.0.1",
-            int(container.get_exposed_port(5432)),
-        )
-        client = db_client(config)
-        for dbname, sql in SEED.items():
-            client.query(dbname, sql)
+    with host_database(run_id, SEED) as config:
         yield config
-    finally:
-        container.stop()
-        leftovers(run_id, remove=True)
-
-
-def db_client(config: Database) -> DatabaseClient:
-    return DatabaseClient(LocalTarget(), config, PASSWORD, COMPOSE)
-
-
-def leftovers(run_id: str, remove: bool = False) -> list[str]:
-    """Containers and volumes of `run_id` still there (removed first when `remove`)."""
-    client = docker.from_env()
-    selector = {"label": f"{RUN_LABEL}={run_id}"}
-    found = client.containers.list(all=True, filters=selector)
-    if remove:
-        for container in found:
-            container.remove(force=True, v=True)
-    volumes = client.volumes.list(filters=selector)
-    if remove:
-        for volume in volumes:
-            volume.remove(force=True)
-    client.close()
-    return [container.name for container in found] + [volume.name for volume in volumes]
 
 
 @pytest.fixture(scope="module")

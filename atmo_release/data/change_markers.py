@@ -1,0 +1,122 @@
+"""Per-table change markers: which tables cannot have been written between two readings, so
+the stopped reading fingerprints only the others and takes the rest from the proven dump.
+
+A table's markers are its oid, its file (`relfilenode`: TRUNCATE, VACUUM FULL and rewriting
+ALTERs give a new one), a signature of its columns (an ALTER that adds a column rewrites
+nothing), and PostgreSQL's own counts of rows inserted, updated and deleted in it, which only
+grow. The server's markers are when its statistics were last reset (a reset of one table's
+counters resets it too) and when the server started (a crash-restart discards them).
+
+The counts are trusted only on PostgreSQL 15 or newer, where they live in shared memory (older
+servers send them over UDP to a collector that may drop them), and only when no other session
+can still hold counts it has not yet flushed: a backend flushes its own counts when it exits,
+before it leaves `pg_stat_activity`. So a reading is trusted when, in one session, no other
+client is connected before and after the markers are read and no transaction id was handed
+out in between (every write takes one). A table whose markers are all equal was not written;
+anything else, unknown or untrusted, is read in full.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MIN_SERVER = 150000
+
+VERSION_SQL = "SELECT current_setting('server_version_num')"
+# Backends that never write a table's rows; anything else connected makes the counts untrusted.
+_QUIET_KINDS = (
+    "autovacuum launcher",
+    "autovacuum worker",
+    "background writer",
+    "checkpointer",
+    "walwriter",
+    "archiver",
+    "startup",
+    "walreceiver",
+    "logical replication launcher",
+)
+QUIET_SQL = (
+    "SELECT (SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+    "backend_type NOT IN (" + ", ".join(f"'{kind}'" for kind in _QUIET_KINDS) + ")), "
+    "pg_snapshot_xmax(pg_current_snapshot())"
+)
+MARKERS_SQL = (
+    "SELECT json_build_object("
+    "'stats_reset', (SELECT coalesce(stats_reset::text, '') FROM pg_stat_database "
+    "WHERE datname = current_database()), "
+    "'started', pg_postmaster_start_time()::text, "
+    "'tables', (SELECT coalesce(json_object_agg(c.relname, json_build_array(c.oid::bigint, "
+    "c.relfilenode::bigint, c.relkind, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, "
+    "(SELECT md5(coalesce(string_agg(a.attname || ':' || a.atttypid || ':' || a.attnum, ',' "
+    "ORDER BY a.attnum), '')) FROM pg_attribute a "
+    "WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))), '{}') "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')))"
+)
+
+# scalar(sql) -> the first field; batch(statements) -> the one row of each, in one session
+Scalar = Callable[[str], str]
+Batch = Callable[[list[str]], list[list[str]]]
+
+
+@dataclass
+class Markers:
+    """A reading of the markers; `trusted` says whether its counts prove anything, `why` why
+    not."""
+
+    server: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, list[Any]] = field(default_factory=dict)
+    trusted: bool = False
+    why: str = ""
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "server": self.server,
+            "tables": self.tables,
+            "trusted": self.trusted,
+            "why": self.why,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any] | None) -> Markers | None:
+        if not data:
+            return None
+        return cls(dict(data["server"]), dict(data["tables"]), bool(data["trusted"]), data["why"])
+
+
+def read(scalar: Scalar, batch: Batch) -> Markers:
+    """The markers now, and whether nothing else could have written while they were read."""
+    version = int(scalar(VERSION_SQL) or 0)
+    if version < MIN_SERVER:
+        return Markers(
+            why=f"PostgreSQL {version} keeps its row counts in a collector that may drop them"
+        )
+    before, markers, after = batch([QUIET_SQL, MARKERS_SQL, QUIET_SQL])
+    data = json.loads(markers[0])
+    reading = Markers(
+        {"stats_reset": data["stats_reset"], "started": data["started"]}, data["tables"]
+    )
+    if before[0] != "0" or after[0] != "0":
+        reading.why = f"{max(int(before[0]), int(after[0]))} other session(s) connected"
+    elif before[1] != after[1]:
+        reading.why = "a transaction began while the markers were read"
+    else:
+        reading.trusted = True
+    return reading
+
+
+def untouched(then: Markers | None, now: Markers) -> set[str]:
+    """The tables `now` proves unwritten since `then` (read before that reading's rows were):
+    none unless `now` is trusted and the server's markers are the same; a partitioned table's
+    rows live in its partitions, so it is never among them."""
+    if then is None or not now.trusted or then.server != now.server:
+        return set()
+    return {
+        table
+        for table, markers in now.tables.items()
+        if markers[2] == "r" and None not in markers and then.tables.get(table) == markers
+    }

@@ -1,0 +1,124 @@
+"""PostgreSQL 15's own change markers, read as the stopped reading reads them: every way of
+writing a table (or of hiding that it was written) leaves the table out of those proven
+untouched, and a session still connected makes the whole reading untrusted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from atmo_release.data import change_markers
+from atmo_release.environment import Database
+from tests.rehearsal.host_database import PASSWORD, db_client, host_database
+
+pytestmark = pytest.mark.docker
+
+DB = "troposphere"
+TABLE = (
+    "CREATE TABLE {0} (id serial PRIMARY KEY, name text); "
+    "INSERT INTO {0} (name) SELECT 'row ' || n FROM generate_series(1, 20) n"
+)
+
+
+@pytest.fixture(scope="module")
+def source() -> Iterator[Database]:
+    with host_database(
+        f"markers-{uuid.uuid4().hex[:10]}", {DB: TABLE.format("bystander")}
+    ) as config:
+        yield config
+
+
+def markers(source: Database) -> change_markers.Markers:
+    return db_client(source).markers(DB)
+
+
+def settled(source: Database) -> change_markers.Markers:
+    """A trusted reading: a psql that returned may leave its backend exiting for a moment,
+    connected with its counts not yet flushed."""
+    deadline = time.monotonic() + 10
+    while not (reading := markers(source)).trusted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert reading.trusted, reading.why
+    return reading
+
+
+RESET = "SELECT pg_stat_reset_single_table_counters('{0}'::regclass)"
+# (what is done before the first reading, the writes, each in a session of its own); a reset
+# before the reading leaves the table's counts at zero, and one after the delete has been
+# counted brings them back there: only the server's reset time tells that write.
+WRITES = {
+    "delete": ("", ["DELETE FROM {0} WHERE id = 1"]),
+    "update": ("", ["UPDATE {0} SET name = 'renamed' WHERE id = 2"]),
+    "insert": ("", ["INSERT INTO {0} (name) VALUES ('new')"]),
+    "delete-and-insert": (
+        "",
+        ["DELETE FROM {0} WHERE id = 3", "INSERT INTO {0} (name) VALUES ('x')"],
+    ),
+    "truncate": ("", ["TRUNCATE {0}"]),
+    "column-added": ("", ["ALTER TABLE {0} ADD COLUMN flag boolean NOT NULL DEFAULT false"]),
+    "column-type-changed-in-place": ("", ["ALTER TABLE {0} ALTER COLUMN name TYPE varchar"]),
+    "delete-hidden-by-a-counters-reset": (RESET, ["DELETE FROM {0} WHERE id = 4", RESET]),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES), ids=list(WRITES))
+def test_a_written_table_is_never_proven_untouched(source: Database, write: str) -> None:
+    table = f"probe_{write.replace('-', '_')}"
+    client = db_client(source)
+    prepare, changes = WRITES[write]
+    client.query(DB, TABLE.format(table))
+    if prepare:
+        settled(source)
+        client.query(DB, prepare.format(table))
+    then = settled(source)
+    assert {table, "bystander"} <= change_markers.untouched(then, markers(source))
+    for change in changes:
+        client.query(DB, change.format(table))
+        settled(source)
+    assert table not in change_markers.untouched(then, settled(source))
+
+
+def test_all_counters_reset_proves_nothing(source: Database) -> None:
+    then = settled(source)
+    db_client(source).query(DB, "SELECT pg_stat_reset()")
+    assert change_markers.untouched(then, settled(source)) == set()
+
+
+def test_a_session_still_connected_makes_the_reading_untrusted(source: Database) -> None:
+    """It may hold counts it has not flushed; once it has gone, its write is seen."""
+    db_client(source).query(DB, TABLE.format("probe_open_session"))
+    then = settled(source)
+    argv = [
+        "psql",
+        "-X",
+        "-q",
+        "-h",
+        source.host,
+        "-p",
+        str(source.port),
+        "-U",
+        source.user,
+        "-d",
+        DB,
+    ]
+    session = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, text=True, env={**os.environ, "PGPASSWORD": PASSWORD}
+    )
+    assert session.stdin is not None
+    try:
+        session.stdin.write("DELETE FROM probe_open_session WHERE id = 1;\n")
+        session.stdin.flush()
+        db_client(source).query(DB, "SELECT pg_sleep(0.5)")
+        now = markers(source)
+        assert not now.trusted and now.why == "1 other session(s) connected"
+        assert change_markers.untouched(then, now) == set()
+    finally:
+        session.stdin.close()
+        session.wait(timeout=30)
+    untouched = change_markers.untouched(then, settled(source))
+    assert "probe_open_session" not in untouched and "bystander" in untouched
