@@ -19,9 +19,12 @@ anything else, unknown or untrusted, is read in full.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from atmo_release.data.fingerprint import Fingerprints
 
 MIN_SERVER = 150000
 
@@ -58,9 +61,16 @@ MARKERS_SQL = (
     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')))"
 )
 
+# A client that has just returned (the run's own too) leaves its backend exiting for a moment,
+# connected with its counts not yet flushed: a reading is taken again for up to this long.
+SETTLE_S = 1.0
+SETTLE_POLL_S = 0.1
+
 # scalar(sql) -> the first field; batch(statements) -> the one row of each, in one session
 Scalar = Callable[[str], str]
 Batch = Callable[[list[str]], list[list[str]]]
+# read(tables) -> their fingerprints (every table's for None)
+Read = Callable[[list[str] | None], Fingerprints]
 
 
 @dataclass
@@ -120,3 +130,33 @@ def untouched(then: Markers | None, now: Markers) -> set[str]:
         for table, markers in now.tables.items()
         if markers[2] == "r" and None not in markers and then.tables.get(table) == markers
     }
+
+
+def settled(
+    read_once: Callable[[], Markers],
+    seconds: float = SETTLE_S,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Markers:
+    """A reading taken again while sessions may still be ending, until it is trusted or
+    `seconds` have passed; a server too old to trust is read once."""
+    deadline = clock() + seconds
+    reading = read_once()
+    while reading.tables and not reading.trusted and clock() < deadline:
+        sleep(SETTLE_POLL_S)
+        reading = read_once()
+    return reading
+
+
+def reading_since(
+    then: Markers | None, earlier: Fingerprints, now: Markers, read: Read
+) -> tuple[Fingerprints, list[str]]:
+    """The tables as they are now, and those taken from `earlier`: `earlier`'s reading of each
+    table `now` proves unwritten since `then` (read before `earlier` was), a fresh reading of
+    the others (of every table when none is proven)."""
+    kept = sorted(table for table in untouched(then, now) if table in earlier)
+    if not kept:
+        return read(None), []
+    rest = sorted(set(now.tables) - set(kept))
+    fresh = read(rest) if rest else {}
+    return dict(sorted({**{t: earlier[t] for t in kept}, **fresh}.items())), kept

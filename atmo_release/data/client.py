@@ -78,10 +78,13 @@ class DatabaseClient:
         )
 
     def markers(self, database: str) -> change_markers.Markers:
-        """Every table's change markers, and whether they can be trusted."""
-        return change_markers.read(
-            lambda sql: self.scalar(database, sql),
-            lambda sqls: self.batch(database, sqls, 60),
+        """Every table's change markers, and whether they can be trusted (taken again while
+        a session that just ended may still be leaving)."""
+        return change_markers.settled(
+            lambda: change_markers.read(
+                lambda sql: self.scalar(database, sql),
+                lambda sqls: self.batch(database, sqls, 60),
+            )
         )
 
     def batch(self, database: str, sqls: list[str], timeout: float) -> list[list[str]]:

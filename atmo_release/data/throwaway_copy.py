@@ -16,6 +16,7 @@ from typing import Any
 
 from atmo_release.checks import CheckFailed
 from atmo_release.commands import Read, docker, files, pg, psql
+from atmo_release.data import change_markers
 from atmo_release.data.dumps import (
     TAIL_BYTES,
     VERIFY_IMAGE,
@@ -266,6 +267,16 @@ class ThrowawayCopy:
             lambda sql, timeout: self.query(sql, timeout, database),
             batch=lambda sqls, timeout: self.rows_of(sqls, timeout, database),
             **only,
+        )
+
+    def markers(self, database: str | None = None) -> change_markers.Markers:
+        """`change_markers` of `database` (default `verify`), taken again while a client that
+        just ended (a loader, a migration) may still be leaving."""
+        return change_markers.settled(
+            lambda: change_markers.read(
+                lambda sql: self.query(sql, 60, database)[0][0],
+                lambda sqls: self.rows_of(sqls, 60, database),
+            )
         )
 
     def keep_unmigrated(self) -> None:

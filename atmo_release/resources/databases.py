@@ -43,7 +43,17 @@ class Databases(Resource):
         others are read again."""
         names = self.env.database.names
         self.state.clock["stopped"] = self.clock()
-        self.state.snapshot_before = {name: self._read_since_dump(name) for name in names}
+        for name in names:
+            dump = self.state.dumps.get(name) or {}
+            markers, reading = self._read_since(
+                name,
+                change_markers.Markers.from_record(dump.get("markers")),
+                dump.get("fingerprints") or {},
+                ("stopped_reading", "since the proven dump began", "its reading"),
+            )
+            self.state.markers_stopped[name] = markers.as_record()
+            self.state.snapshot_before[name] = reading
+        self.record.facts["markers_stopped"] = self.state.markers_stopped
         self.record.facts["snapshot_before"] = self.state.snapshot_before
         self.record.facts["clock"] = self.state.clock
         written: dict[str, list[str]] = {}
@@ -58,36 +68,36 @@ class Databases(Resource):
             + ("; ".join(f"{db}: {', '.join(t)}" for db, t in written.items()) or "nothing")
         )
 
-    def _read_since_dump(self, name: str) -> Fingerprints:
-        """`name`'s tables now: the proven dump's reading of each table untouched since, a
-        fresh reading of the rest; what was taken from where, and why, goes in the record."""
-        dump = self.state.dumps.get(name) or {}
+    def _read_since(
+        self,
+        name: str,
+        then: change_markers.Markers | None,
+        earlier: Fingerprints,
+        said: tuple[str, str, str],
+    ) -> tuple[change_markers.Markers, Fingerprints]:
+        """`name`'s markers and tables now: `earlier`'s reading of each table untouched since
+        `then`, a fresh reading of the rest; what was taken from where, and why, goes in the
+        record under `said`'s fact key, with its phrases for since when and from what."""
+        key, since, source = said
         now = self.db.markers(name)
-        dumped = dump.get("fingerprints") or {}
-        kept = {
-            table: dumped[table]
-            for table in change_markers.untouched(
-                change_markers.Markers.from_record(dump.get("markers")), now
-            )
-            if table in dumped
-        }
-        rest = sorted(set(now.tables) - set(kept)) if now.tables else None
-        reading = {**kept, **(self.db.fingerprints(name, rest) if rest != [] else {})}
-        self.record.facts.setdefault("stopped_reading", {})[name] = {
-            "from_dump": sorted(kept),
+        reading, kept = change_markers.reading_since(
+            then, earlier, now, lambda tables: self.db.fingerprints(name, tables)
+        )
+        self.record.facts.setdefault(key, {})[name] = {
+            "from_earlier": kept,
             "read": sorted(set(reading) - set(kept)),
             "markers": "trusted" if now.trusted else f"not trusted: {now.why}",
         }
         if now.trusted:
             self.note(
                 f"{name}: {len(reading) - len(kept)} tables read again; {len(kept)} unwritten "
-                "since the proven dump began, by their change markers, taken from its reading"
+                f"{since}, by their change markers, taken from {source}"
             )
         else:
             self.note(
                 f"{name}: every table read again (the change markers prove nothing: {now.why})"
             )
-        return dict(sorted(reading.items()))
+        return now, reading
 
     def changes_from(
         self, before: dict[str, Any], name: str, now: dict[str, Any] | None = None
@@ -109,7 +119,7 @@ class Databases(Resource):
         span = (self.state.clock.get("stopped", 0.0), self.clock())
         with ThreadPoolExecutor(max_workers=1) as copies:  # other servers: read side by side
             expecting = copies.submit(self.resource(WindowCopies).expectations)
-            after = {name: self.db.fingerprints(name) for name in self.state.snapshot_before}
+            after = {name: self._read_after(name) for name in self.state.snapshot_before}
             expected = expecting.result()
         problems: list[str] = []
         for name, stopped in self.state.snapshot_before.items():
@@ -132,6 +142,17 @@ class Databases(Resource):
                 self.note(f"{name}: {text}")
         self.note("rows after: " + counts(after))
         require(not problems, "; ".join(problems))
+
+    def _read_after(self, name: str) -> Fingerprints:
+        """`name` after the upgrade: the stopped reading of each table its change markers
+        prove unwritten since the apps stopped (no migration, app or task wrote it), a fresh
+        reading of the rest."""
+        return self._read_since(
+            name,
+            change_markers.Markers.from_record(self.state.markers_stopped.get(name)),
+            self.state.snapshot_before[name],
+            ("reading_after_upgrade", "since the apps stopped", "the stopped reading"),
+        )[1]
 
     def check_rows_as_stopped(self) -> None:
         """Every table exactly as the apps left it when they stopped: no write lost, none

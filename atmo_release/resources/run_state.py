@@ -14,6 +14,7 @@ ADOPTED = {
     "versions_before": "versions_before",
     "snapshot_preflight": "snapshot_preflight",
     "snapshot_before": "snapshot_before",
+    "markers_stopped": "markers_stopped",
     "rehearsed": "migration_rehearsal",
     "schema_before": "schema_before",
     "dumps": "dumps",
@@ -38,6 +39,8 @@ class State:
     resumed_from: str = ""
     # read once the apps stopped: the "before" that counts, and when (the database's clock)
     snapshot_before: dict[str, Fingerprints] = field(default_factory=dict)
+    # and the change markers read just before it (`change_markers.Markers.as_record`)
+    markers_stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
     clock: dict[str, float] = field(default_factory=dict)
     # what the run changed, for where the stack was left
     maintenance_on: dict[str, bool] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from atmo_release.checks import require
 from atmo_release.commands import restore
-from atmo_release.data import restore_stream, row_checks, stamps, throwaway_copy
+from atmo_release.data import change_markers, restore_stream, row_checks, stamps, throwaway_copy
 from atmo_release.data.fingerprint import Fingerprints, Query, combine
 from atmo_release.data.restore_stream import Part
 from atmo_release.data.row_checks import Expected
@@ -34,6 +34,8 @@ class WindowCopies(Resource):
     def __init__(self, deployment: Run) -> None:
         super().__init__(deployment)
         self.loaded: set[str] = set()
+        # per database, its copy's change markers once loaded and proven, before migrating
+        self.markers: dict[str, change_markers.Markers] = {}
         self.migrations: CopyMigrations | None = None
         self.expected: dict[str, Expected] = {}
         self.facts: dict[str, dict[str, Any]] = {}
@@ -85,7 +87,7 @@ class WindowCopies(Resource):
         for name in self.state.dumps:
             copy = copies[name]
             started = time.monotonic()
-            reading = copy.fingerprints(copy.unmigrated)
+            reading = self._read_migrated(name, copy)
             stamped = (self.state.rehearsed.get(name) or {}).get("stamped") or {}
             sizes = {table: value.get("bytes", 0) for table, value in reading.items()}
             shapes = stamps.read_shapes(self._query(copy), stamped, sizes) if stamped else {}
@@ -95,6 +97,26 @@ class WindowCopies(Resource):
             self.facts.setdefault(name, {})["waited_for_migrations_seconds"] = waited
         self.record.facts["window_copies"] = self.facts
         return self.expected
+
+    def _read_migrated(self, name: str, copy: ThrowawayCopy) -> Fingerprints:
+        """The migrated copy: the stopped reading of each table its change markers prove the
+        migrations left alone (the copy was proven equal to it before they ran), a fresh
+        reading of the rest."""
+        now = copy.markers(copy.unmigrated)
+        reading, kept = change_markers.reading_since(
+            self.markers.get(name),
+            self.state.snapshot_before[name],
+            now,
+            lambda tables: copy.fingerprints(copy.unmigrated, tables=tables),
+        )
+        self.facts.setdefault(name, {}).update(
+            {
+                "left_alone_by_migrations": kept,
+                "read": sorted(set(reading) - set(kept)),
+                "markers": "trusted" if now.trusted else f"not trusted: {now.why}",
+            }
+        )
+        return reading
 
     def _start(self) -> None:
         copies = {name: self._stopped_copy(name) for name in self.state.dumps}
@@ -152,6 +174,7 @@ class WindowCopies(Resource):
             f"the proven dump {info['path']} with the window dumps loaded as a rollback loads "
             f"them is not the stopped {name}: " + "; ".join(differ),
         )
+        self.markers[name] = copy.markers(copy.unmigrated)  # after the proof, before migrating
         self.facts.setdefault(name, {})["load_seconds"] = round(time.monotonic() - started, 2)
         self.note(
             f"{name}: the window dumps loaded onto a copy of {info['path']} give the stopped "

@@ -33,6 +33,11 @@ LAUNCH_AT_V37_2 = (
     "SELECT 'launched-while-preparing', min(id), 'active', now() FROM core_atmosphereuser"
 )
 EDIT_PROFILE = "UPDATE core_atmosphereuser SET email = 'edited@example.org' WHERE id = 4"
+SIGN_UP = (
+    "INSERT INTO core_atmosphereuser (username, email, is_staff) "
+    "VALUES ('signed-up-while-preparing', 'new@example.org', false)"
+)
+SIGNED_UP_GONE = "DELETE FROM core_atmosphereuser WHERE username = 'signed-up-while-preparing'"
 TICK = (
     "INSERT INTO core_event (instance_id, kind, payload, created_at) "
     "SELECT max(id), 'task.tick', 'written by a periodic task', now() FROM core_instance"
@@ -74,6 +79,16 @@ def test_a_plain_upgrade_on_a_non_utc_cluster_dumps_again_only_the_table_written
         "core.0002_instance_is_running_volume, exactly as on a copy of the stopped" in n
         for n in notes(record)
     ), notes(record)
+    # After the upgrade only what the migrations or anybody else wrote is read again: on the
+    # live database and on its migrated copy, the rest proven unwritten by the change markers.
+    untouched = ["core_allocation", "core_atmosphereuser", "core_event"]
+    after = record["facts"]["reading_after_upgrade"]["atmo_prod"]
+    assert after["markers"] == "trusted", after
+    assert set(untouched) <= set(after["from_earlier"]) and "core_instance" in after["read"]
+    copy = record["facts"]["window_copies"]["atmo_prod"]
+    assert copy["markers"] == "trusted", copy
+    assert set(untouched) <= set(copy["left_alone_by_migrations"])
+    assert "core_instance" in copy["read"]
 
 
 def test_a_migration_stamping_the_clock_passes_named(
@@ -136,13 +151,22 @@ def test_a_busy_migrated_table_that_loses_its_rows_fails_and_rolls_back(
     arizona: RehearsalStack, tmp_path: Path
 ) -> None:
     """The issue's case 1: v37-94 deletes duplicate events in a migration; a periodic task
-    logged an event once maintenance was on; after the upgrade every event is gone."""
+    logged an event once maintenance was on; after the upgrade every event is gone. And a
+    user who signed up while the run prepared is gone too, from a table that no migration
+    touches (proven on the migrated copy by its change markers): the live table's markers
+    moved, so it is read again and the loss is caught."""
     before = arizona.psql("atmo_prod", "SELECT count(*) FROM core_event").strip()
+    users = int(arizona.psql("atmo_prod", "SELECT count(*) FROM core_atmosphereuser"))
     rc, output, record = run(
         arizona,
         tmp_path / "run",
         "v37-94",
-        ATMO_TEST_WRITES=writes((MAINTENANCE_ON, TICK), (READY_STEP, "DELETE FROM core_event")),
+        ATMO_TEST_WRITES=writes(
+            (DUMPS_PROVEN, SIGN_UP),
+            (MAINTENANCE_ON, TICK),
+            (READY_STEP, "DELETE FROM core_event"),
+            (READY_STEP, SIGNED_UP_GONE),
+        ),
     )
     assert rc == 1, output[-3000:]
     assert record["halted_at"].startswith(
@@ -151,11 +175,21 @@ def test_a_busy_migrated_table_that_loses_its_rows_fails_and_rolls_back(
     step = next(s for s in record["steps"] if s["step"].startswith("And every row is kept"))
     expected = int(before) + 1 - 5  # the task's event; the five exact copies the migration drops
     assert step["error"] == (
+        f"atmo_prod: table core_atmosphereuser: {users + 1} rows expected, {users} after (no "
+        "migration changes it); "
         f"atmo_prod: table core_event: {expected} rows expected, 0 after (compared with the "
         "stopped rows as core.0003_data_cleanup change them, on a copy)"
     )
+    assert (
+        "core_atmosphereuser"
+        in record["facts"]["window_copies"]["atmo_prod"]["left_alone_by_migrations"]
+    )
+    after = record["facts"]["reading_after_upgrade"]["atmo_prod"]
+    assert after["markers"] == "trusted" and "core_atmosphereuser" in after["read"], after
     assert record["outcome"] == "halted, rolled back"
     assert record["facts"]["rollback"]["proven"] is True
     assert arizona.psql("atmo_prod", "SELECT count(*) FROM core_event").strip() == str(
         int(before) + 1
     )
+    count = "SELECT count(*) FROM core_atmosphereuser"
+    assert int(arizona.psql("atmo_prod", count)) == users + 1  # the sign-up is kept

@@ -4,17 +4,22 @@ or newer with the server's markers unchanged, and only tables whose every marker
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
 from atmo_release.data.change_markers import (
     MARKERS_SQL,
     QUIET_SQL,
+    SETTLE_POLL_S,
     VERSION_SQL,
     Markers,
     read,
+    reading_since,
+    settled,
     untouched,
 )
+from atmo_release.data.fingerprint import Fingerprints
 
 SERVER = {"stats_reset": "2026-12-01 10:00:00+00", "started": "2026-12-01 09:00:00+00"}
 TABLES = {
@@ -104,3 +109,77 @@ def test_the_record_gives_back_the_reading() -> None:
     markers, _ = reading()
     assert Markers.from_record(json.loads(json.dumps(markers.as_record()))) == markers
     assert Markers.from_record(None) is None and Markers.from_record({}) is None
+
+
+def test_a_reading_is_taken_again_until_the_sessions_have_gone() -> None:
+    busy = Markers(dict(SERVER), TABLES, trusted=False, why="1 other session(s) connected")
+    quiet = Markers(dict(SERVER), TABLES, trusted=True)
+    readings = iter([busy, busy, quiet])
+    slept: list[float] = []
+    assert settled(lambda: next(readings), sleep=slept.append, clock=lambda: 0.0) == quiet
+    assert slept == [SETTLE_POLL_S, SETTLE_POLL_S]
+
+
+def test_a_session_that_stays_is_given_up_on_after_the_settling_time() -> None:
+    busy = Markers(dict(SERVER), TABLES, trusted=False, why="1 other session(s) connected")
+    times = iter([0.0, 0.5, 1.1])
+    calls: list[int] = []
+
+    def read_once() -> Markers:
+        calls.append(1)
+        return busy
+
+    assert settled(read_once, seconds=1.0, sleep=lambda _: None, clock=lambda: next(times)) == busy
+    assert len(calls) == 2
+
+
+def test_a_server_too_old_to_trust_is_read_once() -> None:
+    old = Markers(why="PostgreSQL 140011 keeps its row counts in a collector that may drop them")
+    calls: list[int] = []
+    assert settled(lambda: calls.append(1) or old, sleep=lambda _: None) == old
+    assert calls == [1]
+
+
+EARLIER = {
+    "core_instance": {"count": 41, "columns": {"id": "41:1"}},
+    "core_event": {"count": 900, "columns": {"id": "900:2"}},
+    "core_partitioned": {"count": 0, "columns": {}},
+}
+
+
+def reads() -> tuple[list[list[str] | None], Callable[[list[str] | None], Fingerprints]]:
+    asked: list[list[str] | None] = []
+
+    def read(tables: list[str] | None) -> Fingerprints:
+        asked.append(tables)
+        names = sorted(EARLIER) if tables is None else tables
+        return {table: {"count": -1, "columns": {}} for table in names}
+
+    return asked, read
+
+
+def test_only_the_tables_not_proven_unwritten_are_read_again() -> None:
+    asked, read = reads()
+    now = changed("core_instance", 3, 42)
+    reading, kept = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read)
+    assert kept == ["core_event"]
+    assert asked == [["core_instance", "core_partitioned"]]
+    assert reading["core_event"] == EARLIER["core_event"]
+    assert reading["core_instance"]["count"] == -1 and list(reading) == sorted(reading)
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["no-baseline", "untrusted"])
+def test_without_proof_every_table_is_read(trusted: bool) -> None:
+    asked, read = reads()
+    now = Markers(dict(SERVER), TABLES, trusted=trusted)
+    then = None if trusted else Markers(dict(SERVER), TABLES)
+    reading, kept = reading_since(then, EARLIER, now, read)
+    assert kept == [] and asked == [None] and reading["core_event"]["count"] == -1
+
+
+def test_a_table_proven_unwritten_but_never_read_before_is_read() -> None:
+    asked, read = reads()
+    earlier = {"core_instance": EARLIER["core_instance"]}
+    now = Markers(dict(SERVER), TABLES, trusted=True)
+    reading, kept = reading_since(Markers(dict(SERVER), TABLES), earlier, now, read)
+    assert kept == ["core_instance"] and asked == [["core_event", "core_partitioned"]]
