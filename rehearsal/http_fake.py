@@ -19,6 +19,10 @@ Route = Callable[[str, str, dict[str, str], Any], Reply | None]
 class FakeServer:
     """Serves `route(method, path, headers, json_body)` on 127.0.0.1; use as a context manager."""
 
+    # How often the serving loop looks whether it was asked to stop: leaving the `with` waits up
+    # to this long (http.server's default, 0.5 s, made each test using a stand-in 0.5 s slower).
+    poll_interval = 0.02
+
     def __init__(self, route: Route) -> None:
         self.route = route
         self.calls: list[tuple[str, str, Any]] = []
@@ -46,7 +50,9 @@ class FakeServer:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(self.poll_interval,), daemon=True
+        )
 
     def decode(self, path: str, headers: dict[str, str], raw: bytes) -> Any:
         """The body the route gets: parsed JSON here; a server taking files keeps the bytes."""

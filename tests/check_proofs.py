@@ -10,6 +10,7 @@ report table `docs/check-proofs.md`.
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +83,17 @@ def _module_markers(tree: ast.Module) -> list[ast.Call]:
     return calls
 
 
+@functools.cache
+def _parsed(source: str, filename: str) -> ast.Module:
+    """A test module's tree, parsed once per source (the unit tests read the same tests twice)."""
+    return ast.parse(source, filename=filename)
+
+
 def proofs(tests_dir: Path, root: Path) -> list[Proof]:
     """Every (step, fault, test) named by a `proves` marker under `tests_dir`."""
     found: list[Proof] = []
     for path in sorted(tests_dir.rglob("*.py")):
-        tree = ast.parse(path.read_text(), filename=str(path))
+        tree = _parsed(path.read_text(), str(path))
         relative = path.relative_to(root).as_posix()
         module_calls = _module_markers(tree)
         module_doc = ast.get_docstring(tree) or ""

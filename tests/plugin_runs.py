@@ -110,7 +110,10 @@ def standin_run(deployment):
     return deployment
 """
 
-STEPS = f"""
+
+def steps(pause_s: float) -> str:
+    """The steps' module; each of the first three steps lasts `pause_s` seconds."""
+    return f"""
 import time
 
 import pytest
@@ -130,7 +133,7 @@ def ran(deployment, *argv, rc=0, stderr=""):
 @given("the deploy host is ready")
 def _(deployment):
     ran(deployment, "psql", f"postgresql://atmo:{{SECRET}}@db/atmo_prod", "-c", "SELECT 1")
-    time.sleep(0.3)
+    time.sleep({pause_s!r})
 
 
 @when("maintenance starts")
@@ -138,13 +141,13 @@ def _(deployment):
     ran(deployment, "docker-compose", "exec", "atmosphere", "manage.py", "maintenance", "start")
     deployment.maintenance_on = True
     deployment.record.open_window()
-    time.sleep(0.3)
+    time.sleep({pause_s!r})
 
 
 @when("the new images start")
 def _(deployment):
     ran(deployment, "docker-compose", "-f", "docker compose.prod.yml", "up", "-d")
-    time.sleep(0.3)
+    time.sleep({pause_s!r})
 
 
 @then("the new release answers")
@@ -189,10 +192,14 @@ def feature(halting: bool) -> str:
 OUTCOMES = {False: {"passed": 4, "skipped": 1}, True: {"passed": 3, "failed": 1, "skipped": 1}}
 
 
-def run_deployment(pytester: pytest.Pytester, halting: bool) -> tuple[pytest.RunResult, Path]:
-    """The run's outcome and its reports folder."""
+def run_deployment(
+    pytester: pytest.Pytester, halting: bool, pause_s: float = 0.3
+) -> tuple[pytest.RunResult, Path]:
+    """The run's outcome and its reports folder. The steps last `pause_s` each, so that the
+    record's timeline and maintenance window have a width to show; a test that reads neither
+    can pass 0."""
     pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(standin_steps=STEPS)
+    pytester.makepyfile(standin_steps=steps(pause_s))
     pytester.makefile(".feature", standin=feature(halting))
     pytester.syspathinsert()
     result = pytester.runpytest("standin.feature")

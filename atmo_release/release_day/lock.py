@@ -93,7 +93,7 @@ class DeployLock:
                     f"{holder.describe()}{waited}: wait for it with --lock-wait "
                     "SECONDS, or ask them"
                 )
-            time.sleep(1)
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def release(self, me: LockHolder) -> None:
         holder = self.holder()

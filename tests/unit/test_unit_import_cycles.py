@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.unit.source_imports import import_statements
+
 ROOT = Path(__file__).parents[2]
 PACKAGES = ("atmo_release", "fixtures", "steps", "rehearsal")
 
@@ -21,7 +23,7 @@ def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
     module, else a.b."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in import_statements(path.read_text()):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name in known}
         elif isinstance(node, ast.ImportFrom):

@@ -12,12 +12,20 @@ import pytest
 from atmo_release.environment import EnvironmentFileError, load_environment, parse_environment
 from atmo_release.release import Release
 from atmo_release.release_day.deployment import Deployment
+from atmo_release.resources import compose_flavour
 from fixtures.deployment import DeployRun
 from fixtures.release_record import run_finished, run_started
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ghp_" + "t" * 36
 UNREACHABLE = "http://127.0.0.1:9"  # discard: nothing listens
+
+
+@pytest.fixture(autouse=True)
+def _no_compose_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine's Compose is none of these tests' business: asking `docker-compose version`
+    took 0.5 to 1 s a test (the deployment then keeps the environment file's command)."""
+    monkeypatch.setattr(compose_flavour, "find", lambda target, command, env_path: None)
 
 
 def _run(tmp_path: Path, said: list[str], planning: bool = False) -> DeployRun:

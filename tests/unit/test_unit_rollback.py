@@ -155,6 +155,30 @@ def _wait_for(path: Path, text: str) -> None:
         time.sleep(0.05)
 
 
+def _until(go: Path, *argv: str) -> list[str]:
+    """A job's command that waits, alive, until the test creates `go`, then runs `argv`."""
+    return [
+        "sh",
+        "-c",
+        'until [ -e "$1" ]; do sleep 0.02; done; shift; exec "$@"',
+        "sh",
+        str(go),
+        *argv,
+    ]
+
+
+def _processes_naming(path: Path) -> list[int]:
+    """The processes whose command line has `path` as one of its words."""
+    word, found = bytes(path), []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if word in cmdline.read_bytes().split(b"\0"):
+                found.append(int(cmdline.parent.name))
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
 def test_a_job_runs_detached_fed_by_its_inputs_and_says_how_it_ended(tmp_path: Path) -> None:
     target = LocalTarget()
     dump = tmp_path / "atmo-2026-12-01.sql"
@@ -165,8 +189,11 @@ def test_a_job_runs_detached_fed_by_its_inputs_and_says_how_it_ended(tmp_path: P
     assert Path(inputs[0]).name == "atmo-2026-12-01.sql.restore-run1.head.sql"
     assert oct(Path(inputs[0]).stat().st_mode)[-3:] == "600"
     started = time.monotonic()
-    job.start(inputs, ["sh", "-c", "sleep 0.3; cat"], {})
+    go = tmp_path / "go"
+    job.start(inputs, _until(go, "cat"), {})
     assert time.monotonic() - started < 0.3, "start returns while the job still runs"
+    assert job.alive(job.read()) and job.read().exit_code is None
+    go.touch()
     state = job.wait(10, poll=0.05)
     assert state.exit_code == 0 and state.pid
     assert b"dump \xff bytes" in job.log.read_bytes()  # bytes arrive exact
@@ -183,13 +210,15 @@ def test_a_job_still_running_is_alive_and_waited_for_no_longer_than_asked(tmp_pa
     dump = tmp_path / "d.sql"
     dump.write_text("x\n")
     job = RestoreJob.beside(target, dump, "run2", "atmo_prod")
-    job.start([str(dump)], ["sleep", "3"], {})
+    go = tmp_path / "go"
+    job.start([str(dump)], _until(go, "true"), {})
     _wait_for(job.status, "started")
     assert job.alive(job.read())
     with pytest.raises(CheckFailed, match="still runs after 0 s"):
         job.wait(0.2, poll=0.05)
     other = JobState(pid=job.read().pid)
     assert not RestoreJob(target, tmp_path / "other.restore-x.status").alive(other)
+    go.touch()
     assert job.wait(10, poll=0.1).exit_code == 0
 
 
@@ -203,7 +232,10 @@ def test_the_status_file_is_parsed_and_a_job_is_never_restarted_over_it(tmp_path
     job = RestoreJob.beside(target, dump, "run3", "atmo_prod")
     job.status.write_text("started 1 1\n")
     job.start([str(dump)], ["cat"], {})
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10  # the job refused to start over the status file: it ended
+    while _processes_naming(job.status):
+        assert time.monotonic() < deadline, f"a job started over {job.status} still runs"
+        time.sleep(0.02)
     assert job.status.read_text() == "started 1 1\n" and not job.log.exists()
 
 
