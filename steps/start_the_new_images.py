@@ -17,8 +17,7 @@ def _(deployment: Deployment) -> None:
 
 @when("the new images are pulled and started")
 def _(deployment: Deployment) -> None:
-    deployment.window_copies.migrate_beside()
-    deployment.containers.pull_and_up()
+    deployment.window_copies.migrate_beside(deployment.containers.pull_and_up)
 
 
 @then("every service container runs the release's image")

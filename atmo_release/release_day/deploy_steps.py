@@ -29,8 +29,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
         d.window_copies.load()
 
     def pulled_and_up() -> None:
-        d.window_copies.migrate_beside()
-        d.containers.pull_and_up()
+        d.window_copies.migrate_beside(d.containers.pull_and_up)
 
     pre, dump = (
         "Preflight, before anything changes",

@@ -12,6 +12,8 @@ restores one from the proven dump when it needs it, and says so: it never judges
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,13 +52,19 @@ class WindowCopies(Resource):
         for name in self.state.dumps:
             self._stopped_copy(name)
 
-    def migrate_beside(self) -> None:
-        """Right before `up -d`: the release's migrations start, detached, on each copy of the
-        stopped databases, so they run beside the real ones."""
+    def migrate_beside(self, up: Callable[[], None]) -> None:
+        """`up`, the real `up -d`, while the release's migrations start, detached, on each copy
+        of the stopped databases: they run beside the real ones, and starting them costs the
+        window nothing that `up` does not outlast. A copy that cannot start them fails the step
+        once `up` has returned (the halt then rolls back)."""
         if self.deployment.planning:
             self.note("the release's migrations would start on the copies of the stopped data")
+            up()
             return
-        self._start()
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            starting = beside.submit(self._start)
+            up()
+            starting.result()
         self.note("the release's migrations started on the copies of the stopped databases")
 
     def expectations(self) -> dict[str, Expected]:

@@ -295,8 +295,7 @@ def test_compose_edit_that_leaves_an_old_tag(deployment: Deployment) -> None:
 )
 def test_troposphere_started_again_on_the_old_image(deployment: Deployment) -> None:
     """troposphere brought up again from the old release's image after the upgrade."""
-    deployment.window_copies.migrate_beside()
-    deployment.containers.pull_and_up()
+    deployment.window_copies.migrate_beside(deployment.containers.pull_and_up)
     deployment.containers.check_running_release_images()
     deployment.readiness.wait()
     deployment.readiness.check_new_versions()
