@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from atmo_release.data.fingerprint import Fingerprints
+from atmo_release.data.fingerprint import Fingerprints, combine, quote
 
 MIN_SERVER = 150000
 
@@ -71,6 +71,15 @@ Scalar = Callable[[str], str]
 Batch = Callable[[list[str]], list[list[str]]]
 # read(tables) -> their fingerprints (every table's for None)
 Read = Callable[[list[str] | None], Fingerprints]
+# read_above({table: id}) -> the fingerprints of each table's rows with a higher id
+ReadAbove = Callable[[dict[str, int]], Fingerprints]
+# count_upto({table: id}) -> per table, its rows with an id up to that one or none at all
+CountUpto = Callable[[dict[str, int]], dict[str, int]]
+
+
+def count_upto_sql(table: str, upto: int) -> str:
+    """Rows with an id up to `upto`, and rows with none (so they cannot hide)."""
+    return f'SELECT count(*) FROM public.{quote(table)} WHERE "id" <= {int(upto)} OR "id" IS NULL'
 
 
 @dataclass
@@ -148,15 +157,62 @@ def settled(
     return reading
 
 
+def only_grown(then: Markers | None, now: Markers) -> set[str]:
+    """The tables `now` proves only had rows inserted since `then`: the same file and columns,
+    no row updated or deleted, more inserted; every row they had then is there unchanged."""
+    if then is None or not now.trusted or then.server != now.server:
+        return set()
+    grown = set()
+    for table, markers in now.tables.items():
+        old = then.tables.get(table)
+        if markers[2] != "r" or None in markers or old is None or None in old:
+            continue
+        if [*markers[:3], *markers[4:]] == [*old[:3], *old[4:]] and markers[3] > old[3]:
+            grown.add(table)
+    return grown
+
+
+@dataclass
+class Since:
+    """A reading that reads again only what changed since an earlier one: the tables taken
+    from it (`kept`), those of which only the rows above its highest id were read (`grown`)."""
+
+    reading: Fingerprints
+    kept: list[str] = field(default_factory=list)
+    grown: list[str] = field(default_factory=list)
+
+
 def reading_since(
-    then: Markers | None, earlier: Fingerprints, now: Markers, read: Read
-) -> tuple[Fingerprints, list[str]]:
-    """The tables as they are now, and those taken from `earlier`: `earlier`'s reading of each
-    table `now` proves unwritten since `then` (read before `earlier` was), a fresh reading of
-    the others (of every table when none is proven)."""
+    then: Markers | None,
+    earlier: Fingerprints,
+    now: Markers,
+    read: Read,
+    read_above: ReadAbove | None = None,
+    count_upto: CountUpto | None = None,
+) -> Since:
+    """The tables as they are now: `earlier`'s reading of each table `now` proves unwritten
+    since `then` (read before `earlier` was); of a table that only had rows inserted, the
+    earlier reading and a fresh reading of the rows above its highest id, once a count shows
+    that no row at or below it was added; a fresh reading of the others (of every table when
+    none is proven)."""
     kept = sorted(table for table in untouched(then, now) if table in earlier)
-    if not kept:
-        return read(None), []
-    rest = sorted(set(now.tables) - set(kept))
+    candidates = {
+        table: earlier[table]["max_id"]
+        for table in sorted(only_grown(then, now))
+        if table in earlier and earlier[table].get("max_id") is not None
+    }
+    grown: dict[str, int] = {}
+    if candidates and read_above is not None and count_upto is not None:
+        counts = count_upto(candidates)
+        grown = {t: i for t, i in candidates.items() if counts.get(t) == earlier[t]["count"]}
+    if not kept and not grown:
+        return Since(read(None))
+    rest = sorted(set(now.tables) - set(kept) - set(grown))
     fresh = read(rest) if rest else {}
-    return dict(sorted({**{t: earlier[t] for t in kept}, **fresh}.items())), kept
+    above = read_above(grown) if grown and read_above is not None else {}
+    reading = {
+        **{t: earlier[t] for t in kept},
+        **{t: combine(earlier[t], above[t]) for t in grown},
+        **fresh,
+    }
+    return Since(dict(sorted(reading.items())), kept, sorted(grown))

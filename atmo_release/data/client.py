@@ -67,15 +67,28 @@ class DatabaseClient:
         return [(bytes.fromhex(t).decode(), bytes.fromhex(m).decode()) for t, m in rows]
 
     def fingerprints(
-        self, database: str, tables: list[str] | None = None, upto: dict[str, int] | None = None
+        self,
+        database: str,
+        tables: list[str] | None = None,
+        upto: dict[str, int] | None = None,
+        after: dict[str, int] | None = None,
     ) -> Fingerprints:
-        """Every table (or only `tables`, up to an id) in one streaming pass each."""
+        """Every table (or only `tables`, up to an id or above one) in one streaming pass
+        each."""
         return fingerprint_database(
             lambda sql, timeout: self.query(database, sql, timeout),
             tables,
             upto,
+            after,
             batch=lambda sqls, timeout: self.batch(database, sqls, timeout),
         )
+
+    def counts_upto(self, database: str, upto: dict[str, int]) -> dict[str, int]:
+        """Per table, its rows with an id up to the one given (or with none), in one session."""
+        tables = sorted(upto)
+        sqls = [change_markers.count_upto_sql(table, upto[table]) for table in tables]
+        rows = self.batch(database, sqls, 3600)
+        return {table: int(row[0]) for table, row in zip(tables, rows, strict=True)}
 
     def markers(self, database: str) -> change_markers.Markers:
         """Every table's change markers, and whether they can be trusted (taken again while

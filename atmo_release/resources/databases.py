@@ -80,18 +80,31 @@ class Databases(Resource):
         record under `said`'s fact key, with its phrases for since when and from what."""
         key, since, source = said
         now = self.db.markers(name)
-        reading, kept = change_markers.reading_since(
-            then, earlier, now, lambda tables: self.db.fingerprints(name, tables)
+        since_then = change_markers.reading_since(
+            then,
+            earlier,
+            now,
+            lambda tables: self.db.fingerprints(name, tables),
+            lambda above: self.db.fingerprints(name, sorted(above), after=above),
+            lambda upto: self.db.counts_upto(name, upto),
         )
+        reading, kept, grown = since_then.reading, since_then.kept, since_then.grown
         self.record.facts.setdefault(key, {})[name] = {
             "from_earlier": kept,
-            "read": sorted(set(reading) - set(kept)),
+            "only_grew": grown,
+            "read": sorted(set(reading) - set(kept) - set(grown)),
             "markers": "trusted" if now.trusted else f"not trusted: {now.why}",
         }
         if now.trusted:
             self.note(
-                f"{name}: {len(reading) - len(kept)} tables read again; {len(kept)} unwritten "
-                f"{since}, by their change markers, taken from {source}"
+                f"{name}: {len(reading) - len(kept) - len(grown)} tables read again; "
+                f"{len(kept)} unwritten {since}, by their change markers, taken from {source}"
+                + (
+                    f"; of {', '.join(grown)}, which only had rows added, only the rows "
+                    "above its highest id then were read"
+                    if grown
+                    else ""
+                )
             )
         else:
             self.note(

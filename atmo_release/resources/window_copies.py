@@ -111,12 +111,13 @@ class WindowCopies(Resource):
         migrations left alone (the copy was proven equal to it before they ran), a fresh
         reading of the rest."""
         now = copy.markers(copy.unmigrated)
-        reading, kept = change_markers.reading_since(
+        since_stop = change_markers.reading_since(
             self.markers.get(name),
             self.state.snapshot_before[name],
             now,
             lambda tables: copy.fingerprints(copy.unmigrated, tables=tables),
         )
+        reading, kept = since_stop.reading, since_stop.kept
         self.facts.setdefault(name, {}).update(
             {
                 "left_alone_by_migrations": kept,

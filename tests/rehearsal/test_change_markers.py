@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from atmo_release.data import change_markers
+from atmo_release.data.fingerprint import same
 from atmo_release.environment import Database
 from tests.rehearsal.host_database import PASSWORD, db_client, host_database
 
@@ -122,3 +123,36 @@ def test_a_session_still_connected_makes_the_reading_untrusted(source: Database)
         session.wait(timeout=30)
     untouched = change_markers.untouched(then, settled(source))
     assert "probe_open_session" not in untouched and "bystander" in untouched
+
+
+@pytest.mark.parametrize("insert", ["above", "below"])
+def test_a_table_that_only_grew_reads_as_a_whole_reading_does(
+    source: Database, insert: str
+) -> None:
+    """Rows only added: the earlier reading plus the rows above its highest id; a row added
+    into a gap below that id makes the count differ, and the table is read whole."""
+    table = f"grown_{insert}"
+    client = db_client(source)
+    client.query(DB, TABLE.format(table))
+    client.query(DB, f"DELETE FROM {table} WHERE id = 5")  # a gap below the highest id
+    then = settled(source)
+    earlier = client.fingerprints(DB)
+    client.query(
+        DB,
+        f"INSERT INTO {table} (name) VALUES ('added')"
+        if insert == "above"
+        else f"INSERT INTO {table} (id, name) VALUES (5, 'into the gap')",
+    )
+    since = change_markers.reading_since(
+        then,
+        earlier,
+        settled(source),
+        lambda tables: client.fingerprints(DB, tables),
+        lambda above: client.fingerprints(DB, sorted(above), after=above),
+        lambda upto: client.counts_upto(DB, upto),
+    )
+    assert (table in since.grown) == (insert == "above") and table not in since.kept
+    whole = client.fingerprints(DB)
+    assert sorted(since.reading) == sorted(whole)
+    assert [t for t in whole if not same(since.reading[t], whole[t])] == []
+    assert since.reading[table]["count"] == 20

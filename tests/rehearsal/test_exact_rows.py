@@ -74,6 +74,10 @@ def test_a_plain_upgrade_on_a_non_utc_cluster_dumps_again_only_the_table_written
     assert record["facts"]["written_while_preparing"] == {
         "atmo_prod": ["core_instance: 40 rows before, 41 after"]
     }
+    # Once the apps stopped, of the table a user only added to, only the new row was read.
+    stopped = record["facts"]["stopped_reading"]["atmo_prod"]
+    assert stopped["markers"] == "trusted" and stopped["only_grew"] == ["core_instance"]
+    assert "core_event" in stopped["from_earlier"] and "core_instance" not in stopped["read"]
     assert any(
         "table core_instance: column status dropped; column is_running added, by "
         "core.0002_instance_is_running_volume, exactly as on a copy of the stopped" in n

@@ -8,12 +8,15 @@ from collections.abc import Callable
 
 import pytest
 
+from atmo_release.data import change_markers
 from atmo_release.data.change_markers import (
     MARKERS_SQL,
     QUIET_SQL,
     SETTLE_POLL_S,
     VERSION_SQL,
     Markers,
+    count_upto_sql,
+    only_grown,
     read,
     reading_since,
     settled,
@@ -141,8 +144,8 @@ def test_a_server_too_old_to_trust_is_read_once() -> None:
 
 
 EARLIER = {
-    "core_instance": {"count": 41, "columns": {"id": "41:1"}},
-    "core_event": {"count": 900, "columns": {"id": "900:2"}},
+    "core_instance": {"count": 41, "columns": {"id": "41:1"}, "max_id": 41},
+    "core_event": {"count": 900, "columns": {"id": "900:2"}, "max_id": 950},
     "core_partitioned": {"count": 0, "columns": {}},
 }
 
@@ -161,11 +164,12 @@ def reads() -> tuple[list[list[str] | None], Callable[[list[str] | None], Finger
 def test_only_the_tables_not_proven_unwritten_are_read_again() -> None:
     asked, read = reads()
     now = changed("core_instance", 3, 42)
-    reading, kept = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read)
-    assert kept == ["core_event"]
+    since = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read)
+    assert since.kept == ["core_event"] and since.grown == []
     assert asked == [["core_instance", "core_partitioned"]]
-    assert reading["core_event"] == EARLIER["core_event"]
-    assert reading["core_instance"]["count"] == -1 and list(reading) == sorted(reading)
+    assert since.reading["core_event"] == EARLIER["core_event"]
+    assert since.reading["core_instance"]["count"] == -1
+    assert list(since.reading) == sorted(since.reading)
 
 
 @pytest.mark.parametrize("trusted", [True, False], ids=["no-baseline", "untrusted"])
@@ -173,13 +177,77 @@ def test_without_proof_every_table_is_read(trusted: bool) -> None:
     asked, read = reads()
     now = Markers(dict(SERVER), TABLES, trusted=trusted)
     then = None if trusted else Markers(dict(SERVER), TABLES)
-    reading, kept = reading_since(then, EARLIER, now, read)
-    assert kept == [] and asked == [None] and reading["core_event"]["count"] == -1
+    since = reading_since(then, EARLIER, now, read)
+    assert since.kept == [] and asked == [None] and since.reading["core_event"]["count"] == -1
 
 
 def test_a_table_proven_unwritten_but_never_read_before_is_read() -> None:
     asked, read = reads()
     earlier = {"core_instance": EARLIER["core_instance"]}
     now = Markers(dict(SERVER), TABLES, trusted=True)
-    reading, kept = reading_since(Markers(dict(SERVER), TABLES), earlier, now, read)
-    assert kept == ["core_instance"] and asked == [["core_event", "core_partitioned"]]
+    since = reading_since(Markers(dict(SERVER), TABLES), earlier, now, read)
+    assert since.kept == ["core_instance"] and asked == [["core_event", "core_partitioned"]]
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "grown"),
+    [
+        (3, 901, True),
+        (3, 900, False),
+        (4, 1, False),
+        (5, 1, False),
+        (1, 99, False),
+        (6, "other columns", False),
+    ],
+    ids=["inserted", "unchanged", "updated", "deleted", "new-file", "columns"],
+)
+def test_only_a_table_with_rows_inserted_and_nothing_else_only_grew(
+    index: int, value: object, grown: bool
+) -> None:
+    now = changed("core_event", index, value)
+    assert only_grown(Markers(dict(SERVER), TABLES), now) == ({"core_event"} if grown else set())
+    untrusted = Markers(now.server, now.tables, trusted=False)
+    assert only_grown(Markers(dict(SERVER), TABLES), untrusted) == set()
+
+
+def grown_reading(below: int) -> tuple[change_markers.Since, list[object]]:
+    """core_event had rows inserted; `below` of its rows now have an id up to the earlier
+    highest one."""
+    asked: list[object] = []
+    _, read = reads()
+
+    def read_above(above: dict[str, int]) -> Fingerprints:
+        asked.append(("above", above))
+        return {t: {"count": 3, "columns": {"id": "3:5"}, "max_id": 953} for t in above}
+
+    def count_upto(upto: dict[str, int]) -> dict[str, int]:
+        asked.append(("count", upto))
+        return dict.fromkeys(upto, below)
+
+    now = changed("core_event", 3, 903)
+    since = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read, read_above, count_upto)
+    return since, asked
+
+
+def test_of_a_table_that_only_grew_only_the_rows_above_its_highest_id_are_read() -> None:
+    since, asked = grown_reading(below=900)
+    assert since.grown == ["core_event"] and since.kept == ["core_instance"]
+    assert asked == [("count", {"core_event": 950}), ("above", {"core_event": 950})]
+    assert since.reading["core_event"] == {
+        "count": 903,
+        "bytes": 0,
+        "columns": {"id": "903:7"},
+        "max_id": 953,
+    }
+
+
+def test_a_row_added_at_or_below_the_highest_id_makes_the_table_read_whole() -> None:
+    since, asked = grown_reading(below=901)
+    assert since.grown == [] and asked == [("count", {"core_event": 950})]
+    assert since.reading["core_event"]["count"] == -1
+
+
+def test_a_row_without_an_id_counts_as_added_below() -> None:
+    assert count_upto_sql("core_event", 950) == (
+        'SELECT count(*) FROM public."core_event" WHERE "id" <= 950 OR "id" IS NULL'
+    )
