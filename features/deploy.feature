@@ -64,7 +64,7 @@ Feature: Upgrade Atmosphere on deployment day
     And every row is kept, changed only as the rehearsed migrations change it
     And the environment's smoke checks hold inside the maintenance window
     And in a browser, ordinary users meet the maintenance page and the exempt user sees their instances
-    When each table's rows as the upgrade left them are recorded row by row
+    When the rows of each table the migrations stamp are recorded row by row as the upgrade left them
 
   Scenario: End maintenance
     When maintenance is ended on troposphere
@@ -72,6 +72,7 @@ Feature: Upgrade Atmosphere on deployment day
     Then no maintenance record is active
     And users are let in again
     And the environment's smoke checks hold again now that maintenance has ended
+    When the rows of every other table are recorded row by row from the copies migrated beside the upgrade
 
   @always
   Scenario: Roll back when the new release failed its checks

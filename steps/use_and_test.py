@@ -38,6 +38,8 @@ def _(deployment: Deployment) -> None:
     deployment.browser_journey.check()
 
 
-@when("each table's rows as the upgrade left them are recorded row by row")
+@when(
+    "the rows of each table the migrations stamp are recorded row by row as the upgrade left them"
+)
 def _(deployment: Deployment) -> None:
-    deployment.release_rows.save()
+    deployment.release_rows.save_stamped()

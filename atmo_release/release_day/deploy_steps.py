@@ -196,8 +196,9 @@ def deploy_steps(d: Deployment) -> list[Step]:
         ),
         (
             use,
-            "each table's rows as the upgrade left them are recorded row by row",
-            d.release_rows.save,
+            "the rows of each table the migrations stamp are recorded row by row as the "
+            "upgrade left them",
+            d.release_rows.save_stamped,
         ),
         (end, "maintenance is ended on troposphere", lambda: maintenance.stop("troposphere")),
         (end, "maintenance is ended on atmosphere", lambda: maintenance.stop("atmosphere")),
@@ -207,6 +208,12 @@ def deploy_steps(d: Deployment) -> list[Step]:
             end,
             "the environment's smoke checks hold again now that maintenance has ended",
             lambda: d.smoke_checks.check("after"),
+        ),
+        (
+            end,
+            "the rows of every other table are recorded row by row from the copies migrated "
+            "beside the upgrade",
+            d.release_rows.save_from_copies,
         ),
     ]
 

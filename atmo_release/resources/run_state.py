@@ -22,6 +22,7 @@ ADOPTED = {
     "maintenance_ended": "maintenance_ended",
     "release_files": "release_files",
     "release_rows": "release_rows",
+    "release_rows_stamped": "release_rows_stamped",
 }
 
 
@@ -55,9 +56,12 @@ class State:
     new_release_up: bool = False
     rollback: dict[str, Any] = field(default_factory=dict)
     # what going back needs: the deploy checkout's commit and saved local changes and the
-    # secrets branch before the release; per database, its rows as the upgrade left them
+    # secrets branch before the release; per database, its rows as the upgrade left them (the
+    # file, complete once maintenance ended), and inside the window those of the tables the
+    # migrations stamp ("" when none does)
     release_files: dict[str, str] = field(default_factory=dict)
     release_rows: dict[str, str] = field(default_factory=dict)
+    release_rows_stamped: dict[str, str] = field(default_factory=dict)
     # a rollback by hand: the way back rehearsed per database, today's rows once stopped
     way_back: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopped_now: dict[str, Fingerprints] = field(default_factory=dict)

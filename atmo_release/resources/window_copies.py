@@ -106,6 +106,12 @@ class WindowCopies(Resource):
         self.record.facts["window_copies"] = self.facts
         return self.expected
 
+    def migrated(self, name: str) -> ThrowawayCopy:
+        """The copy of `name` the release's migrations ran on, its database `unmigrated` (the
+        name it had before), once `expectations` read it."""
+        self.expectations()
+        return self.resource(ProvenDumps).copies[name]
+
     def _read_migrated(self, name: str, copy: ThrowawayCopy) -> Fingerprints:
         """The migrated copy: the stopped reading of each table its change markers prove the
         migrations left alone (the copy was proven equal to it before they ran), a fresh

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from atmo_release.data import way_back
+from atmo_release.resources.todays_copy import TABLES_WITH_ID_SQL, tables_with_id
 from rehearsal.stack import NON_UTC_SETTINGS, RehearsalStack
 from tests.rehearsal.conftest import stack_with
 from tests.rehearsal.rehearsal_probe import READY_STEP
@@ -146,6 +148,19 @@ def test_a_migration_stamping_chance_and_the_clock_per_row_passes_named(
         ]
     distinct = "SELECT count(DISTINCT uuid) || ' ' || count(*) FROM core_instance"
     assert arizona.psql("atmo_prod", distinct).strip() == "42 42"
+    # The rows as the upgrade left them: core_instance (stamped) read live inside the window,
+    # the other tables from the migrated copy once users were in, in one file: row for row
+    # what the live database reads now (nobody wrote since).
+    facts = record["facts"]
+    assert (
+        facts["release_rows_stamped"]["atmo_prod"]
+        and facts["release_rows_stamped"]["troposphere"] == ""
+    )
+    recorded = Path(facts["release_rows"]["atmo_prod"]).read_text().splitlines()
+    tables = tables_with_id([[t] for t in arizona.psql("atmo_prod", TABLES_WITH_ID_SQL).split()])
+    live = arizona.psql("atmo_prod", way_back.digests_sql(tables), timeout=120).splitlines()
+    assert sorted(recorded) == sorted(live)
+    assert {"core_instance", "core_event"} <= {line.split("\t")[0] for line in recorded}
     arizona.psql("atmo_prod", LAUNCH.replace("launched-while-preparing", "launched-after"))
     later = "SELECT uuid IS NULL AND stamped_at IS NULL FROM core_instance WHERE name = %s"
     assert arizona.psql("atmo_prod", later % "'launched-after'").strip() == "t"  # kept NULL
