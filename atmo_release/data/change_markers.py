@@ -192,27 +192,39 @@ def reading_since(
 ) -> Since:
     """The tables as they are now: `earlier`'s reading of each table `now` proves unwritten
     since `then` (read before `earlier` was); of a table that only had rows inserted, the
-    earlier reading and a fresh reading of the rows above its highest id, once a count shows
-    that no row at or below it was added; a fresh reading of the others (of every table when
-    none is proven)."""
+    earlier reading and a fresh reading of the rows above its highest id, once the rows
+    inserted since `then` are all there above it, or else a count shows that no row at or
+    below it was added; a fresh reading of the others (of every table when none is proven)."""
     kept = sorted(table for table in untouched(then, now) if table in earlier)
     candidates = {
         table: earlier[table]["max_id"]
         for table in sorted(only_grown(then, now))
         if table in earlier and earlier[table].get("max_id") is not None
     }
-    grown: dict[str, int] = {}
-    if candidates and read_above is not None and count_upto is not None:
-        counts = count_upto(candidates)
-        grown = {t: i for t, i in candidates.items() if counts.get(t) == earlier[t]["count"]}
+    above = read_above(candidates) if candidates and read_above is not None else {}
+    grown = {t: i for t, i in candidates.items() if t in above and _all_above(then, now, t, above)}
+    doubt = {t: i for t, i in candidates.items() if t in above and t not in grown}
+    if doubt and count_upto is not None:
+        counts = count_upto(doubt)
+        grown |= {t: i for t, i in doubt.items() if counts.get(t) == earlier[t]["count"]}
     if not kept and not grown:
         return Since(read(None))
     rest = sorted(set(now.tables) - set(kept) - set(grown))
     fresh = read(rest) if rest else {}
-    above = read_above(grown) if grown and read_above is not None else {}
     reading = {
         **{t: earlier[t] for t in kept},
         **{t: combine(earlier[t], above[t]) for t in grown},
         **fresh,
     }
     return Since(dict(sorted(reading.items())), kept, sorted(grown))
+
+
+def _all_above(then: Markers | None, now: Markers, table: str, above: Fingerprints) -> bool:
+    """Whether every row inserted since `then` is one of the rows now above the earlier
+    highest id: each insert is counted (aborted ones too) and a row above that id was inserted
+    after `then` was read, so as many of them as inserts leaves none at or below it, nor any
+    without an id. An insert between `then` and the earlier reading makes more inserts than
+    rows above: the count decides then."""
+    assert then is not None
+    inserted = now.tables[table][3] - then.tables[table][3]
+    return above[table]["count"] == inserted

@@ -45,14 +45,15 @@ class Databases(Resource):
         self.state.clock["stopped"] = self.clock()
         for name in names:
             dump = self.state.dumps.get(name) or {}
-            markers, reading = self._read_since(
+            markers, since = self._read_since(
                 name,
                 change_markers.Markers.from_record(dump.get("markers")),
                 dump.get("fingerprints") or {},
                 ("stopped_reading", "since the proven dump began", "its reading"),
             )
             self.state.markers_stopped[name] = markers.as_record()
-            self.state.snapshot_before[name] = reading
+            self.state.snapshot_before[name] = since.reading
+            self.state.grown_since_dump[name] = since.grown
         self.record.facts["markers_stopped"] = self.state.markers_stopped
         self.record.facts["snapshot_before"] = self.state.snapshot_before
         self.record.facts["clock"] = self.state.clock
@@ -74,10 +75,11 @@ class Databases(Resource):
         then: change_markers.Markers | None,
         earlier: Fingerprints,
         said: tuple[str, str, str],
-    ) -> tuple[change_markers.Markers, Fingerprints]:
+    ) -> tuple[change_markers.Markers, change_markers.Since]:
         """`name`'s markers and tables now: `earlier`'s reading of each table untouched since
-        `then`, a fresh reading of the rest; what was taken from where, and why, goes in the
-        record under `said`'s fact key, with its phrases for since when and from what."""
+        `then` (and of the rows up to its highest id then of each that only grew), a fresh
+        reading of the rest; what was taken from where, and why, goes in the record under
+        `said`'s fact key, with its phrases for since when and from what."""
         key, since, source = said
         now = self.db.markers(name)
         since_then = change_markers.reading_since(
@@ -110,7 +112,7 @@ class Databases(Resource):
             self.note(
                 f"{name}: every table read again (the change markers prove nothing: {now.why})"
             )
-        return now, reading
+        return now, since_then
 
     def changes_from(
         self, before: dict[str, Any], name: str, now: dict[str, Any] | None = None
@@ -165,7 +167,7 @@ class Databases(Resource):
             change_markers.Markers.from_record(self.state.markers_stopped.get(name)),
             self.state.snapshot_before[name],
             ("reading_after_upgrade", "since the apps stopped", "the stopped reading"),
-        )[1]
+        )[1].reading
 
     def check_rows_as_stopped(self) -> None:
         """Every table exactly as the apps left it when they stopped: no write lost, none

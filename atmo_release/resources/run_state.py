@@ -40,8 +40,10 @@ class State:
     resumed_from: str = ""
     # read once the apps stopped: the "before" that counts, and when (the database's clock)
     snapshot_before: dict[str, Fingerprints] = field(default_factory=dict)
-    # and the change markers read just before it (`change_markers.Markers.as_record`)
+    # and the change markers read just before it (`change_markers.Markers.as_record`); the
+    # tables they prove only had rows added since the proven dump (the dump's rows unchanged)
     markers_stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grown_since_dump: dict[str, list[str]] = field(default_factory=dict)
     clock: dict[str, float] = field(default_factory=dict)
     # what the run changed, for where the stack was left
     maintenance_on: dict[str, bool] = field(default_factory=dict)

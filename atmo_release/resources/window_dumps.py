@@ -64,12 +64,13 @@ class WindowDumps(Resource):
         )
 
     def _grown_only(self, name: str, dumped: Fingerprints, tables: list[str]) -> dict[str, int]:
-        """The tables whose rows up to the dump's highest id are still the dump's: {table: id}."""
+        """The tables whose rows up to the dump's highest id are still the dump's: {table: id};
+        those the stopped reading's change markers proved so are not read again."""
         last = {t: dumped[t]["max_id"] for t in tables if (dumped.get(t) or {}).get("max_id")}
-        if not last:
-            return {}
-        old = self.db.fingerprints(name, list(last), upto=last)
-        return {t: n for t, n in last.items() if same(old.get(t), dumped[t])}
+        proven = set(self.state.grown_since_dump.get(name) or []) & set(last)
+        doubt = {t: n for t, n in last.items() if t not in proven}
+        old = self.db.fingerprints(name, list(doubt), upto=doubt) if doubt else {}
+        return {t: n for t, n in last.items() if t in proven or same(old.get(t), dumped[t])}
 
     def _dump_new_rows(self, name: str, table: str, last_id: int) -> dict[str, Any]:
         path = self._new_file(f"{dumps.kind_for(name)}-window-{table}", ".rows")

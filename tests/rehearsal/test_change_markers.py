@@ -125,34 +125,61 @@ def test_a_session_still_connected_makes_the_reading_untrusted(source: Database)
     assert "probe_open_session" not in untouched and "bystander" in untouched
 
 
-@pytest.mark.parametrize("insert", ["above", "below"])
-def test_a_table_that_only_grew_reads_as_a_whole_reading_does(
-    source: Database, insert: str
-) -> None:
-    """Rows only added: the earlier reading plus the rows above its highest id; a row added
-    into a gap below that id makes the count differ, and the table is read whole."""
-    table = f"grown_{insert}"
+# (inserted between the earlier markers and the earlier reading, inserted after it, whether
+# only the rows above its highest id are read)
+GROWN = {
+    "above": ([], ["INSERT INTO {0} (name) VALUES ('added')"], True),
+    "below": ([], ["INSERT INTO {0} (id, name) VALUES (5, 'into the gap')"], False),
+    "aborted": (
+        [],
+        [
+            "BEGIN; INSERT INTO {0} (name) VALUES ('gone'); ROLLBACK",
+            "INSERT INTO {0} (name) VALUES ('added')",
+        ],
+        True,
+    ),
+    "before-the-reading": (
+        ["INSERT INTO {0} (name) VALUES ('before')"],
+        ["INSERT INTO {0} (name) VALUES ('added')"],
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", GROWN)
+def test_a_table_that_only_grew_reads_as_a_whole_reading_does(source: Database, case: str) -> None:
+    """Rows only added: the earlier reading plus the rows above its highest id. As many rows
+    there as inserts counted since the earlier markers proves it alone; more inserts (one
+    rolled back, one between the markers and the reading) leave it to a count of the rows up
+    to that id, and a row added into a gap below it makes that count differ: read whole."""
+    table = f"grown_{case.replace('-', '_')}"
+    before, after, only_above = GROWN[case]
     client = db_client(source)
     client.query(DB, TABLE.format(table))
     client.query(DB, f"DELETE FROM {table} WHERE id = 5")  # a gap below the highest id
     then = settled(source)
+    for sql in before:
+        client.query(DB, sql.format(table))
     earlier = client.fingerprints(DB)
-    client.query(
-        DB,
-        f"INSERT INTO {table} (name) VALUES ('added')"
-        if insert == "above"
-        else f"INSERT INTO {table} (id, name) VALUES (5, 'into the gap')",
-    )
+    for sql in after:
+        client.query(DB, sql.format(table))
+    counted: list[dict[str, int]] = []
+
+    def count_upto(upto: dict[str, int]) -> dict[str, int]:
+        counted.append(upto)
+        return client.counts_upto(DB, upto)
+
     since = change_markers.reading_since(
         then,
         earlier,
         settled(source),
         lambda tables: client.fingerprints(DB, tables),
         lambda above: client.fingerprints(DB, sorted(above), after=above),
-        lambda upto: client.counts_upto(DB, upto),
+        count_upto,
     )
-    assert (table in since.grown) == (insert == "above") and table not in since.kept
+    assert (table in since.grown) == only_above and table not in since.kept
+    assert bool(counted) == (case != "above"), counted
     whole = client.fingerprints(DB)
     assert sorted(since.reading) == sorted(whole)
     assert [t for t in whole if not same(since.reading[t], whole[t])] == []
-    assert since.reading[table]["count"] == 20
+    assert since.reading[table]["count"] == 20 + len(before)

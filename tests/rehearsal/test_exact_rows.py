@@ -80,6 +80,17 @@ def test_a_plain_upgrade_on_a_non_utc_cluster_dumps_again_only_the_table_written
     stopped = record["facts"]["stopped_reading"]["atmo_prod"]
     assert stopped["markers"] == "trusted" and stopped["only_grew"] == ["core_instance"]
     assert "core_event" in stopped["from_earlier"] and "core_instance" not in stopped["read"]
+    # As many rows above the dump's highest id as inserts counted since its markers: the rows
+    # up to that id are the dump's without a count of them, nor a reading for the window dump.
+    steps = ("When the databases are read now", "And every table written since")
+    below = [
+        command["argv"][-1]
+        for step in record["steps"]
+        if step["step"].startswith(steps)
+        for command in step["commands"]
+        if '"id" <=' in command["argv"][-1]
+    ]
+    assert below == []
     assert any(
         "table core_instance: column status dropped; column is_running added, by "
         "core.0002_instance_is_running_volume, exactly as on a copy of the stopped" in n

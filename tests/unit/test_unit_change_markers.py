@@ -210,15 +210,15 @@ def test_only_a_table_with_rows_inserted_and_nothing_else_only_grew(
     assert only_grown(Markers(dict(SERVER), TABLES), untrusted) == set()
 
 
-def grown_reading(below: int) -> tuple[change_markers.Since, list[object]]:
-    """core_event had rows inserted; `below` of its rows now have an id up to the earlier
-    highest one."""
+def grown_reading(above: int, below: int) -> tuple[change_markers.Since, list[object]]:
+    """core_event had 3 rows inserted; `above` of its rows now have an id above the earlier
+    highest one, `below` up to it."""
     asked: list[object] = []
     _, read = reads()
 
-    def read_above(above: dict[str, int]) -> Fingerprints:
-        asked.append(("above", above))
-        return {t: {"count": 3, "columns": {"id": "3:5"}, "max_id": 953} for t in above}
+    def read_above(upto: dict[str, int]) -> Fingerprints:
+        asked.append(("above", upto))
+        return {t: {"count": above, "columns": {"id": "3:5"}, "max_id": 953} for t in upto}
 
     def count_upto(upto: dict[str, int]) -> dict[str, int]:
         asked.append(("count", upto))
@@ -229,10 +229,10 @@ def grown_reading(below: int) -> tuple[change_markers.Since, list[object]]:
     return since, asked
 
 
-def test_of_a_table_that_only_grew_only_the_rows_above_its_highest_id_are_read() -> None:
-    since, asked = grown_reading(below=900)
+def test_of_a_table_whose_every_insert_is_above_its_highest_id_only_those_rows_are_read() -> None:
+    since, asked = grown_reading(above=3, below=-1)
     assert since.grown == ["core_event"] and since.kept == ["core_instance"]
-    assert asked == [("count", {"core_event": 950}), ("above", {"core_event": 950})]
+    assert asked == [("above", {"core_event": 950})], "no count of the rows below"
     assert since.reading["core_event"] == {
         "count": 903,
         "bytes": 0,
@@ -241,9 +241,16 @@ def test_of_a_table_that_only_grew_only_the_rows_above_its_highest_id_are_read()
     }
 
 
+def test_with_fewer_rows_above_than_inserts_a_count_of_the_rows_below_decides() -> None:
+    since, asked = grown_reading(above=2, below=900)
+    assert since.grown == ["core_event"]
+    assert asked == [("above", {"core_event": 950}), ("count", {"core_event": 950})]
+    assert since.reading["core_event"]["count"] == 902
+
+
 def test_a_row_added_at_or_below_the_highest_id_makes_the_table_read_whole() -> None:
-    since, asked = grown_reading(below=901)
-    assert since.grown == [] and asked == [("count", {"core_event": 950})]
+    since, asked = grown_reading(above=2, below=901)
+    assert since.grown == [] and asked[-1] == ("count", {"core_event": 950})
     assert since.reading["core_event"]["count"] == -1
 
 
