@@ -225,25 +225,28 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
     end = window.get("ended") or record.finished  # as DeployRun.finish computes it
     started = datetime.fromisoformat(window["started"])
     seconds = (datetime.fromisoformat(end) - started).total_seconds()
-    in_window = before_window = False
+    in_window = ended = False
     steps = []
     for entry in record.steps:
-        before_window = not in_window and entry.step != "maintenance is started on troposphere"
-        in_window |= entry.step == "maintenance is started on troposphere"
+        starts = entry.step == "maintenance is started on troposphere"
+        before_window = not in_window and not ended and not starts
+        in_window |= starts
         steps.append(
             {
                 "section": entry.section,
                 "step": entry.step,
                 "seconds": entry.seconds,
-                "in_window": in_window and entry.step != "maintenance is started on troposphere",
+                "in_window": in_window and not starts,
                 "before_window": before_window,
+                "after_window": ended,
                 "commands": [
                     {"argv": d.target.redactor(" ".join(c.argv))[:160], "seconds": c.seconds}
                     for c in entry.commands
                 ],
             }
         )
-        in_window &= entry.step != "maintenance is ended on atmosphere"
+        ended |= entry.step == "maintenance is ended on atmosphere"
+        in_window &= not ended
     rehearsed = record.facts.get("migration_rehearsal") or {}
     return {
         "seconds": seconds,
@@ -275,8 +278,8 @@ def with_stack(
 
 
 def step_medians(reps: list[dict[str, Any]], where: str) -> list[tuple[str, list[float]]]:
-    """(section: step, seconds per repetition) of the steps `where` ("in_window" or
-    "before_window"), slowest median first."""
+    """(section: step, seconds per repetition) of the steps `where` ("in_window",
+    "before_window" or "after_window"), slowest median first."""
     step_seconds: dict[str, list[float]] = {}
     for rep in reps:
         for step in rep["suite"]["steps"]:
@@ -364,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
             [[name, round(statistics.median(s), 2), s] for name, s in before[: args.slowest]],
         )
     )
+    after = step_medians(reps, "after_window")
+    print()
+    print(
+        table(
+            ["steps after the window (not in the ratio)", "median s", "per rep s"],
+            [[name, round(statistics.median(s), 2), s] for name, s in after],
+        )
+    )
     result = {
         "size_mb": args.size,
         "writes": args.writes,
@@ -381,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
         "slowest_steps_before_window": [
             {"step": name, "median_s": round(statistics.median(s), 2), "seconds": s}
             for name, s in before
+        ],
+        "steps_after_window": [
+            {"step": name, "median_s": round(statistics.median(s), 2), "seconds": s}
+            for name, s in after
         ],
     }
     print(f"\nwrote {write_result('maintenance_window', result)}")
