@@ -220,6 +220,7 @@ def deploy_steps(d: Deployment) -> list[Step]:
 
 def deploy(d: Deployment) -> None:
     """Run every step in order, each in the record, halting at the first failure (raised)."""
+    d.browser_journey.warm()
     try:
         for section, step, action in deploy_steps(d):
             d.record.begin_step(section, step)
@@ -232,3 +233,4 @@ def deploy(d: Deployment) -> None:
     finally:
         d.proven_dumps.close_copies()
         d.window_copies.remove_left()
+        d.browser_journey.close()

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -15,6 +18,9 @@ from atmo_release.resources import Resource
 from atmo_release.web import http_checks
 
 if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from atmo_release.resources.run import Run
     from atmo_release.web.journey import Visit
 
 WINDOW = (900, 560)  # a small window: the screenshots stay legible in the record
@@ -25,6 +31,43 @@ SCREENSHOTS = {
 
 
 class BrowserJourney(Resource):
+    def __init__(self, deployment: Run) -> None:
+        super().__init__(deployment)
+        self.started = ExitStack()
+        self.warming: Future[WebDriver] | None = None
+
+    def warm(self) -> None:
+        """Chromium started beside the run, long before the window (it starts in about a
+        second): the journey inside the window then only browses. `close()` quits it."""
+        from atmo_release.web import browser
+
+        if not self.env.smoke.browser or self.deployment.planning or browser.missing():
+            return
+        beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self.warming = beside.submit(self.started.enter_context, browser.chromium(*WINDOW))
+        beside.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Quit the warm Chromium (its profile goes whatever quitting says: one that died is
+        gone already)."""
+        if self.warming is not None:
+            self.warming.exception()  # started or failed: either way, nothing left starting
+            self.warming = None
+        with suppress(Exception):
+            self.started.close()
+
+    @contextmanager
+    def _chromium(self) -> Iterator[WebDriver]:
+        """The warm Chromium, once, with an empty profile still; else one started now."""
+        from atmo_release.web import browser
+
+        warming, self.warming = self.warming, None
+        if warming is not None and warming.exception() is None:
+            yield warming.result()
+            return
+        with browser.chromium(*WINDOW) as driver:
+            yield driver
+
     def check(self) -> None:
         smoke = self.env.smoke
         if not smoke.browser:
@@ -36,7 +79,7 @@ class BrowserJourney(Resource):
             return
         from selenium.common.exceptions import WebDriverException
 
-        from atmo_release.web import browser, journey
+        from atmo_release.web import journey
 
         names = self._instances_the_api_lists()
         troposphere = self.service("troposphere").url.rstrip("/")
@@ -44,7 +87,7 @@ class BrowserJourney(Resource):
         facts: dict[str, Any] = {"ran": True}
         self.record.facts["browser_journey"] = facts
         try:
-            with browser.chromium(*WINDOW) as driver:
+            with self._chromium() as driver:
                 ordinary = journey.open_page(
                     driver, f"{troposphere}/application", reports / SCREENSHOTS["ordinary user"]
                 )

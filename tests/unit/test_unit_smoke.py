@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -210,3 +212,41 @@ def test_a_journey_the_file_turns_off_is_said_not_run(
     assert deployment.record.notes == [why] and deployment.record.steps[-1].notes == [why]
     deployment.browser_journey.check()
     assert deployment.record.notes == [why]
+
+
+def test_a_warm_browser_serves_one_journey_then_the_next_starts_its_own_and_close_quits_it(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    quit_: list[str] = []
+
+    @contextmanager
+    def chromium(*_: int) -> Iterator[str]:
+        name = f"chromium {len(started) + 1}"
+        started.append(name)
+        yield name
+        quit_.append(name)
+
+    monkeypatch.setattr(browser, "chromium", chromium)
+    monkeypatch.setattr(browser, "missing", lambda: "")
+    journey = deployment.browser_journey
+    journey.warm()
+    with journey._chromium() as first:
+        assert first == "chromium 1" and quit_ == []
+    with journey._chromium() as second:
+        assert second == "chromium 2"
+    assert quit_ == ["chromium 2"], "the warm one stays up until the run closes it"
+    journey.close()
+    assert quit_ == ["chromium 2", "chromium 1"]
+
+
+def test_no_browser_is_warmed_where_the_journey_is_off_or_cannot_run(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(browser, "missing", lambda: "this runner has no chromium")
+    deployment.browser_journey.warm()
+    assert deployment.browser_journey.warming is None
+    monkeypatch.setattr(browser, "missing", lambda: "")
+    monkeypatch.setattr(deployment, "env", replace(deployment.env, smoke=NO_BROWSER))
+    deployment.browser_journey.warm()
+    assert deployment.browser_journey.warming is None
