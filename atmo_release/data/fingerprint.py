@@ -13,6 +13,7 @@ readings of two disjoint sets of a table's rows add up (`combine`) to the readin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,16 @@ TABLES_SQL = (
 COLUMNS_SQL = (
     "SELECT table_name, column_name, data_type FROM information_schema.columns "
     "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+)
+# Both of the above in one query: each table, its size and its columns ([name, data_type], in
+# order) as JSON; a reading asks the server once before its passes.
+SCHEMA_SQL = (
+    "SELECT c.relname, pg_total_relation_size(c.oid), coalesce(i.columns, '[]') "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN ("
+    "SELECT table_name::text AS name, json_agg(json_build_array(column_name, data_type) "
+    "ORDER BY ordinal_position) AS columns FROM information_schema.columns "
+    "WHERE table_schema = 'public' GROUP BY table_name) i ON i.name = c.relname::text "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1"
 )
 _INTEGER_TYPES = {"smallint", "integer", "bigint"}
 
@@ -97,10 +108,9 @@ def fingerprint_database(
     """Every table of the public schema (or only `tables`), one streaming pass each; a table
     named in `upto` is read only up to that id, one named in `after` only above it. With
     `batch`, the tables' passes run in one session (one client started, not one per table)."""
-    sizes = {row[0]: int(row[1]) for row in query(TABLES_SQL, TIMEOUT_FLOOR_S)}
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in query(COLUMNS_SQL, TIMEOUT_FLOOR_S):
-        columns.setdefault(table, []).append((column, data_type))
+    schema = query(SCHEMA_SQL, TIMEOUT_FLOOR_S)
+    sizes = {row[0]: int(row[1]) for row in schema}
+    columns = {row[0]: [(name, kind) for name, kind in json.loads(row[2])] for row in schema}
     wanted = sorted(sizes) if tables is None else [t for t in sorted(tables) if t in sizes]
     sqls = [
         table_sql(table, columns[table], (upto or {}).get(table), (after or {}).get(table))
