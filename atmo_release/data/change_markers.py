@@ -70,9 +70,9 @@ SETTLE_POLL_S = 0.1
 Scalar = Callable[[str], str]
 Batch = Callable[[list[str]], list[list[str]]]
 # read(tables) -> their fingerprints (every table's for None)
-Read = Callable[[list[str] | None], Fingerprints]
-# read_above({table: id}) -> the fingerprints of each table's rows with a higher id
-ReadAbove = Callable[[dict[str, int]], Fingerprints]
+# read(tables, above) -> their fingerprints (every table's for None), of each table in `above`
+# only its rows with a higher id than the one given there: one pass of the server
+Read = Callable[[list[str] | None, dict[str, int]], Fingerprints]
 # count_upto({table: id}) -> per table, its rows with an id up to that one or none at all
 CountUpto = Callable[[dict[str, int]], dict[str, int]]
 
@@ -187,30 +187,34 @@ def reading_since(
     earlier: Fingerprints,
     now: Markers,
     read: Read,
-    read_above: ReadAbove | None = None,
     count_upto: CountUpto | None = None,
 ) -> Since:
     """The tables as they are now: `earlier`'s reading of each table `now` proves unwritten
     since `then` (read before `earlier` was); of a table that only had rows inserted, the
     earlier reading and a fresh reading of the rows above its highest id, once the rows
     inserted since `then` are all there above it, or else a count shows that no row at or
-    below it was added; a fresh reading of the others (of every table when none is proven)."""
+    below it was added; a fresh reading of the others (of every table when none is proven).
+    The fresh readings and those above an id are one pass; a table that then proves more than
+    grown is read whole after it."""
     kept = sorted(table for table in untouched(then, now) if table in earlier)
     candidates = {
         table: earlier[table]["max_id"]
         for table in sorted(only_grown(then, now))
         if table in earlier and earlier[table].get("max_id") is not None
     }
-    above = read_above(candidates) if candidates and read_above is not None else {}
+    if not kept and not candidates:
+        return Since(read(None, {}))
+    rest = sorted(set(now.tables) - set(kept) - set(candidates))
+    first = read(sorted([*rest, *candidates]), candidates)
+    fresh = {t: v for t, v in first.items() if t not in candidates}
+    above = {t: v for t, v in first.items() if t in candidates}
     grown = {t: i for t, i in candidates.items() if t in above and _all_above(then, now, t, above)}
     doubt = {t: i for t, i in candidates.items() if t in above and t not in grown}
     if doubt and count_upto is not None:
         counts = count_upto(doubt)
         grown |= {t: i for t, i in doubt.items() if counts.get(t) == earlier[t]["count"]}
-    if not kept and not grown:
-        return Since(read(None))
-    rest = sorted(set(now.tables) - set(kept) - set(grown))
-    fresh = read(rest) if rest else {}
+    again = sorted(t for t in above if t not in grown)
+    fresh |= read(again, {}) if again else {}
     reading = {
         **{t: earlier[t] for t in kept},
         **{t: combine(earlier[t], above[t]) for t in grown},

@@ -86,8 +86,7 @@ class Databases(Resource):
             then,
             earlier,
             now,
-            lambda tables: self.db.fingerprints(name, tables),
-            lambda above: self.db.fingerprints(name, sorted(above), after=above),
+            lambda tables, above: self.db.fingerprints(name, tables, after=above),
             lambda upto: self.db.counts_upto(name, upto),
         )
         reading, kept, grown = since_then.reading, since_then.kept, since_then.grown

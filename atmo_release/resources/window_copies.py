@@ -121,7 +121,7 @@ class WindowCopies(Resource):
             self.markers.get(name),
             self.state.snapshot_before[name],
             now,
-            lambda tables: copy.fingerprints(copy.unmigrated, tables=tables),
+            lambda tables, above: copy.fingerprints(copy.unmigrated, tables=tables, after=above),
         )
         reading, kept = since_stop.reading, since_stop.kept
         self.facts.setdefault(name, {}).update(

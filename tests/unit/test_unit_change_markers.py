@@ -150,20 +150,26 @@ EARLIER = {
 }
 
 
-def reads() -> tuple[list[list[str] | None], Callable[[list[str] | None], Fingerprints]]:
-    asked: list[list[str] | None] = []
+def reads(
+    above_count: int = 0,
+) -> tuple[list[object], Callable[[list[str] | None, dict[str, int]], Fingerprints]]:
+    """A reading that notes what it was asked; of a table read above an id it finds
+    `above_count` rows."""
+    asked: list[object] = []
 
-    def read(tables: list[str] | None) -> Fingerprints:
-        asked.append(tables)
+    def read(tables: list[str] | None, above: dict[str, int]) -> Fingerprints:
+        asked.append((tables, above) if above else tables)
         names = sorted(EARLIER) if tables is None else tables
-        return {table: {"count": -1, "columns": {}} for table in names}
+        whole = {"count": -1, "columns": {}}
+        part = {"count": above_count, "columns": {"id": f"{above_count}:5"}, "max_id": 953}
+        return {table: part if table in above else whole for table in names}
 
     return asked, read
 
 
 def test_only_the_tables_not_proven_unwritten_are_read_again() -> None:
     asked, read = reads()
-    now = changed("core_instance", 3, 42)
+    now = changed("core_instance", 4, 4)  # a row updated
     since = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read)
     assert since.kept == ["core_event"] and since.grown == []
     assert asked == [["core_instance", "core_partitioned"]]
@@ -213,26 +219,24 @@ def test_only_a_table_with_rows_inserted_and_nothing_else_only_grew(
 def grown_reading(above: int, below: int) -> tuple[change_markers.Since, list[object]]:
     """core_event had 3 rows inserted; `above` of its rows now have an id above the earlier
     highest one, `below` up to it."""
-    asked: list[object] = []
-    _, read = reads()
-
-    def read_above(upto: dict[str, int]) -> Fingerprints:
-        asked.append(("above", upto))
-        return {t: {"count": above, "columns": {"id": "3:5"}, "max_id": 953} for t in upto}
+    asked, read = reads(above)
 
     def count_upto(upto: dict[str, int]) -> dict[str, int]:
         asked.append(("count", upto))
         return dict.fromkeys(upto, below)
 
     now = changed("core_event", 3, 903)
-    since = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read, read_above, count_upto)
+    since = reading_since(Markers(dict(SERVER), TABLES), EARLIER, now, read, count_upto)
     return since, asked
+
+
+ONE_PASS = (["core_event", "core_partitioned"], {"core_event": 950})
 
 
 def test_of_a_table_whose_every_insert_is_above_its_highest_id_only_those_rows_are_read() -> None:
     since, asked = grown_reading(above=3, below=-1)
     assert since.grown == ["core_event"] and since.kept == ["core_instance"]
-    assert asked == [("above", {"core_event": 950})], "no count of the rows below"
+    assert asked == [ONE_PASS], "one pass with the rest, no count of the rows below"
     assert since.reading["core_event"] == {
         "count": 903,
         "bytes": 0,
@@ -244,13 +248,14 @@ def test_of_a_table_whose_every_insert_is_above_its_highest_id_only_those_rows_a
 def test_with_fewer_rows_above_than_inserts_a_count_of_the_rows_below_decides() -> None:
     since, asked = grown_reading(above=2, below=900)
     assert since.grown == ["core_event"]
-    assert asked == [("above", {"core_event": 950}), ("count", {"core_event": 950})]
+    assert asked == [ONE_PASS, ("count", {"core_event": 950})]
     assert since.reading["core_event"]["count"] == 902
 
 
 def test_a_row_added_at_or_below_the_highest_id_makes_the_table_read_whole() -> None:
     since, asked = grown_reading(above=2, below=901)
-    assert since.grown == [] and asked[-1] == ("count", {"core_event": 950})
+    assert since.grown == []
+    assert asked == [ONE_PASS, ("count", {"core_event": 950}), ["core_event"]]
     assert since.reading["core_event"]["count"] == -1
 
 
