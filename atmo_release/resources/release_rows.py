@@ -31,9 +31,8 @@ class ReleaseRows(Resource):
             return
         for name in self.env.database.names:
             stamped = set((self.state.rehearsed.get(name) or {}).get("stamped") or {})
-            tables = [
-                t for t in tables_with_id(self.db.query(name, TABLES_WITH_ID_SQL)) if t in stamped
-            ]
+            listed = self.db.query(name, TABLES_WITH_ID_SQL) if stamped else []
+            tables = [t for t in tables_with_id(listed) if t in stamped]
             if not tables:
                 self.state.release_rows_stamped[name] = ""
                 continue
