@@ -199,6 +199,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
         reports_dir,
     )
     marks: dict[str, float] = {}
+    d.browser_journey.warm()  # as deploy() and the deploy_run fixture do
     try:
         for scenario, step, action in deploy_steps(d):
             d.record.begin_step(scenario, step)
@@ -219,6 +220,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
                 marks["ended"] = time.monotonic()
     finally:
         d.proven_dumps.close_copies()
+        d.browser_journey.close()
     record = d.record
     record.finished = utc_now()
     window = record.maintenance_window
