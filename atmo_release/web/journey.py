@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
 
 # How long a page may take to show what is expected (its script loads data after the page).
 SEE_TIMEOUT_S = 10.0
@@ -63,7 +64,6 @@ def sign_in_and_look(
     form's own address the sign-in was refused: nothing to wait for."""
     from selenium.common.exceptions import NoSuchElementException, TimeoutException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     timeout = SEE_TIMEOUT_S if timeout_s is None else timeout_s
@@ -82,7 +82,7 @@ def sign_in_and_look(
     secret.send_keys(password)
     secret.submit()
     try:
-        WebDriverWait(driver, SEE_TIMEOUT_S).until(expected_conditions.staleness_of(form_page))
+        WebDriverWait(driver, SEE_TIMEOUT_S).until(lambda _: _left(form_page))
     except TimeoutException as error:
         raise JourneyError(
             f"the sign-in form at {driver.current_url} led nowhere within {SEE_TIMEOUT_S:g} s"
@@ -93,6 +93,23 @@ def sign_in_and_look(
     while not_shown(_text(driver), names) and time.monotonic() < deadline:
         time.sleep(_POLL_S)
     return _visit(driver, screenshot)
+
+
+def _left(page: WebElement) -> bool:
+    """Whether the browser has left the page `page` is the root of. Chromium says so either
+    as a stale element or, while the next page replaces it, as a node that "does not belong
+    to the document"."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        page.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
 
 
 def _text(driver: WebDriver) -> str:

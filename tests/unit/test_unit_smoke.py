@@ -250,3 +250,45 @@ def test_no_browser_is_warmed_where_the_journey_is_off_or_cannot_run(
     monkeypatch.setattr(deployment, "env", replace(deployment.env, smoke=NO_BROWSER))
     deployment.browser_journey.warm()
     assert deployment.browser_journey.warming is None
+
+
+@pytest.mark.parametrize(
+    ("raised", "left"),
+    [
+        (None, False),
+        ("stale", True),
+        (
+            "unknown error: unhandled inspector error: Node with given id does not belong to "
+            "the document",
+            True,
+        ),
+    ],
+    ids=["still-there", "stale", "replaced"],
+)
+def test_a_page_being_replaced_counts_as_left(raised: str | None, left: bool) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    from atmo_release.web.journey import _left
+
+    class Page:
+        def is_enabled(self) -> bool:
+            if raised == "stale":
+                raise StaleElementReferenceException("stale")
+            if raised:
+                raise WebDriverException(raised)
+            return True
+
+    assert _left(Page()) is left  # type: ignore[arg-type]
+
+
+def test_another_browser_error_while_waiting_for_the_next_page_is_raised() -> None:
+    from selenium.common.exceptions import WebDriverException
+
+    from atmo_release.web.journey import _left
+
+    class Page:
+        def is_enabled(self) -> bool:
+            raise WebDriverException("chrome not reachable")
+
+    with pytest.raises(WebDriverException, match="chrome not reachable"):
+        _left(Page())  # type: ignore[arg-type]
