@@ -9,11 +9,16 @@ counters resets it too) and when the server started (a crash-restart discards th
 
 The counts are trusted only on PostgreSQL 15 or newer, where they live in shared memory (older
 servers send them over UDP to a collector that may drop them), and only when no other session
-can still hold counts it has not yet flushed: a backend flushes its own counts when it exits,
-before it leaves `pg_stat_activity`. So a reading is trusted when, in one session, no other
-client is connected before and after the markers are read and no transaction id was handed
-out in between (every write takes one). A table whose markers are all equal was not written;
-anything else, unknown or untrusted, is read in full.
+can still hold counts it has not yet flushed. A backend flushes its own counts when it exits,
+before it leaves `pg_stat_activity`; one that stays connected (a Celery worker, a pool) flushes
+them at the latest 10 s after it went idle (`PGSTAT_IDLE_INTERVAL`: going idle with counts
+pending arms a timeout that forces them out, and `state_change` is stamped after it is armed).
+So a reading is trusted when, in one session, before and after the markers are read, every
+other client has been idle (not in a transaction) for over `IDLE_FLUSHED_S`, and no transaction
+id was handed out in between (every write takes one). A session the reading role may not see
+(another role's, without pg_read_all_stats: its type and state read as null) always counts. A
+table whose markers are all equal was not written; anything else, unknown or untrusted, is read
+in full.
 """
 
 from __future__ import annotations
@@ -41,13 +46,29 @@ _QUIET_KINDS = (
     "walreceiver",
     "logical replication launcher",
 )
+# PostgreSQL's 10 s, and a second for the timer and the flush itself.
+IDLE_FLUSHED_S = 11
+_FLUSHED = (
+    "backend_type = 'client backend' AND state = 'idle' AND "
+    f"state_change < clock_timestamp() - interval '{IDLE_FLUSHED_S} seconds'"
+)
+# Every session that may hold counts not yet flushed: a hidden one (null type) on a database too.
+_UNFLUSHED = (
+    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (backend_type NOT IN ("
+    + ", ".join(f"'{kind}'" for kind in _QUIET_KINDS)
+    + f") OR (backend_type IS NULL AND datname IS NOT NULL)) AND ({_FLUSHED}) IS NOT TRUE"
+)
+# Those sessions; the transaction ids handed out so far; when every one of them is idle, the
+# seconds until the last has been idle long enough ("" otherwise).
 QUIET_SQL = (
-    "SELECT (SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
-    "backend_type NOT IN (" + ", ".join(f"'{kind}'" for kind in _QUIET_KINDS) + ")), "
-    "pg_snapshot_xmax(pg_current_snapshot())"
+    f"SELECT (SELECT count(*) {_UNFLUSHED}), pg_snapshot_xmax(pg_current_snapshot()), "
+    "(SELECT CASE WHEN bool_and(coalesce(backend_type = 'client backend' AND state = 'idle', "
+    f"false)) THEN round(extract(epoch FROM max(state_change) + interval '{IDLE_FLUSHED_S} "
+    f"seconds' - clock_timestamp()), 2) END {_UNFLUSHED})"
 )
 MARKERS_SQL = (
     "SELECT json_build_object("
+    "'bytes', pg_database_size(current_database()), "
     "'stats_reset', (SELECT coalesce(stats_reset::text, '') FROM pg_stat_database "
     "WHERE datname = current_database()), "
     "'started', pg_postmaster_start_time()::text, "
@@ -65,6 +86,9 @@ MARKERS_SQL = (
 # connected with its counts not yet flushed: a reading is taken again for up to this long.
 SETTLE_S = 1.0
 SETTLE_POLL_S = 0.1
+# About how fast a reading of every table goes (1 GiB in about 2 s on the 2-core rehearsal
+# machine): waiting for idle sessions to flush pays when it is shorter than reading whole.
+WHOLE_READ_BYTES_PER_S = 512 * 1024 * 1024
 
 # scalar(sql) -> the first field; batch(statements) -> the one row of each, in one session
 Scalar = Callable[[str], str]
@@ -91,6 +115,13 @@ class Markers:
     tables: dict[str, list[Any]] = field(default_factory=dict)
     trusted: bool = False
     why: str = ""
+    # untrusted for idle sessions only: the seconds until they will have flushed their counts
+    idle_wait_s: float | None = None
+    bytes: int = 0  # the database's size, what reading every table costs
+
+    @property
+    def whole_read_s(self) -> float:
+        return self.bytes / WHOLE_READ_BYTES_PER_S
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -117,10 +148,16 @@ def read(scalar: Scalar, batch: Batch) -> Markers:
     before, markers, after = batch([QUIET_SQL, MARKERS_SQL, QUIET_SQL])
     data = json.loads(markers[0])
     reading = Markers(
-        {"stats_reset": data["stats_reset"], "started": data["started"]}, data["tables"]
+        {"stats_reset": data["stats_reset"], "started": data["started"]},
+        data["tables"],
+        bytes=int(data.get("bytes") or 0),
     )
     if before[0] != "0" or after[0] != "0":
         reading.why = f"{max(int(before[0]), int(after[0]))} other session(s) connected"
+        idle = [float(quiet[2]) for quiet in (before, after) if quiet[0] != "0" and quiet[2]]
+        if len(idle) == sum(quiet[0] != "0" for quiet in (before, after)):
+            reading.idle_wait_s = max(0.0, *idle)
+            reading.why += f", idle for under {IDLE_FLUSHED_S} s"
     elif before[1] != after[1]:
         reading.why = "a transaction began while the markers were read"
     else:
@@ -148,11 +185,18 @@ def settled(
     clock: Callable[[], float] = time.monotonic,
 ) -> Markers:
     """A reading taken again while sessions may still be ending, until it is trusted or
-    `seconds` have passed; a server too old to trust is read once."""
-    deadline = clock() + seconds
+    `seconds` have passed; then, if only idle sessions keep it untrusted, once more when they
+    will have flushed, if that comes sooner than a reading of every table would end (once: a
+    worker busy every few seconds is not waited for again). A server too old to trust is read
+    once."""
+    started = clock()
     reading = read_once()
-    while reading.tables and not reading.trusted and clock() < deadline:
+    while reading.tables and not reading.trusted and clock() - started < seconds:
         sleep(SETTLE_POLL_S)
+        reading = read_once()
+    idle = reading.idle_wait_s
+    if not reading.trusted and idle is not None and idle < reading.whole_read_s:
+        sleep(idle + SETTLE_POLL_S)
         reading = read_once()
     return reading
 

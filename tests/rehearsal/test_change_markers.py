@@ -8,7 +8,9 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
 import pytest
 
@@ -90,39 +92,111 @@ def test_all_counters_reset_proves_nothing(source: Database) -> None:
     assert change_markers.untouched(then, settled(source)) == set()
 
 
-def test_a_session_still_connected_makes_the_reading_untrusted(source: Database) -> None:
-    """It may hold counts it has not flushed; once it has gone, its write is seen."""
-    db_client(source).query(DB, TABLE.format("probe_open_session"))
-    then = settled(source)
-    argv = [
-        "psql",
-        "-X",
-        "-q",
-        "-h",
-        source.host,
-        "-p",
-        str(source.port),
-        "-U",
-        source.user,
-        "-d",
-        DB,
-    ]
+@contextmanager
+def open_session(source: Database, user: str = "") -> Iterator[Callable[[str], None]]:
+    """A psql session that stays connected (as `user`, default the database's owner): a
+    Celery worker, an admin's psql; each statement given is sent to it as is."""
+    argv = ["psql", "-X", "-q", "-h", source.host, "-p", str(source.port)]
+    argv += ["-U", user or source.user, "-d", DB]
     session = subprocess.Popen(
         argv, stdin=subprocess.PIPE, text=True, env={**os.environ, "PGPASSWORD": PASSWORD}
     )
     assert session.stdin is not None
+    stdin = session.stdin
+
+    def send(sql: str) -> None:
+        stdin.write(sql + "\n")
+        stdin.flush()
+
     try:
-        session.stdin.write("DELETE FROM probe_open_session WHERE id = 1;\n")
-        session.stdin.flush()
-        db_client(source).query(DB, "SELECT pg_sleep(0.5)")
-        now = markers(source)
-        assert not now.trusted and now.why == "1 other session(s) connected"
-        assert change_markers.untouched(then, now) == set()
+        yield send
     finally:
-        session.stdin.close()
+        stdin.close()
         session.wait(timeout=30)
+
+
+def rows_are(source: Database, table: str, count: int) -> None:
+    """Wait until `table` holds `count` rows: the session's statements have run."""
+    deadline = time.monotonic() + 10
+    while db_client(source).scalar(DB, f"SELECT count(*) FROM {table}") != str(count):
+        assert time.monotonic() < deadline, f"{table} never held {count} rows"
+        time.sleep(0.1)
+
+
+def test_a_session_still_connected_makes_the_reading_untrusted(source: Database) -> None:
+    """It may hold counts it has not flushed; once it has gone, its write is seen."""
+    db_client(source).query(DB, TABLE.format("probe_open_session"))
+    then = settled(source)
+    with open_session(source) as send:
+        send("DELETE FROM probe_open_session WHERE id = 1;")
+        rows_are(source, "probe_open_session", 19)
+        now = markers(source)
+        assert not now.trusted and now.why.startswith("1 other session(s) connected")
+        assert change_markers.untouched(then, now) == set()
     untouched = change_markers.untouched(then, settled(source))
     assert "probe_open_session" not in untouched and "bystander" in untouched
+
+
+def test_a_session_idle_long_enough_has_flushed_its_counts(source: Database) -> None:
+    """A worker that stays connected: right after its writes their counts are still pending
+    in it and the reading is untrusted; idle for IDLE_FLUSHED_S, it has flushed them (10 s
+    at the latest) and the reading is trusted and sees the writes. One idle in a transaction
+    never counts as flushed."""
+    client = db_client(source)
+    client.query(DB, TABLE.format("probe_idle_worker"))
+    client.query(DB, TABLE.format("probe_in_transaction"))
+    then = settled(source)
+    with open_session(source) as worker:
+        # two transactions in a row: the second's counts wait for the next flush
+        worker("INSERT INTO probe_idle_worker (name) VALUES ('a');")
+        worker("INSERT INTO probe_idle_worker (name) VALUES ('b');")
+        rows_are(source, "probe_idle_worker", 22)
+        now = markers(source)
+        assert not now.trusted and now.why.endswith(
+            f"idle for under {change_markers.IDLE_FLUSHED_S} s"
+        ), now.why
+        assert now.idle_wait_s is not None and 0 < now.idle_wait_s <= 11
+        assert now.tables["probe_idle_worker"][3] < 22, "no count was pending in the worker"
+        with open_session(source) as in_transaction:
+            in_transaction("BEGIN; INSERT INTO probe_in_transaction (name) VALUES ('c');")
+            time.sleep(now.idle_wait_s + 0.5)
+            busy = markers(source)
+            assert not busy.trusted and busy.why == "1 other session(s) connected"
+            assert busy.idle_wait_s is None
+            in_transaction("COMMIT;")
+            rows_are(source, "probe_in_transaction", 21)
+            time.sleep(change_markers.IDLE_FLUSHED_S + 0.5)
+            flushed = markers(source)
+        assert flushed.trusted, flushed.why
+        assert flushed.tables["probe_idle_worker"][3] == 22
+        assert flushed.tables["probe_in_transaction"][3] == 21
+        untouched = change_markers.untouched(then, flushed)
+        assert "bystander" in untouched
+        assert not {"probe_idle_worker", "probe_in_transaction"} & untouched
+
+
+def test_a_session_the_reading_role_may_not_see_counts(source: Database) -> None:
+    """Another role's session shows no type and no state to a role without
+    pg_read_all_stats: it may hold counts, so the reading is untrusted."""
+    client = db_client(source)
+    client.query(DB, f"DROP ROLE IF EXISTS reader; CREATE ROLE reader LOGIN PASSWORD '{PASSWORD}'")
+    reader = db_client(replace(source, user="reader"))
+    assert settled(source).trusted
+    with open_session(source) as owner:
+        owner("SELECT 1;")
+        deadline = time.monotonic() + 10
+        while (
+            client.scalar(
+                DB,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                f"'{DB}' AND pid <> pg_backend_pid()",
+            )
+            == "0"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        hidden = reader.markers(DB)
+        assert not hidden.trusted and hidden.why == "1 other session(s) connected", hidden.why
 
 
 # (inserted between the earlier markers and the earlier reading, inserted after it, whether

@@ -34,14 +34,16 @@ TABLES = {
 
 def reading(
     version: str = "150004",
-    quiet: tuple[str, str] = ("0", "7000"),
-    after: tuple[str, str] | None = None,
+    quiet: tuple[str, str, str] = ("0", "7000", ""),
+    after: tuple[str, str, str] | None = None,
+    size: int = 0,
 ) -> tuple[Markers, list[list[str]]]:
     asked: list[list[str]] = []
 
     def batch(sqls: list[str]) -> list[list[str]]:
         asked.append(sqls)
-        return [list(quiet), [json.dumps({**SERVER, "tables": TABLES})], list(after or quiet)]
+        data = {**SERVER, "tables": TABLES, "bytes": size}
+        return [list(quiet), [json.dumps(data)], list(after or quiet)]
 
     def scalar(sql: str) -> str:
         assert sql == VERSION_SQL
@@ -60,17 +62,20 @@ def test_a_quiet_reading_is_trusted_and_read_between_two_looks_at_the_sessions()
 @pytest.mark.parametrize(
     ("quiet", "after", "why"),
     [
-        (("1", "7000"), None, "1 other session(s) connected"),
-        (("0", "7000"), ("2", "7000"), "2 other session(s) connected"),
-        (("0", "7000"), ("0", "7001"), "a transaction began while the markers were read"),
+        (("1", "7000", ""), None, "1 other session(s) connected"),
+        (("0", "7000", ""), ("2", "7000", ""), "2 other session(s) connected"),
+        (("0", "7000", ""), ("0", "7001", ""), "a transaction began while the markers were read"),
+        (("1", "7000", "4.5"), None, "1 other session(s) connected, idle for under 11 s"),
+        (("1", "7000", "4.5"), ("1", "7000", ""), "1 other session(s) connected"),
     ],
-    ids=["session-before", "session-after", "transaction-between"],
+    ids=["session-before", "session-after", "transaction-between", "idle", "idle-then-busy"],
 )
 def test_a_reading_others_could_write_during_is_not_trusted(
-    quiet: tuple[str, str], after: tuple[str, str] | None, why: str
+    quiet: tuple[str, str, str], after: tuple[str, str, str] | None, why: str
 ) -> None:
     markers, _ = reading(quiet=quiet, after=after)
     assert not markers.trusted and markers.why == why
+    assert markers.idle_wait_s == (4.5 if why.endswith("idle for under 11 s") else None)
     assert untouched(reading()[0], markers) == set()
 
 
@@ -134,6 +139,41 @@ def test_a_session_that_stays_is_given_up_on_after_the_settling_time() -> None:
 
     assert settled(read_once, seconds=1.0, sleep=lambda _: None, clock=lambda: next(times)) == busy
     assert len(calls) == 2
+
+
+def idle(wait_s: float, size_gib: float) -> Markers:
+    why = "1 other session(s) connected, idle for under 11 s"
+    return Markers(dict(SERVER), TABLES, why=why, idle_wait_s=wait_s, bytes=int(size_gib * 2**30))
+
+
+@pytest.mark.parametrize(
+    ("wait_s", "size_gib", "waits"),
+    [(4.0, 30, True), (4.0, 1, False), (10.9, 5, False)],
+    ids=["large-database", "small-database", "longer-than-reading-whole"],
+)
+def test_idle_sessions_are_waited_for_only_when_reading_whole_would_take_longer(
+    wait_s: float, size_gib: float, waits: bool
+) -> None:
+    """30 GiB read whole takes about a minute; 1 GiB about 2 s, less than a 4 s wait."""
+    quiet = Markers(dict(SERVER), TABLES, trusted=True)
+    readings = iter([idle(wait_s, size_gib), quiet])
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    result = settled(lambda: next(readings), seconds=0.0, sleep=sleep, clock=lambda: now[0])
+    assert result.trusted == waits
+    assert slept == ([wait_s + SETTLE_POLL_S] if waits else [])
+
+
+def test_a_session_busy_again_after_the_wait_is_not_waited_for_again() -> None:
+    readings = iter([idle(4.0, 30), idle(10.9, 30)])
+    slept: list[float] = []
+    result = settled(lambda: next(readings), seconds=0.0, sleep=slept.append, clock=lambda: 0.0)
+    assert not result.trusted and slept == [4.0 + SETTLE_POLL_S]
 
 
 def test_a_server_too_old_to_trust_is_read_once() -> None:
