@@ -3,13 +3,15 @@ PostgreSQL. Both publish on 127.0.0.1 only and join the stack's network under th
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 
-from rehearsal import images
+from rehearsal import images, registry_cache
 from rehearsal.database import DB_NAMES, DB_USER
 from rehearsal.shell import run, wait_until
 
@@ -34,8 +36,18 @@ def _start(
     stack.ports[alias] = int(container.get_exposed_port(port))
 
 
+def registry_storage(stack: StackParts) -> Path:
+    return stack.root / "registry"
+
+
 def start_registry(stack: StackParts) -> None:
-    _start(stack, DockerContainer(images.REGISTRY_IMAGE), 5000, "registry")
+    """The registry, its storage started from the cache of the last push (`registry_cache`)."""
+    storage = registry_storage(stack)
+    registry_cache.seed(storage)
+    registry = DockerContainer(images.REGISTRY_IMAGE)
+    registry.with_volume_mapping(str(storage), "/var/lib/docker-registry", "rw")
+    # as the user: what it writes there is theirs to remove, and to keep in their cache
+    _start(stack, registry, 5000, "registry", user=f"{os.getuid()}:{os.getgid()}")
     wait_until(lambda: requests.get(f"http://{stack.registry}/v2/", timeout=2).ok, "registry")
 
 
@@ -43,6 +55,8 @@ def push_releases(stack: StackParts) -> None:
     for app in images.APPS:
         for release in images.RELEASES:
             publish(stack, app, release)
+    if registry_cache.keep(registry_storage(stack)):
+        stack.log(f"rehearsal push: the registry's blobs kept in {registry_cache.cache_dir()}")
 
 
 def publish(stack: StackParts, app: str, release: str) -> str:
