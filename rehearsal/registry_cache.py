@@ -50,29 +50,33 @@ def copy(source: Path, target: Path) -> None:
 
 
 def seed(storage: Path) -> None:
-    """A new stack's registry storage, from the cache when there is one."""
+    """A new stack's registry storage, from the cache when there is one; empty when the cache
+    cannot be copied (another stack replacing it that moment): the push then uploads all."""
     storage.mkdir(parents=True, exist_ok=True)
     if blobs(cache_dir()):
-        copy(cache_dir(), storage)
+        try:
+            copy(cache_dir(), storage)
+        except (OSError, RuntimeError):
+            shutil.rmtree(storage / V2, ignore_errors=True)
 
 
 def keep(storage: Path) -> bool:
     """The cache replaced by `storage` when it holds a blob the cache lacks; whether it was.
     Another stack replacing it at the same moment wins or loses whole: each writes a directory
-    of its own and renames it into place."""
+    of its own and renames it into place. A cache that cannot be written is only not kept."""
     cached = cache_dir()
     if blobs(storage) <= blobs(cached):
         return False
-    cached.parent.mkdir(parents=True, exist_ok=True)
     fresh = cached.with_name(f"{cached.name}.{os.getpid()}.new")
     old = cached.with_name(f"{cached.name}.{os.getpid()}.old")
-    shutil.rmtree(fresh, ignore_errors=True)
-    copy(storage, fresh)
     try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(fresh, ignore_errors=True)
+        copy(storage, fresh)
         if cached.exists():
             cached.rename(old)
         fresh.rename(cached)
-    except OSError:
+    except (OSError, RuntimeError):
         shutil.rmtree(fresh, ignore_errors=True)
         return False
     finally:

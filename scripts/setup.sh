@@ -20,6 +20,8 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+# pgrep: CI's check that no Chromium outlived its run.
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
 # The headless browser that looks at record.html in tests/rehearsal (no CDN download works here).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)

@@ -94,3 +94,22 @@ def test_blobs_are_copied_where_they_cannot_be_linked(
         ["cp", "-a", str(first / V2 / "blobs")],
         ["cp", "-a", str(first / V2 / "repositories")],
     ]
+
+
+def test_a_cache_that_cannot_be_copied_leaves_the_stack_empty_and_one_not_written_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another stack renaming the cache away mid-copy, or a cache directory not writable: the
+    stack goes on, its push uploads everything."""
+    keep(storage_with(tmp_path / "first", "aa11"))
+
+    def fails(argv: list[str], check: bool = True) -> object:
+        raise RuntimeError(f"{argv[0]} ... failed: No such file or directory")
+
+    monkeypatch.setattr(registry_cache, "run", fails)
+    second = tmp_path / "second"
+    seed(second)
+    assert second.is_dir() and blobs(second) == set() and not (second / V2).exists()
+    assert not keep(storage_with(tmp_path / "third", "dd44"))
+    assert blobs(cache_dir()) == {"aa11"}
+    assert not list(cache_dir().parent.glob("*.new"))
