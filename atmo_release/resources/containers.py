@@ -64,6 +64,17 @@ class Containers(Resource):
     def now(self) -> dict[str, Container]:
         return project_containers(self.target, self.env.project)
 
+    def running_id(self, app: str) -> str:
+        """The id of `app`'s running container, to run a command in it with `docker exec`."""
+        listed = self.run(docker.running_container(self.env.project, app), f"docker ps of {app}")
+        ids = listed.stdout.split()
+        require(
+            bool(ids),
+            f"{app} has no running container in compose project {self.env.project}: start it "
+            f"with {self.compose.name} up -d {app}",
+        )
+        return ids[0]
+
     def record_running(self) -> None:
         """The running release's images, checked against the compose file and the
         environment: what a rollback goes back to."""

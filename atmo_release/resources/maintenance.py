@@ -5,9 +5,10 @@ from __future__ import annotations
 import shlex
 
 from atmo_release.checks import require
-from atmo_release.commands import manage
+from atmo_release.commands import docker, manage
 from atmo_release.record.run_record import utc_now
 from atmo_release.resources import Resource
+from atmo_release.resources.containers import Containers
 from atmo_release.web import http_checks
 
 
@@ -38,12 +39,16 @@ class Maintenance(Resource):
             self.state.maintenance_on[app] = True
             return
         service = self.service(app)
-        argv = self.compose.exec_(
-            app, manage.maintenance_start(service.venv, service.workdir, self.title, self.message)
-        )
-        self.run(argv, f"maintenance start on {app}")
+        start = manage.maintenance_start(service.venv, service.workdir, self.title, self.message)
+        self.run(self._in(app, start), f"maintenance start on {app}")
         self.state.maintenance_on[app] = True
         self.record.open_window()
+
+    def _in(self, app: str, argv: list[str]) -> list[str]:
+        """`argv` in `app`'s running container by `docker exec`, as `docker-compose exec -T`
+        runs it (the container's user and directory, no terminal) but without Compose's
+        start-up: users are locked out while it runs."""
+        return docker.exec_(self.resource(Containers).running_id(app), argv)
 
     def check_one_active_record(self, app: str) -> None:
         service = self.service(app)
@@ -70,7 +75,7 @@ class Maintenance(Resource):
     def stop(self, app: str) -> None:
         """End it; from the first attempt on, users may be back in (see rollback.needed)."""
         service = self.service(app)
-        argv = self.compose.exec_(app, manage.maintenance_stop(service.venv, service.workdir))
+        argv = self._in(app, manage.maintenance_stop(service.venv, service.workdir))
         if not self.deployment.planning:
             self.state.maintenance_ended.setdefault(app, utc_now())
             self.record.facts["maintenance_ended"] = dict(self.state.maintenance_ended)

@@ -64,13 +64,18 @@ def test_stop_sends_compose_stop_and_the_state_says_so(
 def test_maintenance_start_runs_manage_py_in_the_app_container(
     deployment: Deployment, fake: FakeTarget
 ) -> None:
+    fake.answer("docker", "ps", "-q", stdout="c-tropo\n")
     deployment.maintenance.start("troposphere")
     message = deployment.env.maintenance_message
+    assert fake.calls[-2] == (
+        *("docker", "ps", "-q", "--no-trunc"),
+        *("--filter", "label=com.docker.compose.project=atmosphere-docker"),
+        *("--filter", "label=com.docker.compose.service=troposphere"),
+    )
     assert fake.calls[-1] == (
-        *COMPOSE,
+        "docker",
         "exec",
-        "-T",
-        "troposphere",
+        "c-tropo",
         "/opt/env/troposphere/bin/python",
         "/opt/dev/troposphere/manage.py",
         "maintenance",
@@ -81,6 +86,15 @@ def test_maintenance_start_runs_manage_py_in_the_app_container(
         message,
     )
     assert deployment.state.maintenance_on == {"troposphere": True}
+
+
+def test_maintenance_is_not_started_in_a_container_that_does_not_run(
+    deployment: Deployment, fake: FakeTarget
+) -> None:
+    with pytest.raises(CheckFailed, match="troposphere has no running container in compose "):
+        deployment.maintenance.start("troposphere")
+    assert not fake.commands("maintenance", "start")
+    assert not deployment.state.maintenance_on
 
 
 def test_maintenance_already_on_with_this_title_is_not_started_again(
@@ -146,6 +160,7 @@ def test_back_up_keeps_an_existing_backup_image(deployment: Deployment, fake: Fa
 def test_a_plan_sends_no_change_to_the_target_it_wraps(tmp_path: Path) -> None:
     inner = FakeTarget()
     inner.files[parse_environment(ENVIRONMENT).compose_path] = COMPOSE_TEXT
+    inner.answer("docker", "ps", "-q", stdout="c-tropo\n")
     deployment = deployment_on(PlanTarget(inner), tmp_path)
     deployment.record.begin_step("plan", "every action")
     deployment.containers.stop()
@@ -157,6 +172,7 @@ def test_a_plan_sends_no_change_to_the_target_it_wraps(tmp_path: Path) -> None:
     planned = deployment.record.commands(changes_only=True)
     assert any("stop" in argv for argv in planned)
     assert any("reset" in argv for argv in planned)
+    assert ["docker", "exec", "c-tropo"] in [argv[:3] for argv in planned]
 
 
 @pytest.mark.proves("the old release answers with the versions from before the deploy")
