@@ -114,6 +114,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
             if step == "maintenance is ended on atmosphere":
                 marks["ended"] = time.monotonic()
     finally:
+        d.reads_ahead.settle()
         d.proven_dumps.close_copies()
         d.browser_journey.close()
     record = d.record

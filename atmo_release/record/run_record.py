@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +45,14 @@ class StepEntry:
     notes: list[str] = field(default_factory=list)
     commands: list[CommandEntry] = field(default_factory=list)
     error: str = ""
+    # A check read ahead of its step (release_day/reads_ahead.py): the seconds its own work
+    # took, beside other checks; `seconds` is then what the step waited for it.
+    ahead_seconds: float | None = None
+
+
+# Where a check read ahead of its step records its commands and notes until the step takes them
+# (set in that check's thread only): never into the step that happens to run meanwhile.
+RECORDING_INTO: ContextVar[StepEntry | None] = ContextVar("recording_into", default=None)
 
 
 @dataclass
@@ -95,14 +104,18 @@ class ReleaseRecord:
         self.maintenance_window["ended"] = utc_now(PRECISE)
         self.maintenance_window["closed_in"] = self.steps[-1].section if self.steps else ""
 
+    def _entry(self) -> StepEntry | None:
+        return RECORDING_INTO.get() or (self.steps[-1] if self.steps else None)
+
     def note(self, text: str) -> None:
-        if self.steps:
-            self.steps[-1].notes.append(text)
+        if entry := self._entry():
+            entry.notes.append(text)
 
     def on_command(self, result: Result, redactor: Redactor) -> None:
-        if not self.steps:
+        entry = self._entry()
+        if entry is None:
             return
-        self.steps[-1].commands.append(
+        entry.commands.append(
             CommandEntry(
                 argv=redactor.argv(result.argv),
                 rc=result.rc,

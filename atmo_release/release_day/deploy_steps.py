@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from atmo_release.release_day import use_and_test
 from atmo_release.release_day.deployment import Deployment, last_recorded_secrets_commit
 
 Step = tuple[str, str, Callable[[], object]]
@@ -39,6 +40,9 @@ def deploy_steps(d: Deployment) -> list[Step]:
     stop, co = "Stop the containers and back them up", "Update the deploy checkout"
     new, use, end = "Start the new images", "Use and test", "End maintenance"
     maintenance, containers, dumps = d.maintenance, d.containers, d.proven_dumps
+
+    def take(key: str) -> Callable[[], None]:
+        return lambda: use_and_test.take(d, key)
 
     def environment_file_valid() -> None:
         d.host.check_environment_file()
@@ -171,28 +175,28 @@ def deploy_steps(d: Deployment) -> list[Step]:
             containers.check_running_release_images,
         ),
         (new, "the apps are ready within the environment's timeout", d.readiness.wait),
-        (use, "the version endpoints report the new release", d.readiness.check_new_versions),
+        (use, "the version endpoints report the new release", take("versions")),
         (
             use,
             "no migration is left unapplied and the apps reach the database",
-            d.readiness.check_migrations,
+            take("migrations"),
         ),
-        (use, "no container logged a Traceback since it started", d.readiness.check_logs),
+        (use, "no container logged a Traceback since it started", take("logs")),
         (
             use,
             "every row is kept, changed only as the rehearsed migrations change it",
-            d.databases.check_rows_kept,
+            take("rows"),
         ),
         (
             use,
             "the environment's smoke checks hold inside the maintenance window",
-            lambda: d.smoke_checks.check("window"),
+            take("smoke"),
         ),
         (
             use,
             "in a browser, ordinary users meet the maintenance page and the exempt user sees "
             "their instances",
-            d.browser_journey.check,
+            take("browser"),
         ),
         (
             use,
@@ -231,6 +235,7 @@ def deploy(d: Deployment) -> None:
                 raise
             d.record.end_step("passed")
     finally:
+        d.reads_ahead.settle()
         d.proven_dumps.close_copies()
         d.window_copies.remove_left()
         d.browser_journey.close()

@@ -9,6 +9,7 @@ sentence; actions never judge themselves.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from atmo_release.record.run_record import ReleaseRecord
 from atmo_release.redact import Redactor
 from atmo_release.release import Release
 from atmo_release.release_day import where_left
+from atmo_release.release_day.reads_ahead import ReadsAhead
 from atmo_release.resources import compose_flavour
 from atmo_release.resources.browser_journey import BrowserJourney
 from atmo_release.resources.compose_edit import ComposeEdit
@@ -71,6 +73,7 @@ class Deployment:
     # Compose as the run calls it: the environment file's deploy.compose_command, else detected.
     compose_command: tuple[str, ...] = ()
     _resources: dict[type, Any] = field(default_factory=dict, init=False, repr=False)
+    _making: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.target.listeners.append(self.record.on_command)
@@ -128,6 +131,10 @@ class Deployment:
     def db(self) -> DatabaseClient:
         return DatabaseClient(self.target, self.env.database, self.password, self.compose)
 
+    @cached_property
+    def reads_ahead(self) -> ReadsAhead:
+        return ReadsAhead(self.record, self.target)
+
     def service(self, app: str) -> Service:
         return self.env.services[app]
 
@@ -154,9 +161,10 @@ class Deployment:
     def resource(self, kind: type[R]) -> R:
         """The run's one resource of `kind`, made on first use: the accessors below and the
         resources themselves (which know only `Run`) share it."""
-        if kind not in self._resources:
-            self._resources[kind] = kind(self)  # type: ignore[call-arg]
-        return self._resources[kind]
+        with self._making:  # checks read ahead share them from their own threads
+            if kind not in self._resources:
+                self._resources[kind] = kind(self)  # type: ignore[call-arg]
+            return self._resources[kind]
 
     @property
     def host(self) -> Host:

@@ -4,6 +4,7 @@ judged after the upgrade or the rollback against that stopped reading."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from typing import Any
 
 from atmo_release.checks import require
@@ -132,7 +133,7 @@ class Databases(Resource):
         migrated beside the upgrade: exactly, stamped columns in shape."""
         span = (self.state.clock.get("stopped", 0.0), self.clock())
         with ThreadPoolExecutor(max_workers=1) as copies:  # other servers: read side by side
-            expecting = copies.submit(self.resource(WindowCopies).expectations)
+            expecting = copies.submit(copy_context().run, self.resource(WindowCopies).expectations)
             after = {name: self._read_after(name) for name in self.state.snapshot_before}
             expected = expecting.result()
         problems: list[str] = []

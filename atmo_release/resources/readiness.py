@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
@@ -97,7 +98,9 @@ class Readiness(Resource):
             )
 
         with ThreadPoolExecutor(max_workers=len(self.apps)) as pool:
-            list(pool.map(check, self.apps))
+            running = [pool.submit(copy_context().run, check, app) for app in self.apps]
+            for each in running:
+                each.result()
 
     def check_logs(self) -> None:
         for app, container in self.resource(Containers).now().items():

@@ -51,6 +51,7 @@ class LocalTarget(Reporting):
         return Path(path).read_text()
 
     def write_text(self, path: Path, text: str) -> None:
+        self._changing()
         Path(path).write_text(text)
         self._wrote(path)
 
@@ -60,6 +61,7 @@ class LocalTarget(Reporting):
     def create_exclusive(self, path: Path, text: str, mode: int = 0o644) -> bool:
         """Create `path` holding `text` unless it exists: the atomic step of a lock, or a file
         only its owner may read (`mode`)."""
+        self._changing()
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
@@ -69,6 +71,7 @@ class LocalTarget(Reporting):
         return True
 
     def remove(self, path: Path) -> None:
+        self._changing()
         Path(path).unlink(missing_ok=True)
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from atmo_release.redact import Redactor
@@ -24,6 +24,10 @@ class PlanTarget:
     @property
     def listeners(self) -> list[CommandListener]:
         return self.inner.listeners
+
+    @property
+    def before_change(self) -> list[Callable[[], None]]:
+        return self.inner.before_change
 
     def _planned(self, argv: Sequence[str]) -> Result:
         result = Result(tuple(argv), 0, "", "", 0.0, changes=True, planned=True)

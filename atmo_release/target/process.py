@@ -58,6 +58,13 @@ class Reporting:
     def __init__(self, redactor: Redactor | None = None) -> None:
         self.redactor = redactor or Redactor()
         self.listeners: list[CommandListener] = []
+        self.before_change: list[Callable[[], None]] = []
+
+    def _changing(self) -> None:
+        """Called before anything that changes the deployment: checks still reading it
+        (release_day/reads_ahead.py) end first."""
+        for wait in self.before_change:
+            wait()
 
     def _emit(self, result: Result) -> Result:
         for listener in self.listeners:
@@ -69,6 +76,8 @@ class Reporting:
     ) -> Result:
         """`run` (the command `argv`, however the target executes it) timed and reported;
         `out` stands for a stdout that went into a file."""
+        if changes(argv):
+            self._changing()
         started = time.monotonic()
         rc, stdout, err = run()
         seconds = time.monotonic() - started

@@ -40,6 +40,8 @@ class Target(Protocol):
     name: str
     redactor: Redactor
     listeners: list[CommandListener]
+    # Called before each command or file access that changes the deployment.
+    before_change: list[Callable[[], None]]
 
     def run(
         self,

@@ -14,7 +14,7 @@ from atmo_release.commands import Read
 from atmo_release.environment import SshSettings
 from atmo_release.redact import Redactor
 from atmo_release.target.process import Reporting, execute
-from atmo_release.target.protocol import Result
+from atmo_release.target.protocol import Result, changes
 
 TRANSPORT_FAILED = 255  # what ssh exits with when it, not the remote command, failed
 _TO_NEW_FILE = 'f=$1; shift; set -C; umask 077; exec "$@" > "$f"'
@@ -165,6 +165,8 @@ class SshTarget(Reporting):
 
     def _quiet(self, argv: Sequence[str], input: str | None = None) -> tuple[int, str, str]:
         """File operations: not commands of the runbook, so not in the record's list."""
+        if changes(argv):
+            self._changing()
         remote, stdin = remote_command(argv, input=input)
         return execute(self.ssh_argv(remote), input=stdin, timeout=600)
 

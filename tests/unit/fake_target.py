@@ -4,7 +4,7 @@ files in a dict, so a resource can be tested by the exact commands it sends."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from atmo_release.redact import Redactor
@@ -17,6 +17,7 @@ class FakeTarget:
     def __init__(self) -> None:
         self.redactor = Redactor()
         self.listeners: list[CommandListener] = []
+        self.before_change: list[Callable[[], None]] = []
         self.calls: list[tuple[str, ...]] = []
         self.results: list[Result] = []
         self.files: dict[Path, str] = {}
@@ -34,6 +35,9 @@ class FakeTarget:
         return 0, ""
 
     def run(self, argv: Sequence[str], **_: object) -> Result:
+        if changes(argv):
+            for wait in self.before_change:
+                wait()
         called = tuple(argv)
         self.calls.append(called)
         rc, stdout = self._answer_for(called)
