@@ -18,7 +18,8 @@ Each repetition brings up three fresh stacks, one after the other:
          lines: the dumps, their restore and the migration rehearsal before the window; the
          fingerprint of the stopped databases and the window dumps inside it); the window is
          record.maintenance_window (started at the first maintenance start, ended at the last
-         maintenance stop), in seconds computed as fixtures/deployment.py DeployRun.finish does.
+         maintenance stop), in seconds computed as fixtures/deployment.py DeployRun.finish does;
+         the record is checkpointed after each step, as the features' step hook does.
 `--size MB` seeds atmo_prod of every stack to that many MiB (RehearsalStack(size_mb=...)); 0, the
 default, keeps the small seed. `--writes` has a user write between the proven dumps and
 maintenance (an instance launched, a profile edited, an allocation ended) and a periodic task log
@@ -50,6 +51,7 @@ from atmo_release.record.run_record import utc_now
 from atmo_release.release import Release
 from atmo_release.release_day.deploy_steps import deploy_steps
 from atmo_release.release_day.deployment import Deployment
+from fixtures.deployment import DeployRun
 from rehearsal.deploy_repos import NEW_RELEASE
 from rehearsal.stack import RehearsalStack
 
@@ -93,6 +95,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
         "bench driver",
         reports_dir,
     )
+    run = DeployRun(d, reports_dir, print)
     marks: dict[str, float] = {}
     d.browser_journey.warm()  # as deploy() and the deploy_run fixture do
     try:
@@ -106,6 +109,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
                 full = d.target.redactor(str(error))[:2000]
                 raise RuntimeError(f"suite step {scenario!r} / {step!r} failed: {full}") from error
             d.record.end_step("passed")
+            run.checkpoint()  # as the features' step hook does: the record's cost is the window's
             for after, database, sql in WRITES if writes else []:
                 if step == after:
                     stack.psql(database, sql)

@@ -137,16 +137,27 @@ class ReleaseRecord:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def in_window(self) -> bool:
+        window = self.maintenance_window
+        return "started" in window and "ended" not in window
+
     def write(
-        self, directory: Path, redactor: Redactor, stem: str = "record", **head: str
+        self,
+        directory: Path,
+        redactor: Redactor,
+        stem: str = "record",
+        rendered: bool = True,
+        **head: str,
     ) -> list[Path]:
-        """`<stem>.json`, `<stem>.md` and `<stem>.html`, `head` keys first in the JSON."""
+        """`<stem>.json`, then (`rendered`) `<stem>.md` and `<stem>.html`, `head` keys first in
+        the JSON."""
+        renderers: dict[str, Renderer] = {
+            "md": render_markdown,
+            "html": lambda masked: render_html(masked, directory),
+        }
         return write_redacted(
-            directory,
-            stem,
-            {**head, **self.to_dict()},
-            redactor,
-            {"md": render_markdown, "html": lambda masked: render_html(masked, directory)},
+            directory, stem, {**head, **self.to_dict()}, redactor, renderers if rendered else {}
         )
 
 
