@@ -22,18 +22,20 @@ def root_dir() -> Read:
 
 
 def running_container(project: str, service: str) -> Read:
-    """The running container of one compose service, found as `docker-compose exec` finds it,
-    without Compose's own start-up (half a second of v1's Python per command)."""
+    """The name of the running container of one compose service, found as `docker-compose
+    exec` finds it, without Compose's own start-up (half a second of v1's Python per command).
+    The name, not the id: `up -d` gives the new container the old one's name, so a plan lists
+    the command the run sends."""
     return Read(
         [
             "docker",
             "ps",
-            "-q",
-            "--no-trunc",
             "--filter",
             f"label={PROJECT_LABEL}={project}",
             "--filter",
             f"label={SERVICE_LABEL}={service}",
+            "--format",
+            "{{.Names}}",
         ]
     )
 

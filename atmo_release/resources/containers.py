@@ -64,16 +64,16 @@ class Containers(Resource):
     def now(self) -> dict[str, Container]:
         return project_containers(self.target, self.env.project)
 
-    def running_id(self, app: str) -> str:
-        """The id of `app`'s running container, to run a command in it with `docker exec`."""
+    def running_name(self, app: str) -> str:
+        """The name of `app`'s running container, to run a command in it by `docker exec`."""
         listed = self.run(docker.running_container(self.env.project, app), f"docker ps of {app}")
-        ids = listed.stdout.split()
+        names = sorted(listed.stdout.split())
         require(
-            bool(ids),
+            bool(names),
             f"{app} has no running container in compose project {self.env.project}: start it "
             f"with {self.compose.name} up -d {app}",
         )
-        return ids[0]
+        return names[0]
 
     def record_running(self) -> None:
         """The running release's images, checked against the compose file and the

@@ -48,7 +48,7 @@ class Maintenance(Resource):
         """`argv` in `app`'s running container by `docker exec`, as `docker-compose exec -T`
         runs it (the container's user and directory, no terminal) but without Compose's
         start-up: users are locked out while it runs."""
-        return docker.exec_(self.resource(Containers).running_id(app), argv)
+        return docker.exec_(self.resource(Containers).running_name(app), argv)
 
     def check_one_active_record(self, app: str) -> None:
         service = self.service(app)

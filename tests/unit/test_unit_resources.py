@@ -64,18 +64,19 @@ def test_stop_sends_compose_stop_and_the_state_says_so(
 def test_maintenance_start_runs_manage_py_in_the_app_container(
     deployment: Deployment, fake: FakeTarget
 ) -> None:
-    fake.answer("docker", "ps", "-q", stdout="c-tropo\n")
+    fake.answer("docker", "ps", stdout="atmosphere-docker_troposphere_1\n")
     deployment.maintenance.start("troposphere")
     message = deployment.env.maintenance_message
     assert fake.calls[-2] == (
-        *("docker", "ps", "-q", "--no-trunc"),
+        *("docker", "ps"),
         *("--filter", "label=com.docker.compose.project=atmosphere-docker"),
         *("--filter", "label=com.docker.compose.service=troposphere"),
+        *("--format", "{{.Names}}"),
     )
     assert fake.calls[-1] == (
         "docker",
         "exec",
-        "c-tropo",
+        "atmosphere-docker_troposphere_1",
         "/opt/env/troposphere/bin/python",
         "/opt/dev/troposphere/manage.py",
         "maintenance",
@@ -160,7 +161,7 @@ def test_back_up_keeps_an_existing_backup_image(deployment: Deployment, fake: Fa
 def test_a_plan_sends_no_change_to_the_target_it_wraps(tmp_path: Path) -> None:
     inner = FakeTarget()
     inner.files[parse_environment(ENVIRONMENT).compose_path] = COMPOSE_TEXT
-    inner.answer("docker", "ps", "-q", stdout="c-tropo\n")
+    inner.answer("docker", "ps", stdout="atmosphere-docker_troposphere_1\n")
     deployment = deployment_on(PlanTarget(inner), tmp_path)
     deployment.record.begin_step("plan", "every action")
     deployment.containers.stop()
@@ -172,7 +173,7 @@ def test_a_plan_sends_no_change_to_the_target_it_wraps(tmp_path: Path) -> None:
     planned = deployment.record.commands(changes_only=True)
     assert any("stop" in argv for argv in planned)
     assert any("reset" in argv for argv in planned)
-    assert ["docker", "exec", "c-tropo"] in [argv[:3] for argv in planned]
+    assert ["docker", "exec", "atmosphere-docker_troposphere_1"] in [argv[:3] for argv in planned]
 
 
 @pytest.mark.proves("the old release answers with the versions from before the deploy")

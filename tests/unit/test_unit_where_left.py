@@ -110,7 +110,7 @@ def test_ending_maintenance_counts_from_the_attempt_even_when_it_fails(
     deployment: Deployment, fake: FakeTarget
 ) -> None:
     fake.answer("maintenance", "stop", rc=1)
-    fake.answer("docker", "ps", "-q", stdout="c-tropo\n")
+    fake.answer("docker", "ps", stdout="atmosphere-docker_troposphere_1\n")
     with pytest.raises(CheckFailed, match="maintenance stop on troposphere failed"):
         deployment.maintenance.stop("troposphere")
     assert list(deployment.state.maintenance_ended) == ["troposphere"]
