@@ -9,7 +9,7 @@ import pytest
 
 from atmo_release.record.plan_record import write_plan
 from atmo_release.record.render import render_markdown
-from atmo_release.record.run_record import ReleaseRecord
+from atmo_release.record.run_record import ReleaseRecord, redact_data
 from atmo_release.redact import MASK, Redactor
 from atmo_release.target import Result
 
@@ -250,3 +250,26 @@ def test_html_escapes_what_it_shows_and_loads_nothing(tmp_path: Path) -> None:
     assert '<p id="outcome" class="outcome halted">halted</p>' in page
     assert page.count('<span class="mark">') == 3
     assert secret not in page and html.escape(secret) not in page
+
+
+def test_a_step_masked_once_is_kept_until_a_secret_is_learnt(tmp_path: Path) -> None:
+    """The checkpoint after each step masks only what may still change (the step running), and
+    what it writes is what masking the whole record writes, also once a secret is learnt."""
+    redactor = Redactor(["first-secret"])
+    record = ReleaseRecord("atmobeta", "v37-3", "Ada", "Grace", "local", "r1")
+    for step in ("one", "two", "three"):
+        record.begin_step("Preflight", step)
+        record.on_command(
+            Result(("echo", "first-secret", "later-secret"), 0, "", "", 0.1), Redactor()
+        )
+        record.end_step("passed")
+        record.write(tmp_path, redactor, rendered=False)
+        assert json.loads((tmp_path / "record.json").read_text()) == json.loads(
+            json.dumps(redact_data(record.to_dict(), redactor))
+        )
+    assert record.masked(redactor)["steps"][0] is record.masked(redactor)["steps"][0]
+    redactor.add(["later-secret"])
+    record.write(tmp_path, redactor, rendered=False)
+    text = (tmp_path / "record.json").read_text()
+    assert "later-secret" not in text and "first-secret" not in text
+    assert text.count(MASK) == 6
