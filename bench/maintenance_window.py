@@ -138,6 +138,7 @@ def suite_window(stack: RehearsalStack, reports_dir: Path, writes: bool = False)
                 "section": entry.section,
                 "step": entry.step,
                 "seconds": entry.seconds,
+                "ahead_seconds": entry.ahead_seconds,  # a check's own work, read ahead
                 "in_window": in_window and not starts,
                 "before_window": before_window,
                 "after_window": ended,
