@@ -82,11 +82,12 @@ class ReadsAhead:
     def take(self, key: str, check: Check) -> None:
         """The verdict of `key` read ahead, into the step running now; `check` runs now when
         it was not started (a run resumed in the middle, a plan)."""
-        ahead = self.pending.pop(key, None)
+        ahead = self.pending.get(key)
         if ahead is None:
             check()
             return
-        ahead.done.exception()
+        ahead.done.exception()  # still pending while waited for: a Ctrl-C here, and settle waits
+        del self.pending[key]
         self._into_step(ahead, "")
         ahead.done.result()
 

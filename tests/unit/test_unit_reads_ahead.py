@@ -3,6 +3,7 @@ never under a change of the deployment."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -137,3 +138,21 @@ def test_a_check_not_started_runs_in_its_step(record: ReleaseRecord, fake: FakeT
     ahead.take("versions", reading(fake, "now"))
     assert [c.argv for c in record.steps[-1].commands] == [["read", "now"]]
     assert record.steps[-1].ahead_seconds is None
+
+
+def test_a_check_whose_step_was_interrupted_is_still_waited_for(
+    record: ReleaseRecord, fake: FakeTarget
+) -> None:
+    """Ctrl-C (or SIGTERM) while a step waits: the check is still in flight, and the teardown's
+    first change waits for it."""
+    ahead = ReadsAhead(record, fake)
+    ahead.start({"rows": reading(fake, "rows", 0.3)}, {})
+    record.begin_step("Use and test", "rows")
+    threading.Timer(0.05, lambda: signal.raise_signal(signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        ahead.take("rows", reading(fake, "never"))
+    fake.run(["docker", "rm", "-f", "a-copy"])
+    assert [c.argv for c in record.steps[-1].commands] == [
+        ["read", "rows"],
+        ["docker", "rm", "-f", "a-copy"],
+    ]
