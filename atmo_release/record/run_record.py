@@ -158,8 +158,8 @@ class ReleaseRecord:
     def masked(self, redactor: Redactor, **head: str) -> dict[str, Any]:
         """The record as it is written, every string masked. A step that a later one follows
         no longer changes, so its masked form is kept (until the redactor learns a secret):
-        the checkpoint after each step inside the window masks one step, not all of them
-        (that took about 0.05 s a step, over a second of a window)."""
+        the checkpoint after each step masks one step, not all of them (that took about
+        0.05 s a step, over a second of a window)."""
         if getattr(self, "_masked_with", None) != (id(redactor), len(redactor)):
             self._masked_steps: dict[int, tuple[StepEntry, dict[str, Any]]] = {}
             self._masked_with = (id(redactor), len(redactor))
