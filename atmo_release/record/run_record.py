@@ -137,6 +137,11 @@ class ReleaseRecord:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def in_window(self) -> bool:
+        window = self.maintenance_window
+        return "started" in window and "ended" not in window
+
     def write(
         self,
         directory: Path,
