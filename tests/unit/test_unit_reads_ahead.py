@@ -3,7 +3,6 @@ never under a change of the deployment."""
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from pathlib import Path
@@ -148,7 +147,14 @@ def test_a_check_whose_step_was_interrupted_is_still_waited_for(
     ahead = ReadsAhead(record, fake)
     ahead.start({"rows": reading(fake, "rows", 0.3)}, {})
     record.begin_step("Use and test", "rows")
-    threading.Timer(0.05, lambda: signal.raise_signal(signal.SIGINT)).start()
+    done = ahead.pending["rows"].done
+    waited = done.exception
+
+    def interrupted(timeout: float | None = None) -> BaseException | None:
+        done.exception = waited  # type: ignore[method-assign]
+        raise KeyboardInterrupt
+
+    done.exception = interrupted  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         ahead.take("rows", reading(fake, "never"))
     fake.run(["docker", "rm", "-f", "a-copy"])
