@@ -21,6 +21,9 @@ def utc_now(timespec: str = "seconds") -> str:
     return datetime.now(UTC).isoformat(timespec=timespec)
 
 
+# Copies of the record taken again when another thread changed it meanwhile.
+COPY_TRIES = 5
+
 # Steps and the window to the millisecond: the timeline places sections shorter than a second.
 PRECISE = "milliseconds"
 
@@ -176,9 +179,19 @@ class ReleaseRecord:
                 if index < len(self.steps) - 1:
                     self._masked_steps[index] = kept
             steps.append(kept[1])
-        masked = redact_data({**head, **asdict(replace(self, steps=[]))}, redactor)
+        masked = redact_data({**head, **self._facts_copied()}, redactor)
         masked["steps"] = steps
         return masked
+
+    def _facts_copied(self) -> dict[str, Any]:
+        """Everything but the steps, copied; a check read ahead in its own thread may add a
+        fact while the copy goes through them ("dictionary changed size"): copied again."""
+        for _ in range(COPY_TRIES - 1):
+            try:
+                return asdict(replace(self, steps=[]))
+            except RuntimeError:
+                continue
+        return asdict(replace(self, steps=[]))
 
 
 Renderer = Callable[[Any], str]

@@ -273,3 +273,25 @@ def test_a_step_masked_once_is_kept_until_a_secret_is_learnt(tmp_path: Path) -> 
     text = (tmp_path / "record.json").read_text()
     assert "later-secret" not in text and "first-secret" not in text
     assert text.count(MASK) == 6
+
+
+class _GrowingWhileCopied(dict):  # type: ignore[type-arg]
+    """Facts that a check read ahead adds to while the checkpoint copies them, once."""
+
+    grew = False
+
+    def items(self):  # type: ignore[no-untyped-def]
+        if not type(self).grew:
+            type(self).grew = True
+            raise RuntimeError("dictionary changed size during iteration")
+        return super().items()
+
+
+def test_a_fact_added_while_the_checkpoint_copies_the_record_is_copied_again(
+    tmp_path: Path,
+) -> None:
+    record = ReleaseRecord("atmobeta", "v37-3", "Ada", "Grace", "local", "r1")
+    record.facts = _GrowingWhileCopied(versions_after={"atmosphere": "abc"})
+    record.write(tmp_path, Redactor(), rendered=False)
+    written = json.loads((tmp_path / "record.json").read_text())
+    assert written["facts"] == {"versions_after": {"atmosphere": "abc"}}
