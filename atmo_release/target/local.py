@@ -25,8 +25,9 @@ class LocalTarget(Reporting):
         timeout: float | None = 600,
     ) -> Result:
         """Run argv; the result says whether it was a change (see `changes`)."""
+        executed, env = self._executed(argv, env)
         return self._timed(
-            argv, lambda: execute(argv, cwd=cwd, env=env, input=input, timeout=timeout)
+            argv, lambda: execute(executed, cwd=cwd, env=env, input=input, timeout=timeout)
         )
 
     def run_to_file(
@@ -40,12 +41,20 @@ class LocalTarget(Reporting):
         """Run argv with stdout streamed into the new file `path` (created 0600, never
         overwritten): a 1 GB dump never sits in memory."""
 
+        executed, env = self._executed(argv, env)
+
         def into_file() -> tuple[int, str, str]:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as output:
-                return execute(argv, env=env, timeout=timeout, stdout=output)
+                return execute(executed, env=env, timeout=timeout, stdout=output)
 
         return self._timed(argv, into_file, out=f"(stdout written to {path})")
+
+    def _survey(self, argv: Sequence[str]) -> str:
+        return execute(argv, timeout=30)[1]
+
+    def _environ(self) -> Mapping[str, str]:
+        return os.environ
 
     def read_text(self, path: Path) -> str:
         return Path(path).read_text()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from atmo_release.commands import Read
 from atmo_release.redact import Redactor
+from atmo_release.target import pg_clients
 from atmo_release.target.protocol import CommandListener, Result, changes
 
 
@@ -59,6 +62,30 @@ class Reporting:
         self.redactor = redactor or Redactor()
         self.listeners: list[CommandListener] = []
         self.before_change: list[Callable[[], None]] = []
+        self._pg_direct: pg_clients.Direct | None = None
+        self._pg_lock = threading.Lock()
+
+    def _survey(self, argv: Sequence[str]) -> str:
+        """The output of a read the target runs unrecorded (its own, not the runbook's)."""
+        raise NotImplementedError
+
+    def _environ(self) -> Mapping[str, str]:
+        """The environment a command starts from on the target, as far as it is known."""
+        return {}
+
+    def _executed(
+        self, argv: Sequence[str], env: Mapping[str, str] | None
+    ) -> tuple[list[str], Mapping[str, str] | None]:
+        """What to execute for `argv`: a PostgreSQL client without Debian's wrapper where the
+        wrapper would exec the same binary (target/pg_clients.py); `argv` itself otherwise."""
+        if not argv or argv[0] not in pg_clients.PROGRAMS:
+            return list(argv), env
+        with self._pg_lock:
+            if self._pg_direct is None:
+                self._pg_direct = pg_clients.parse_survey(
+                    self._survey(Read(pg_clients.SURVEY_ARGV))
+                )
+        return self._pg_direct.argv_env(argv, env, self._environ())
 
     def _changing(self) -> None:
         """Called before anything that changes the deployment: checks still reading it

@@ -141,7 +141,8 @@ class SshTarget(Reporting):
         input: str | None = None,
         timeout: float | None = 600,
     ) -> Result:
-        remote, stdin = remote_command(argv, cwd, env, input)
+        executed, env = self._executed(argv, env)
+        remote, stdin = remote_command(executed, cwd, env, input)
         return self._timed(
             argv, lambda: execute(self.ssh_argv(remote), input=stdin, timeout=timeout)
         )
@@ -155,7 +156,8 @@ class SshTarget(Reporting):
         timeout: float | None = 3600,
     ) -> Result:
         """stdout into the new file `path` on the host (0600, never overwritten)."""
-        wrapped = ["sh", "-c", _TO_NEW_FILE, "sh", str(path), *argv]
+        executed, env = self._executed(argv, env)
+        wrapped = ["sh", "-c", _TO_NEW_FILE, "sh", str(path), *executed]
         remote, stdin = remote_command(wrapped, env=env)
         return self._timed(
             argv,
@@ -169,6 +171,9 @@ class SshTarget(Reporting):
             self._changing()
         remote, stdin = remote_command(argv, input=input)
         return execute(self.ssh_argv(remote), input=stdin, timeout=600)
+
+    def _survey(self, argv: Sequence[str]) -> str:
+        return self._quiet(argv)[1]
 
     def read_text(self, path: Path) -> str:
         rc, out, err = self._quiet(Read(["cat", "--", str(path)]))
