@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
 
+from atmo_release import side_by_side
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
 from atmo_release.data.migration_runs import unapplied
@@ -97,10 +96,7 @@ class Readiness(Resource):
                 f"{app}: manage.py migrate --check expected no unapplied migration, found {found}"
             )
 
-        with ThreadPoolExecutor(max_workers=len(self.apps)) as pool:
-            running = [pool.submit(copy_context().run, check, app) for app in self.apps]
-            for each in running:
-                each.result()
+        side_by_side.each(check, self.apps)
 
     def check_logs(self) -> None:
         for app, container in self.resource(Containers).now().items():

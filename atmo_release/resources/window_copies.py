@@ -11,12 +11,14 @@ restores one from the proven dump when it needs it, and says so: it never judges
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from atmo_release import side_by_side
 from atmo_release.checks import require
 from atmo_release.commands import restore
 from atmo_release.data import change_markers, restore_stream, row_checks, stamps, throwaway_copy
@@ -42,15 +44,16 @@ class WindowCopies(Resource):
         self.expected: dict[str, Expected] = {}
         self.facts: dict[str, dict[str, Any]] = {}
         self.swept = False  # the throwaway containers of the run this one resumes
+        self._sweeping = threading.Lock()  # copies restored side by side sweep once
 
     def load(self) -> None:
         """Each unmigrated copy with its window dumps loaded, in one transaction, as the
-        rollback loads them onto the proven dump: it must then read as the stopped database."""
+        rollback loads them onto the proven dump: it must then read as the stopped database.
+        Each copy is a server of its own, so they are loaded and read side by side."""
         if self.deployment.planning:
             self.note("the window dumps would be loaded into the unmigrated copies of the dumps")
             return
-        for name in self.state.dumps:
-            self._stopped_copy(name)
+        side_by_side.each(self._stopped_copy, list(self.state.dumps))
 
     def migrate_beside(self, up: Callable[[], None]) -> None:
         """`up`, the real `up -d`, while the release's migrations start, detached, on each copy
@@ -92,15 +95,19 @@ class WindowCopies(Resource):
             "upgrade cannot be judged against them: " + "; ".join(failed),
         )
         copies = self.resource(ProvenDumps).copies
-        for name in self.state.dumps:
-            copy = copies[name]
+
+        def read(name: str) -> Expected:  # each copy a server of its own: side by side
             started = time.monotonic()
-            reading = self._read_migrated(name, copy)
+            reading = self._read_migrated(name, copies[name])
             stamped = (self.state.rehearsed.get(name) or {}).get("stamped") or {}
             sizes = {table: value.get("bytes", 0) for table, value in reading.items()}
-            shapes = stamps.read_shapes(self._query(copy), stamped, sizes) if stamped else {}
-            self.expected[name] = Expected(reading, stamped, shapes)
+            query = self._query(copies[name])
+            shapes = stamps.read_shapes(query, stamped, sizes) if stamped else {}
             self.facts.setdefault(name, {})["read_seconds"] = round(time.monotonic() - started, 2)
+            return Expected(reading, stamped, shapes)
+
+        names = list(self.state.dumps)
+        self.expected = dict(zip(names, side_by_side.each(read, names), strict=True))
         for name, waited in self.migrations.waited.items():
             self.facts.setdefault(name, {})["waited_for_migrations_seconds"] = waited
         self.record.facts["window_copies"] = self.facts
@@ -134,7 +141,8 @@ class WindowCopies(Resource):
         return reading
 
     def _start(self) -> None:
-        copies = {name: self._stopped_copy(name) for name in self.state.dumps}
+        names = list(self.state.dumps)
+        copies = dict(zip(names, side_by_side.each(self._stopped_copy, names), strict=True))
         self.migrations = CopyMigrations(
             self.resource(MigrationsOnCopy),
             {name: (copy, copy.unmigrated) for name, copy in copies.items()},
@@ -144,10 +152,11 @@ class WindowCopies(Resource):
         """What the run this one resumes left of its copies (each holds a whole database): its
         throwaway containers and their networks, once; also at the end of a resumed run that
         never needed a copy (it resumed past the upgrade)."""
-        if self.deployment.planning or not self.state.resumed_from or self.swept:
-            return
-        self.swept = True
-        left = throwaway_copy.remove_left_by(self.target, self.state.resumed_from)
+        with self._sweeping:
+            if self.deployment.planning or not self.state.resumed_from or self.swept:
+                return
+            self.swept = True
+            left = throwaway_copy.remove_left_by(self.target, self.state.resumed_from)
         if left:
             self.note(f"removed {left} throwaway containers run {self.state.resumed_from} left")
 
