@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from atmo_release import side_by_side
 from atmo_release.record.render import render_html, render_markdown
 from atmo_release.redact import Redactor
 from atmo_release.target import Result
@@ -20,6 +21,9 @@ from atmo_release.target import Result
 def utc_now(timespec: str = "seconds") -> str:
     return datetime.now(UTC).isoformat(timespec=timespec)
 
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Copies of the record taken again when another thread changed it meanwhile.
 COPY_TRIES = 5
@@ -109,6 +113,27 @@ class ReleaseRecord:
 
     def _entry(self) -> StepEntry | None:
         return RECORDING_INTO.get() or (self.steps[-1] if self.steps else None)
+
+    def side_by_side(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`side_by_side.each`, with each item's commands and notes kept apart and then
+        recorded where the caller records, in the items' order: the same record every run."""
+        into = self._entry()
+        apart = [StepEntry("", "", "") for _ in items]
+
+        def recorded_apart(index: int) -> R:
+            token = RECORDING_INTO.set(apart[index])
+            try:
+                return work(items[index])
+            finally:
+                RECORDING_INTO.reset(token)
+
+        try:
+            return side_by_side.each(recorded_apart, range(len(items)))
+        finally:
+            if into is not None:
+                for entry in apart:
+                    into.commands += entry.commands
+                    into.notes += entry.notes
 
     def note(self, text: str) -> None:
         if entry := self._entry():

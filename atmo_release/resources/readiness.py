@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from atmo_release import side_by_side
 from atmo_release.checks import CheckFailed, require
 from atmo_release.commands import docker, manage
 from atmo_release.data.migration_runs import unapplied
@@ -96,7 +95,7 @@ class Readiness(Resource):
                 f"{app}: manage.py migrate --check expected no unapplied migration, found {found}"
             )
 
-        side_by_side.each(check, self.apps)
+        self.record.side_by_side(check, self.apps)
 
     def check_logs(self) -> None:
         for app, container in self.resource(Containers).now().items():

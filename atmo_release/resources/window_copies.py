@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atmo_release import side_by_side
 from atmo_release.checks import require
 from atmo_release.commands import restore
 from atmo_release.data import change_markers, restore_stream, row_checks, stamps, throwaway_copy
@@ -53,7 +52,7 @@ class WindowCopies(Resource):
         if self.deployment.planning:
             self.note("the window dumps would be loaded into the unmigrated copies of the dumps")
             return
-        side_by_side.each(self._stopped_copy, list(self.state.dumps))
+        self.record.side_by_side(self._stopped_copy, list(self.state.dumps))
 
     def migrate_beside(self, up: Callable[[], None]) -> None:
         """`up`, the real `up -d`, while the release's migrations start, detached, on each copy
@@ -107,7 +106,7 @@ class WindowCopies(Resource):
             return Expected(reading, stamped, shapes)
 
         names = list(self.state.dumps)
-        self.expected = dict(zip(names, side_by_side.each(read, names), strict=True))
+        self.expected = dict(zip(names, self.record.side_by_side(read, names), strict=True))
         for name, waited in self.migrations.waited.items():
             self.facts.setdefault(name, {})["waited_for_migrations_seconds"] = waited
         self.record.facts["window_copies"] = self.facts
@@ -142,7 +141,7 @@ class WindowCopies(Resource):
 
     def _start(self) -> None:
         names = list(self.state.dumps)
-        copies = dict(zip(names, side_by_side.each(self._stopped_copy, names), strict=True))
+        copies = dict(zip(names, self.record.side_by_side(self._stopped_copy, names), strict=True))
         self.migrations = CopyMigrations(
             self.resource(MigrationsOnCopy),
             {name: (copy, copy.unmigrated) for name, copy in copies.items()},

@@ -3,6 +3,7 @@
 import html
 import json
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,35 @@ def test_a_fact_added_while_the_checkpoint_copies_the_record_is_copied_again(
     record.write(tmp_path, Redactor(), rendered=False)
     written = json.loads((tmp_path / "record.json").read_text())
     assert written["facts"] == {"versions_after": {"atmosphere": "abc"}}
+
+
+def test_work_side_by_side_is_recorded_in_the_items_order(redactor: Redactor) -> None:
+    record = new_record()
+    record.begin_step("Stop the containers", "Then each window dump holds the rows")
+
+    def work(name: str) -> str:
+        time.sleep(0.3 if name == "atmo_prod" else 0.0)  # the second item ends first
+        record.on_command(result(("psql", "-d", name)), redactor)
+        record.note(f"{name}: proven")
+        return name.upper()
+
+    assert record.side_by_side(work, ["atmo_prod", "troposphere"]) == ["ATMO_PROD", "TROPOSPHERE"]
+    step = record.steps[-1]
+    assert [c.argv[-1] for c in step.commands] == ["atmo_prod", "troposphere"]
+    assert step.notes == ["atmo_prod: proven", "troposphere: proven"]
+    record.note("after")  # the caller records where it did before
+    assert step.notes[-1] == "after"
+
+
+def test_work_side_by_side_that_fails_still_records_every_item(redactor: Redactor) -> None:
+    record = new_record()
+    record.begin_step("Use and test", "And every row is kept")
+
+    def work(name: str) -> None:
+        record.note(f"{name}: read")
+        if name == "atmo_prod":
+            raise ValueError("lost a row")
+
+    with pytest.raises(ValueError, match="lost a row"):
+        record.side_by_side(work, ["atmo_prod", "troposphere"])
+    assert record.steps[-1].notes == ["atmo_prod: read", "troposphere: read"]
