@@ -42,10 +42,11 @@ class Readiness(Resource):
         self.record.facts["versions_before"] = self.state.versions_before
 
     def check_new_versions(self) -> None:
-        """Each app serves what its image holds, and not what it served before."""
+        """Each app serves what its image holds, and not what it served before (the apps
+        looked at side by side)."""
         containers = self.resource(Containers).now()
-        versions: dict[str, dict[str, str]] = {}
-        for app in self.apps:
+
+        def check(app: str) -> dict[str, str]:
             service = self.service(app)
             served = self.version(app)
             baked = self.run(
@@ -61,8 +62,10 @@ class Readiness(Resource):
                 served["git_sha"] != before,
                 f"{app} still serves {served['git_sha'][:12]}, the version from before",
             )
-            versions[app] = served
-        self.record.facts["versions_after"] = versions
+            return served
+
+        served = self.record.side_by_side(check, self.apps)
+        self.record.facts["versions_after"] = dict(zip(self.apps, served, strict=True))
 
     def check_versions_as_before(self) -> None:
         """After a rollback: each app serves the version it served before the run."""
