@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -72,10 +71,6 @@ __all__ = [
     "main",
     "spec_hash",
 ]
-
-
-# Builds at once on a cold machine: more only queue behind two cores and one download link.
-BUILDS_AT_ONCE = 3
 
 
 @contextmanager
@@ -159,20 +154,14 @@ def _closure(names: Iterable[str] | None) -> list[ImageSpec]:
 
 
 def ensure_images(names: Iterable[str] | None = None, log: Log = print) -> dict[str, str]:
-    """Make the named images (default: all) and their parents exist and be up to date; images
-    whose parents are ready build side by side (`BUILDS_AT_ONCE`: on a cold machine the
-    PostgreSQL, registry and app runtime images spend much of their build downloading).
+    """Make the named images (default: all) and their parents exist and be up to date.
 
     Returns image name -> "reused", "built", "imported" or "pulled"; logs one line per image
-    with the seconds it took. Raises ImageError with a one-line message on the first failure,
-    in dependency order, once every build that had begun has ended.
+    with the seconds it took. Raises ImageError with a one-line message on the first failure.
     """
     outcome: dict[str, str] = {}
     hashes: dict[str, str] = {}
-
-    def ensure(spec: ImageSpec, parent: Future[None] | None) -> None:
-        if parent is not None:
-            parent.result()  # a parent that failed fails its children with its own error
+    for spec in _closure(names):
         started = time.monotonic()
         if spec.parent is None:
             outcome[spec.name] = ensure_base(log)
@@ -192,18 +181,7 @@ def ensure_images(names: Iterable[str] | None = None, log: Log = print) -> dict[
                 outcome[spec.name] = "built"
             hashes[spec.name] = digest
         log(f"{spec.name}: {outcome[spec.name]} in {time.monotonic() - started:.1f} s")
-
-    # Submitted parents first, so a child waiting for its parent never holds the worker the
-    # parent needs: the parent was taken from the queue before it.
-    specs = _closure(names)
-    ready: dict[str, Future[None]] = {}
-    with ThreadPoolExecutor(max_workers=BUILDS_AT_ONCE, thread_name_prefix="build") as pool:
-        for spec in specs:
-            parent = ready.get(spec.parent) if spec.parent is not None else None
-            ready[spec.name] = pool.submit(ensure, spec, parent)
-    for done in ready.values():
-        done.result()
-    return {spec.name: outcome[spec.name] for spec in specs}
+    return outcome
 
 
 def _survey() -> Iterator[tuple[ImageSpec, tuple[str, dict[str, str]] | None, str]]:
