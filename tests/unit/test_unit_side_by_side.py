@@ -15,9 +15,14 @@ WHERE: ContextVar[str] = ContextVar("WHERE", default="nowhere")
 
 
 def test_items_run_at_once_and_results_keep_their_order() -> None:
-    started = time.monotonic()
-    assert side_by_side.each(lambda n: time.sleep(0.3 - n / 10) or n * 2, [0, 1, 2]) == [0, 2, 4]
-    assert time.monotonic() - started < 0.55
+    together = threading.Barrier(3, timeout=10)  # broken unless all three run at once
+
+    def work(n: int) -> int:
+        together.wait()
+        time.sleep(0.2 - n / 10)  # the last item ends first
+        return n * 2
+
+    assert side_by_side.each(work, [0, 1, 2]) == [0, 2, 4]
 
 
 def test_each_thread_sees_the_callers_context() -> None:
