@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from atmo_release.checks import CheckFailed
 from atmo_release.data.fingerprint import Fingerprints, combine, quote
 
 MIN_SERVER = 150000
@@ -140,18 +139,13 @@ class Markers:
 
 
 def read(scalar: Scalar, batch: Batch) -> Markers:
-    """The markers now, and whether nothing else could have written while they were read: the
-    server's version in the same session (one client started, not two); a server too old for
-    the look at the sessions (before PostgreSQL 13) is asked its version alone."""
-    try:
-        server, before, markers, after = batch([VERSION_SQL, QUIET_SQL, MARKERS_SQL, QUIET_SQL])
-    except CheckFailed:
-        version = int(scalar(VERSION_SQL) or 0)
-        if version >= MIN_SERVER:
-            raise
-        return _too_old(version)
-    if int(server[0] or 0) < MIN_SERVER:
-        return _too_old(int(server[0] or 0))
+    """The markers now, and whether nothing else could have written while they were read."""
+    version = int(scalar(VERSION_SQL) or 0)
+    if version < MIN_SERVER:
+        return Markers(
+            why=f"PostgreSQL {version} keeps its row counts in a collector that may drop them"
+        )
+    before, markers, after = batch([QUIET_SQL, MARKERS_SQL, QUIET_SQL])
     data = json.loads(markers[0])
     reading = Markers(
         {"stats_reset": data["stats_reset"], "started": data["started"]},
@@ -169,12 +163,6 @@ def read(scalar: Scalar, batch: Batch) -> Markers:
     else:
         reading.trusted = True
     return reading
-
-
-def _too_old(version: int) -> Markers:
-    return Markers(
-        why=f"PostgreSQL {version} keeps its row counts in a collector that may drop them"
-    )
 
 
 def untouched(then: Markers | None, now: Markers) -> set[str]:
