@@ -151,6 +151,12 @@ def state(container: str) -> Read:
     return Read(["docker", "inspect", "--format", "{{.State.Status}}", container])
 
 
+# A throwaway container's CPU weight, an eighth of the default (1024): the copies and their
+# migrations run beside the live apps (inside the window, beside their start) and take only
+# the CPU those leave idle.
+_YIELDING = ("--cpu-shares", "128")
+
+
 def run_once(
     image: str,
     argv: Sequence[str],
@@ -168,6 +174,7 @@ def run_once(
         "run",
         "-d" if detach else "--rm",
         *_labels(labels),
+        *_YIELDING,
         "--network",
         network,
         *_read_only(mounts),
@@ -202,6 +209,7 @@ def create_throwaway(
             "docker",
             "create",
             *_labels(labels),
+            *_YIELDING,
             *joins,
             *(
                 item
