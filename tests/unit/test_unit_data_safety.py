@@ -135,6 +135,7 @@ def test_the_migrate_command_on_the_copy() -> None:
     assert argv == [
         "docker", "run", "--rm",
         "--label", "org.cyverse.atmo-release.rehearsal=run1",
+        "--cpu-shares", "128",
         "--network", "copy-net",
         "-v", f"/tmp/x/atmosphere.ini:{ini}:ro",
         "--entrypoint", "/bin/sh",

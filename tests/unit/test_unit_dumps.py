@@ -360,6 +360,7 @@ def test_restored_copy_runs_its_server_through_the_target() -> None:
             "docker",
             "create",
             *labelled,
+            *("--cpu-shares", "128"),
             *("--network", copy.network, "--network-alias", "atmo-release-copy"),
             *(
                 "-e",
