@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from atmo_release.checks import require
-from atmo_release.commands import docker, git, read
+from atmo_release.commands import docker, git
 from atmo_release.data import row_checks, stamps
 from atmo_release.data.fingerprint import Fingerprints
 from atmo_release.data.migration_runs import (
@@ -27,6 +27,7 @@ from atmo_release.data.migration_runs import (
 from atmo_release.data.throwaway_copy import ThrowawayCopy
 from atmo_release.labels import run_labels
 from atmo_release.resources import Resource
+from atmo_release.resources.private_files import private_file
 from atmo_release.resources.proven_dumps import ProvenDumps
 from atmo_release.target import Result
 
@@ -196,16 +197,12 @@ class MigrationsOnCopy(Resource):
             git.show(self.env.secrets_dir, self.env.secrets_branch, service.ini),
             f"git show of {service.ini} on the secrets branch {self.env.secrets_branch}",
         ).stdout
-        folder = self.run(read(["mktemp", "-d"]), "mktemp -d").stdout.strip()  # not deployed
-        settings = Path(folder) / Path(service.ini).name
-        try:
-            self.target.create_exclusive(
-                settings,
-                settings_for_copy(
-                    ini, copy.HOST, 5432, database or copy.DATABASE, copy.owner, copy.password
-                ),
-            )
-            self.target.redactor.add([copy.password])
+        text = settings_for_copy(
+            ini, copy.HOST, 5432, database or copy.DATABASE, copy.owner, copy.password
+        )
+        self.target.redactor.add([copy.password])
+        # readable by the image's user, as the bind mount it is
+        with private_file(self.deployment, Path(service.ini).name, text, 0o644) as settings:
 
             def manage(*command: str, detach: bool = False) -> Result:
                 argv = manage_argv(
@@ -220,8 +217,6 @@ class MigrationsOnCopy(Resource):
                 return self.target.run(argv, timeout=3600)
 
             yield manage
-        finally:
-            self.target.run(read(["rm", "-rf", folder]))
 
 
 def printed(result: Result) -> str:

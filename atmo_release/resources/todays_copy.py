@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from atmo_release.checks import CheckFailed, require
-from atmo_release.commands import files, git, read, restore
+from atmo_release.commands import files, git, restore
 from atmo_release.data import dumps, restore_job, restore_stream, way_back
 from atmo_release.data.fingerprint import quote
 from atmo_release.data.migration_runs import manage_argv, settings_for_copy
 from atmo_release.data.row_checks import IGNORED
 from atmo_release.data.throwaway_copy import ThrowawayCopy
 from atmo_release.labels import run_labels
+from atmo_release.resources.private_files import private_file
 from atmo_release.target import Result
 
 if TYPE_CHECKING:
@@ -55,16 +56,9 @@ def secrets_ini(deployment: Run, app: str) -> str:
     ).stdout
 
 
-@contextmanager
-def settings_file(deployment: Run, text: str) -> Iterator[Path]:
-    """A private file on the target for the length of the block."""
-    folder = deployment.run(read(["mktemp", "-d"]), "mktemp -d").stdout.strip()
-    path = Path(folder) / "variables.ini"
-    try:
-        deployment.target.create_exclusive(path, text, 0o600)
-        yield path
-    finally:
-        deployment.target.run(read(["rm", "-rf", folder]))
+def settings_file(deployment: Run, text: str) -> AbstractContextManager[Path]:
+    """The app's settings, a private file on the target for the length of the block."""
+    return private_file(deployment, "variables.ini", text)
 
 
 class TodaysCopy:
