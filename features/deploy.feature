@@ -11,6 +11,7 @@ Feature: Upgrade Atmosphere on deployment day
     And the secrets branch has every key the apps need
     And the deploy checkout can fast-forward to upstream
     And the compose file names only services the environment knows
+    And upstream's compose file with the release's tags shows the release's images in docker-compose config
     When the running deployment is recorded
     Then the previous release, its versions and its rows are in the record
     And there is room for the backups and dumps and the clock is right

@@ -51,6 +51,22 @@ class Compose:
     def config(self) -> Read:
         return Read([*self._base(), "config"])
 
+    def config_of(self, file: str, directory: str) -> Read:
+        """`config` of another file read as if it were the deployment's, in `directory`: the
+        same project, relative paths and `.env`."""
+        return Read(
+            [
+                *self.command,
+                "-f",
+                file,
+                "--project-directory",
+                directory,
+                "-p",
+                self.project,
+                "config",
+            ]
+        )
+
     def version(self) -> Read:
         return version_of(self.command)
 

@@ -68,6 +68,12 @@ def deploy_steps(d: Deployment) -> list[Step]:
         ),
         (
             pre,
+            "upstream's compose file with the release's tags shows the release's images in "
+            "docker-compose config",
+            d.compose_edit.check_upstream_release_tags,
+        ),
+        (
+            pre,
             "the running deployment is recorded",
             lambda: (d.secrets.load(), d.record_running()),
         ),

@@ -36,6 +36,9 @@ class State:
     dumps: dict[str, dict[str, Any]] = field(default_factory=dict)
     rehearsed: dict[str, dict[str, Any]] = field(default_factory=dict)
     pulled_in_preflight: set[str] = field(default_factory=set)
+    # the digests of the compose text and `.env` compose's `config` read ahead in preflight
+    # and found naming the release's images (`ComposeEdit.check_upstream_release_tags`)
+    config_read_ahead: dict[str, str] = field(default_factory=dict)
     secrets_head_before: str = ""
     resumed_from: str = ""
     # read once the apps stopped: the "before" that counts, and when (the database's clock)

@@ -195,6 +195,30 @@ def test_upstream_compose_file_naming_an_unknown_service(
     assert_untouched(before, after)
 
 
+@pytest.mark.proves(
+    "upstream's compose file with the release's tags shows the release's images in "
+    "docker-compose config"
+)
+def test_upstream_compose_file_whose_image_takes_an_unset_variable(
+    fresh_stack: RehearsalStack, tmp_path: Path
+) -> None:
+    """Compose itself reads the image: a registry left to a variable nobody sets reads blank."""
+    registry = fresh_stack.image("atmosphere").split("/")[0]
+
+    def registry_by_variable(text: str) -> str:
+        return text.replace(f"{registry}/cyverse/atmosphere", "${ATMO_REGISTRY}/cyverse/atmosphere")
+
+    compose, work = "docker-compose.prod.yml", tmp_path / "upstream-work"
+    with pushed(fresh_stack.upstream, "master", compose, registry_by_variable, work):
+        before, after, halted = halted_in_preflight(fresh_stack, tmp_path / "run")
+    assert (
+        "docker-compose config of upstream's docker-compose.prod.yml with the release's tags "
+        "shows atmosphere image '/cyverse/atmosphere:release-v37-3', expected "
+        f"'{fresh_stack.image('atmosphere')}:release-v37-3'"
+    ) in halted
+    assert_untouched(before, after)
+
+
 @pytest.mark.proves("the environment file is valid")
 def test_environment_file_edited_after_the_start(
     fresh_stack: RehearsalStack, tmp_path: Path
