@@ -41,6 +41,14 @@ def _(deployment: Deployment) -> None:
     deployment.compose_edit.check_services_known()
 
 
+@then(
+    "upstream's compose file with the release's tags shows the release's images in "
+    "docker-compose config"
+)
+def _(deployment: Deployment) -> None:
+    deployment.compose_edit.check_upstream_release_tags()
+
+
 @when("the running deployment is recorded")
 def _(deployment: Deployment) -> None:
     deployment.secrets.load()
