@@ -47,7 +47,6 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [[ ! -e $stamp ]]; then
     say "installing atmo-release and its dependencies into .venv"
-    .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q -e '.[dev]'
     rm -f .venv/.installed-*
     touch "$stamp"
