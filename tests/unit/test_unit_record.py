@@ -3,6 +3,8 @@
 import html
 import json
 import shlex
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -328,3 +330,21 @@ def test_work_side_by_side_that_fails_still_records_every_item(redactor: Redacto
     with pytest.raises(ValueError, match="lost a row"):
         record.side_by_side(work, ["atmo_prod", "troposphere"])
     assert record.steps[-1].notes == ["atmo_prod: read", "troposphere: read"]
+
+
+def test_work_side_by_side_interrupted_records_what_each_item_ran(redactor: Redactor) -> None:
+    """Ctrl-C while both copies load: the command still running ends, and is in the record."""
+    record = new_record()
+    record.begin_step("Stop the containers", "Then each window dump holds the rows")
+    both = threading.Barrier(2, timeout=5)
+
+    def work(name: str) -> None:
+        both.wait()
+        if name == "atmo_prod":
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(0.3)
+        record.on_command(result(("psql", "-d", name)), redactor)
+
+    with pytest.raises(KeyboardInterrupt):
+        record.side_by_side(work, ["atmo_prod", "troposphere"])
+    assert [c.argv[-1] for c in record.steps[-1].commands] == ["atmo_prod", "troposphere"]

@@ -3,6 +3,7 @@ raised, and the caller's context (where commands are recorded) carried into each
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from contextvars import ContextVar
@@ -54,3 +55,20 @@ def test_one_item_runs_in_the_callers_thread() -> None:
     assert side_by_side.each(lambda _: threading.current_thread(), ["one"]) == [
         threading.current_thread()
     ]
+
+
+def test_an_interrupt_waits_for_the_items_at_work() -> None:
+    """Ctrl-C while items work: each ends before the interrupt reaches the caller."""
+    ended: list[str] = []
+    both = threading.Barrier(2, timeout=5)
+
+    def work(name: str) -> None:
+        both.wait()
+        if name == "interrupting":
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(0.3)
+        ended.append(name)
+
+    with pytest.raises(KeyboardInterrupt):
+        side_by_side.each(work, ["interrupting", "working"])
+    assert sorted(ended) == ["interrupting", "working"]
