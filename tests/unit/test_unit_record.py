@@ -3,8 +3,6 @@
 import html
 import json
 import shlex
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from atmo_release.record.render import render_markdown
 from atmo_release.record.run_record import ReleaseRecord, redact_data
 from atmo_release.redact import MASK, Redactor
 from atmo_release.target import Result
+from tests.unit.interrupting import interrupted_work
 
 PASSWORD = "hunter2-db-password"
 TOKEN = "tok-0123456789abcdef"
@@ -336,15 +335,10 @@ def test_work_side_by_side_interrupted_records_what_each_item_ran(redactor: Reda
     """Ctrl-C while both copies load: the command still running ends, and is in the record."""
     record = new_record()
     record.begin_step("Stop the containers", "Then each window dump holds the rows")
-    both = threading.Barrier(2, timeout=5)
 
-    def work(name: str) -> None:
-        both.wait()
-        if name == "atmo_prod":
-            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-        time.sleep(0.3)
+    def ran(name: str) -> None:
         record.on_command(result(("psql", "-d", name)), redactor)
 
     with pytest.raises(KeyboardInterrupt):
-        record.side_by_side(work, ["atmo_prod", "troposphere"])
+        record.side_by_side(interrupted_work("atmo_prod", ran), ["atmo_prod", "troposphere"])
     assert [c.argv[-1] for c in record.steps[-1].commands] == ["atmo_prod", "troposphere"]

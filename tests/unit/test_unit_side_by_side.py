@@ -3,7 +3,6 @@ raised, and the caller's context (where commands are recorded) carried into each
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from contextvars import ContextVar
@@ -11,6 +10,7 @@ from contextvars import ContextVar
 import pytest
 
 from atmo_release import side_by_side
+from tests.unit.interrupting import interrupted_work
 
 WHERE: ContextVar[str] = ContextVar("WHERE", default="nowhere")
 
@@ -60,15 +60,8 @@ def test_one_item_runs_in_the_callers_thread() -> None:
 def test_an_interrupt_waits_for_the_items_at_work() -> None:
     """Ctrl-C while items work: each ends before the interrupt reaches the caller."""
     ended: list[str] = []
-    both = threading.Barrier(2, timeout=5)
-
-    def work(name: str) -> None:
-        both.wait()
-        if name == "interrupting":
-            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-        time.sleep(0.3)
-        ended.append(name)
-
     with pytest.raises(KeyboardInterrupt):
-        side_by_side.each(work, ["interrupting", "working"])
+        side_by_side.each(
+            interrupted_work("interrupting", ended.append), ["interrupting", "working"]
+        )
     assert sorted(ended) == ["interrupting", "working"]
