@@ -5,7 +5,22 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def ctrl_c_raising() -> Iterator[None]:
+    """For the block, SIGINT reaches the main thread and raises KeyboardInterrupt there, as
+    Ctrl-C does in a terminal, whatever the process had set before (in CI an xdist worker,
+    after other tests, did not raise it)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, before)
 
 
 def interrupted_work(first: str, then: Callable[[str], None]) -> Callable[[str], None]:

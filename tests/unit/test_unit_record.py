@@ -13,7 +13,7 @@ from atmo_release.record.render import render_markdown
 from atmo_release.record.run_record import ReleaseRecord, redact_data
 from atmo_release.redact import MASK, Redactor
 from atmo_release.target import Result
-from tests.unit.interrupting import interrupted_work
+from tests.unit.interrupting import ctrl_c_raising, interrupted_work
 
 PASSWORD = "hunter2-db-password"
 TOKEN = "tok-0123456789abcdef"
@@ -339,6 +339,6 @@ def test_work_side_by_side_interrupted_records_what_each_item_ran(redactor: Reda
     def ran(name: str) -> None:
         record.on_command(result(("psql", "-d", name)), redactor)
 
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_raising(), pytest.raises(KeyboardInterrupt):
         record.side_by_side(interrupted_work("atmo_prod", ran), ["atmo_prod", "troposphere"])
     assert [c.argv[-1] for c in record.steps[-1].commands] == ["atmo_prod", "troposphere"]

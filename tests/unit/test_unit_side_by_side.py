@@ -10,7 +10,7 @@ from contextvars import ContextVar
 import pytest
 
 from atmo_release import side_by_side
-from tests.unit.interrupting import interrupted_work
+from tests.unit.interrupting import ctrl_c_raising, interrupted_work
 
 WHERE: ContextVar[str] = ContextVar("WHERE", default="nowhere")
 
@@ -60,7 +60,7 @@ def test_one_item_runs_in_the_callers_thread() -> None:
 def test_an_interrupt_waits_for_the_items_at_work() -> None:
     """Ctrl-C while items work: each ends before the interrupt reaches the caller."""
     ended: list[str] = []
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_raising(), pytest.raises(KeyboardInterrupt):
         side_by_side.each(
             interrupted_work("interrupting", ended.append), ["interrupting", "working"]
         )
